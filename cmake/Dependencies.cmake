@@ -1,0 +1,18 @@
+# Every external dependency, found once. All come from Debian 12 packages (scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+# Boost 1.81 (versioned Debian packages; the unversioned libboost-*-dev is 1.74 and conflicts).
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(XCRYPT REQUIRED IMPORTED_TARGET libxcrypt)
+pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb)
+if(GATEHOUSE_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+if(GATEHOUSE_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

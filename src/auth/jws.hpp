@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+// OpenSSL's key type, kept out of this header's users.
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace gatehouse::auth {
+
+// Algorithms Gatehouse signs and verifies with. The one in use is pinned by configuration
+// (JWT_ALGORITHM); the `alg` a token claims is compared against it and never chosen from.
+enum class JwsAlgorithm { kRS256, kRS384, kRS512, kES256, kEdDSA };
+
+// "RS256" -> kRS256 ...; kInternal with a message listing the supported names otherwise.
+// Exact, case-sensitive names: "none" and "HS256" are refused.
+Result<JwsAlgorithm> parse_algorithm(std::string_view name);
+std::string_view algorithm_name(JwsAlgorithm alg);
+
+struct EvpPkeyDeleter {
+  void operator()(EVP_PKEY* key) const;
+};
+using PkeyPtr = std::shared_ptr<EVP_PKEY>;  // shared: signer and verifier may hold the same key
+
+// A validated private/public key pair for one algorithm, parsed once at start-up.
+struct KeyPair {
+  JwsAlgorithm algorithm = JwsAlgorithm::kRS256;
+  PkeyPtr private_key;
+  PkeyPtr public_key;
+  int bits = 0;  // RSA modulus size (0 for EC/Ed25519)
+};
+
+// Parses PEM text (PKCS#1 "BEGIN RSA PRIVATE KEY" as in the tutorial, or PKCS#8 "BEGIN PRIVATE
+// KEY"; public: "BEGIN PUBLIC KEY" or "BEGIN RSA PUBLIC KEY") and checks, in this order, that each
+// parses, that the key type fits the algorithm, that an RSA key has at least 2048 bits, and that
+// the two keys match. Each error is one line naming JWT_PRIVATE_KEY or JWT_PUBLIC_KEY and the fix
+// (for a short key: "generate a proper pair with `gatehouse keys generate`").
+Result<KeyPair> load_key_pair(JwsAlgorithm alg, std::string_view private_pem,
+                              std::string_view public_pem);
+
+// A fresh key pair for `alg` as PEM text: RSA private key in PKCS#1 (the tutorial's format) and the
+// public key in SubjectPublicKeyInfo ("BEGIN PUBLIC KEY"). `rsa_bits` must be 2048, 3072 or 4096.
+struct PemPair {
+  std::string private_pem;
+  std::string public_pem;
+};
+Result<PemPair> generate_key_pair(JwsAlgorithm alg, int rsa_bits = 2048);
+
+// Signs compact JWS. Thread-safe; RSA signing costs ~250 us, so call it off the I/O threads.
+class JwsSigner {
+ public:
+  JwsSigner(JwsAlgorithm alg, PkeyPtr private_key);
+  JwsAlgorithm algorithm() const { return alg_; }
+  // `header_json` and `payload_json` are serialized JSON; returns header.payload.signature.
+  std::string sign(std::string_view header_json, std::string_view payload_json) const;
+
+ private:
+  JwsAlgorithm alg_;
+  PkeyPtr key_;
+};
+
+// Verifies compact JWS with one pinned algorithm and key. Thread-safe.
+class JwsVerifier {
+ public:
+  JwsVerifier(JwsAlgorithm alg, PkeyPtr public_key);
+  // Returns the decoded payload JSON text. kTokenInvalid (with the reason in `internal`) for: not
+  // three parts, bad base64url (padding or non-canonical bits included), a header that is not a
+  // JSON object or whose `alg` is not exactly the pinned name, a bad signature.
+  Result<std::string> verify(std::string_view compact) const;
+
+ private:
+  JwsAlgorithm alg_;
+  PkeyPtr key_;
+};
+
+// base64url without padding (RFC 7515 section 2); decoding refuses padding, other alphabets and
+// non-canonical trailing bits.
+std::string base64url_encode(std::string_view bytes);
+Result<std::string> base64url_decode(std::string_view text);
+// Standard base64 with padding, as the tutorial's .env carries PEM keys. Whitespace is ignored.
+Result<std::string> base64_decode(std::string_view text);
+std::string base64_encode(std::string_view bytes);
+
+}  // namespace gatehouse::auth

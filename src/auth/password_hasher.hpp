@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace gatehouse::auth {
+
+struct Argon2Params {
+  std::uint64_t memory_kib = 19456;  // OWASP: at least 19 MiB
+  std::uint32_t passes = 2;
+};
+
+enum class PasswordVerdict {
+  kMismatch,
+  kMatch,
+  kMatchNeedsRehash,  // right password, but stored as legacy bcrypt or weaker argon2 parameters
+};
+
+// argon2id through libsodium for new hashes; verification also accepts the tutorial's passlib
+// bcrypt hashes ($2b$, $2a$, $2y$) through libxcrypt's crypt_rn, so a migrated user logs in with
+// the old password and is rehashed. Thread-safe. Every call costs ~20 ms of CPU and
+// `memory_kib` of memory (bcrypt-12: ~200 ms): run it on the hashing pool only.
+class PasswordHasher {
+ public:
+  explicit PasswordHasher(Argon2Params params);
+
+  // "$argon2id$v=19$m=...,t=...,p=1$salt$hash". kInternal if memory cannot be had.
+  Result<std::string> hash(std::string_view password) const;
+
+  // Unknown or malformed stored hashes are a mismatch, never an error.
+  PasswordVerdict verify(std::string_view password, std::string_view stored_hash) const;
+
+  // Does the work of a verify against a fixed dummy hash and throws the answer away, so a login
+  // for an unknown e-mail costs what a wrong password costs (no account enumeration by timing).
+  void burn(std::string_view password) const;
+
+ private:
+  Argon2Params params_;
+  std::string dummy_hash_;
+};
+
+}  // namespace gatehouse::auth

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace gatehouse::config {
+
+// Variables by name, as read from a .env file and the process environment.
+using EnvMap = std::map<std::string, std::string, std::less<>>;
+
+// Parses .env text the way python-dotenv reads the tutorial's: `KEY = value`, `# comments`,
+// optional single or double quotes, optional `export `, inline ` #` comments on unquoted values.
+// Errors (kInternal with a message naming the line) for lines that are not KEY=VALUE.
+Result<EnvMap> parse_dotenv(std::string_view text);
+Result<EnvMap> read_dotenv_file(const std::filesystem::path& path);
+
+// The process environment as an EnvMap.
+EnvMap process_environment();
+
+enum class DatabaseKind { kSqlite, kMysql };
+
+struct DatabaseSettings {
+  DatabaseKind kind = DatabaseKind::kSqlite;
+  std::string sqlite_path = "gatehouse.db";  // kSqlite
+  std::string host;                          // kMysql
+  std::uint16_t port = 3306;
+  std::string name;
+  std::string user;
+  std::string password;
+  std::string unix_socket;    // optional; from DATABASE_SOCKET
+  std::string prefix = "api_";  // DATABASE_PREFIX: every table name starts with it
+  std::size_t pool_size = 0;    // DATABASE_POOL_SIZE; 0: as many as worker threads
+};
+
+struct Argon2Settings {
+  std::uint64_t memory_kib = 19456;  // ARGON2_MEMORY_KIB (OWASP minimum: 19 MiB)
+  std::uint32_t passes = 2;          // ARGON2_PASSES
+};
+
+// Everything the server reads from its environment, validated. Names are the tutorial's where it
+// has one. Durations from the tutorial are in minutes, like its .env.
+struct Settings {
+  std::string host = "127.0.0.1";  // HOST
+  std::uint16_t port = 8000;       // PORT
+  DatabaseSettings database;       // DATABASE_URL or DATABASE_HOST/PORT/DB/USER/PASSWORD/PREFIX
+
+  std::chrono::minutes access_token_ttl{15};   // ACCESS_TOKEN_EXPIRES_IN
+  std::chrono::minutes refresh_token_ttl{60};  // REFRESH_TOKEN_EXPIRES_IN
+  std::chrono::minutes session_lifetime{7 * 24 * 60};  // SESSION_LIFETIME_MINUTES: absolute cap
+  std::string jwt_algorithm = "RS256";         // JWT_ALGORITHM
+  std::string jwt_private_key_pem;  // JWT_PRIVATE_KEY, base64 decoded to PEM text
+  std::string jwt_public_key_pem;   // JWT_PUBLIC_KEY, base64 decoded to PEM text
+
+  std::vector<std::string> client_origins{"http://localhost:3000"};  // CLIENT_ORIGIN, comma-separated
+
+  Argon2Settings argon2;
+  std::size_t password_max_bytes = 1024;  // PASSWORD_MAX_BYTES: longer passwords get a 422
+
+  std::size_t io_threads = 1;         // IO_THREADS
+  std::size_t worker_threads = 2;     // WORKER_THREADS: database calls and token signing
+  std::size_t hash_threads = 2;       // HASH_THREADS: argon2id/bcrypt (memory = threads x ARGON2_MEMORY_KIB)
+  std::size_t hash_queue_limit = 64;  // HASH_QUEUE_LIMIT: waiting hashes beyond it get 503
+  std::size_t max_body_bytes = 1 << 20;   // MAX_BODY_BYTES: 413 beyond
+  std::size_t max_header_bytes = 16 << 10;  // MAX_HEADER_BYTES: 431 beyond
+  std::chrono::seconds idle_timeout{30};     // IDLE_TIMEOUT_SECONDS: keep-alive wait for a request
+  std::chrono::seconds request_timeout{30};  // REQUEST_TIMEOUT_SECONDS: to read one request
+  std::size_t max_connections = 10000;       // MAX_CONNECTIONS
+  std::string log_level = "info";            // LOG_LEVEL: trace, debug, info, warn, error
+};
+
+// Builds Settings from `env` (the .env file's values already overridden by the process
+// environment). On a bad value, the error's `internal` is one line that names the variable and the
+// fix, e.g. "PORT: 'abc' is not a port number (1-65535)". Keys are only decoded here; checking that
+// they parse and match is the job of auth::load_key_pair.
+Result<Settings> load_settings(const EnvMap& env);
+
+// Parses SQLAlchemy-style DATABASE_URL: sqlite:///relative.db, sqlite:////absolute.db,
+// mysql://user:password@host:port/db (also mysql+pymysql:// and mariadb://), percent-decoding the parts.
+Result<DatabaseSettings> parse_database_url(std::string_view url);
+
+}  // namespace gatehouse::config

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace gatehouse::store {
+
+// A row of `{prefix}user`: the tutorial's table, unchanged, so a tutorial database is adopted in place.
+struct User {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;          // always lower-case
+  std::string password_hash;  // $argon2id$... or a legacy $2b$ bcrypt hash from the tutorial
+  std::optional<std::string> photo;
+  bool verified = false;
+  std::string role = "user";
+  SysTime created_at;
+  SysTime updated_at;
+};
+
+struct NewUser {
+  std::string name;
+  std::string email;  // lower-case
+  std::string password_hash;
+  std::optional<std::string> photo;
+  bool verified = true;  // the tutorial marks new users verified at registration
+  std::string role = "user";
+};
+
+// A login: one row of `{prefix}session`. Access tokens carry its id as `sid`.
+struct Session {
+  std::string id;  // 128 random bits, base64url
+  std::int64_t user_id = 0;
+  SysTime created_at;
+  SysTime last_used_at;
+  SysTime expires_at;  // absolute end of the session
+  std::optional<SysTime> revoked_at;
+  std::string user_agent;
+  std::string ip;
+};
+
+struct NewSession {
+  std::string id;
+  std::int64_t user_id = 0;
+  std::string refresh_hash;  // SHA-256 of the refresh token, hex; the token itself is never stored
+  SysTime now;
+  SysTime expires_at;          // absolute end of the session
+  SysTime refresh_expires_at;  // end of this refresh token (REFRESH_TOKEN_EXPIRES_IN)
+  std::string user_agent;
+  std::string ip;
+};
+
+// What an access-token check needs, in one round trip: the user, and whether the token's session
+// is still live (not revoked, not expired).
+struct UserWithSession {
+  User user;
+  bool session_live = false;
+};
+
+// Input of one refresh: the presented token's hash and the replacement's hash.
+struct RotateRequest {
+  std::string presented_hash;
+  std::string new_hash;
+  SysTime new_expires_at;  // end of the replacement token
+  SysTime now;
+};
+
+enum class RotateOutcome {
+  kRotated,   // presented token was current: it is retired and new_hash is now current
+  kUnknown,   // no such token
+  kExpired,   // the token's or the session's lifetime is over
+  kRevoked,   // the session was ended (logout, reuse)
+  kReused,    // presented token was already retired: the whole session is now revoked
+};
+
+struct RotateResult {
+  RotateOutcome outcome = RotateOutcome::kUnknown;
+  std::optional<Session> session;  // set for kRotated
+  std::optional<User> user;        // set for kRotated
+};
+
+// The storage interface. One implementation per backend (sqlite/, mysql/); handlers never know
+// which one runs. Every method is thread-safe and blocking: call it from a worker thread, never
+// from an I/O thread. Failures to reach the database are ErrorCode::kUnavailable.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // kAccountExists when the e-mail is taken (also when two registrations race).
+  virtual Result<User> create_user(const NewUser& user) = 0;
+  virtual Result<std::optional<User>> find_user_by_email(std::string_view email_lower) = 0;
+  virtual Result<std::optional<User>> find_user_by_id(std::int64_t id) = 0;
+  virtual Status update_password_hash(std::int64_t user_id, std::string_view hash, SysTime now) = 0;
+
+  virtual Status create_session(const NewSession& session) = 0;
+  // The user `user_id` and whether session `sid` of that user is live at `now`; nullopt when the
+  // user does not exist. Also refreshes the session's last-used time (cheaply, at most once a minute).
+  virtual Result<std::optional<UserWithSession>> find_user_with_session(std::int64_t user_id,
+                                                                        std::string_view sid,
+                                                                        SysTime now) = 0;
+  // Check-and-rotate in one transaction under the write lock, so concurrent refreshes of one
+  // token never fork a session.
+  virtual Result<RotateResult> rotate_refresh_token(const RotateRequest& request) = 0;
+  // The session a refresh token belongs to (for logout by refresh cookie); nullopt when unknown.
+  virtual Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash) = 0;
+  // Idempotent: revoking a revoked session succeeds.
+  virtual Status revoke_session(std::string_view sid, SysTime now, std::string_view reason) = 0;
+
+  // A cheap round trip, for readiness checks.
+  virtual Status ping() = 0;
+};
+
+}  // namespace gatehouse::store
