@@ -1,0 +1,45 @@
+#include "api/api_support.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "http/error_table.hpp"
+
+namespace gatehouse::api {
+
+http::Response fail(const Error& error, std::string_view what) {
+  const auto mapping = http::map_error(error.code);
+  if (static_cast<unsigned>(mapping.status) >= 500) {
+    spdlog::warn("{}: {} ({})", what, to_string(error.code), error.internal);
+  } else if (!error.internal.empty()) {
+    spdlog::debug("{}: {} ({})", what, to_string(error.code), error.internal);
+  }
+  return http::error_response(error);
+}
+
+std::string iso8601_utc(SysTime t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+  return std::string(buf, n);
+}
+
+boost::json::object user_json(const store::User& user) {
+  boost::json::object o;
+  o["name"] = user.name;
+  o["email"] = user.email;
+  if (user.photo) {
+    o["photo"] = *user.photo;
+  } else {
+    o["photo"] = nullptr;
+  }
+  o["id"] = user.id;
+  o["created_at"] = iso8601_utc(user.created_at);
+  o["updated_at"] = iso8601_utc(user.updated_at);
+  return o;
+}
+
+}  // namespace gatehouse::api

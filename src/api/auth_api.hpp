@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "auth/authenticator.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/session_service.hpp"
+#include "core/clock.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+
+namespace gatehouse::api {
+
+struct AuthApiSettings {
+  std::chrono::seconds access_ttl{15 * 60};
+  std::chrono::seconds refresh_ttl{60 * 60};
+  std::size_t password_max_bytes = 1024;
+  http::CookieOptions cookies;
+};
+
+// /api/auth/*: the tutorial's register, login, refresh and logout, with server-side sessions
+// behind them. Each handler is a function from request to response; they block (database,
+// hashing, signing) and are routed to the worker or hashing pool.
+class AuthApi final {
+ public:
+  AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
+          auth::SessionService& sessions, const auth::Authenticator& authenticator,
+          const Clock& clock, AuthApiSettings settings);
+
+  void add_routes(http::Router& router) const;
+
+  http::Response register_user(const http::Request& request) const;
+  http::Response login(const http::Request& request) const;
+  http::Response refresh(const http::Request& request) const;
+  http::Response logout(const http::Request& request) const;
+
+ private:
+  void set_session_cookies(http::Response& response, const auth::IssuedTokens& tokens) const;
+
+  store::Store& store_;
+  const auth::PasswordHasher& passwords_;
+  auth::SessionService& sessions_;
+  const auth::Authenticator& authenticator_;
+  const Clock& clock_;
+  AuthApiSettings settings_;
+};
+
+}  // namespace gatehouse::api

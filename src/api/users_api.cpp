@@ -1,0 +1,22 @@
+#include "api/users_api.hpp"
+
+#include "api/api_support.hpp"
+
+namespace gatehouse::api {
+
+namespace bhttp = boost::beast::http;
+
+UsersApi::UsersApi(const auth::Authenticator& authenticator) : authenticator_(authenticator) {}
+
+void UsersApi::add_routes(http::Router& router) const {
+  router.add(bhttp::verb::get, "/api/users/me", http::Execution::kWorker,
+             [this](const http::Request& r) { return me(r); });
+}
+
+http::Response UsersApi::me(const http::Request& request) const {
+  auto principal = authenticator_.authenticate(request);
+  if (!principal) return fail(principal.error(), "me");
+  return json_response(bhttp::status::ok, user_json(principal->user));
+}
+
+}  // namespace gatehouse::api

@@ -1,0 +1,61 @@
+// gatehouse: the command line. Everything else lives in the library; see src/app/commands.hpp.
+#include <sodium.h>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::cerr << "gatehouse: libsodium failed to initialise\n";
+    return 1;
+  }
+  CLI::App cli{"Gatehouse: an authentication API server (the FastAPI tutorial's API, done right)"};
+  cli.set_version_flag("--version", GATEHOUSE_VERSION);
+  cli.require_subcommand(1);
+  std::optional<std::filesystem::path> env_file;
+  cli.add_option_function<std::string>(
+      "--env-file", [&](const std::string& p) { env_file = p; },
+      "read settings from this file instead of ./.env");
+
+  auto* serve = cli.add_subcommand("serve", "serve the API (HOST/PORT, default 127.0.0.1:8000)");
+
+  gatehouse::app::MigrateOptions migrate_options;
+  auto* migrate = cli.add_subcommand("migrate", "versioned database migrations");
+  migrate->require_subcommand(1);
+  migrate->add_option_function<std::string>(
+      "--dir", [&](const std::string& p) { migrate_options.dir = p; },
+      "use the migration files in this folder instead of the built-in ones");
+  auto* up = migrate->add_subcommand("up", "apply pending migrations (all, or N)");
+  up->add_option_function<int>("N", [&](int n) { migrate_options.steps = n; }, "how many")
+      ->check(CLI::PositiveNumber);
+  auto* down = migrate->add_subcommand("down", "revert the newest N migrations (default 1)");
+  down->add_option_function<int>("N", [&](int n) { migrate_options.steps = n; }, "how many")
+      ->check(CLI::PositiveNumber);
+  migrate->add_subcommand("status", "list applied and pending migrations");
+  auto* create = migrate->add_subcommand("new", "write the next numbered migration files");
+  create->add_option("NAME", migrate_options.name, "lower_case_name")->required();
+
+  auto* keys = cli.add_subcommand("keys", "signing keys");
+  keys->require_subcommand(1);
+  auto* generate = keys->add_subcommand("generate", "print a new key pair as .env lines");
+  int bits = 2048;
+  std::string algorithm = "RS256";
+  generate->add_option("--bits", bits, "RSA key size")->check(CLI::IsMember({2048, 3072, 4096}));
+  generate->add_option("--algorithm", algorithm, "RS256, RS384, RS512, ES256 or EdDSA");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (serve->parsed()) return gatehouse::app::run_serve(env_file);
+  if (migrate->parsed()) {
+    for (auto* sub : {up, down, create}) {
+      if (sub->parsed()) migrate_options.action = sub->get_name();
+    }
+    if (migrate_options.action.empty()) migrate_options.action = "status";
+    return gatehouse::app::run_migrate(env_file, migrate_options);
+  }
+  if (generate->parsed()) return gatehouse::app::run_keys_generate(bits, algorithm);
+  return 1;
+}

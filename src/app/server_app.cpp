@@ -1,0 +1,102 @@
+#include "app/server_app.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::app {
+
+namespace {
+
+api::AuthApiSettings auth_api_settings(const config::Settings& s) {
+  api::AuthApiSettings out;
+  out.access_ttl = s.access_token_ttl;
+  out.refresh_ttl = s.refresh_token_ttl;
+  out.password_max_bytes = s.password_max_bytes;
+  return out;
+}
+
+net::ServerOptions server_options(const config::Settings& s) {
+  net::ServerOptions out;
+  out.host = s.host;
+  out.port = s.port;
+  out.io_threads = s.io_threads;
+  out.max_body_bytes = s.max_body_bytes;
+  out.max_header_bytes = s.max_header_bytes;
+  out.idle_timeout = s.idle_timeout;
+  out.request_timeout = s.request_timeout;
+  out.max_connections = s.max_connections;
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& settings) {
+  auto algorithm = auth::parse_algorithm(settings.jwt_algorithm);
+  if (!algorithm) return std::move(algorithm).error();
+  auto keys = auth::load_key_pair(*algorithm, settings.jwt_private_key_pem,
+                                  settings.jwt_public_key_pem);
+  if (!keys) return std::move(keys).error();
+
+  // Both pools call the store, so each of their threads can hold a connection.
+  auto opened = store::open_store(settings.database, settings.worker_threads + settings.hash_threads);
+  if (!opened) return std::move(opened).error();
+
+  store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
+                           settings.database.prefix);
+  if (opened->dialect == "sqlite") {
+    auto applied = migrator.up();
+    if (!applied) return std::move(applied).error();
+    for (const auto& m : *applied) {
+      spdlog::info("migrated {} to {:04d}_{}", opened->description, m.version, m.name);
+    }
+  } else {
+    auto status = migrator.status();
+    if (!status) return std::move(status).error();
+    if (!status->pending.empty()) {
+      return Error{ErrorCode::kInternal, opened->description + " has " +
+                                             std::to_string(status->pending.size()) +
+                                             " pending migration(s): run `gatehouse migrate up`"};
+    }
+  }
+  spdlog::info("database: {}", opened->description);
+  return std::unique_ptr<ServerApp>(new ServerApp(settings, std::move(*keys), std::move(*opened)));
+}
+
+ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
+                     store::OpenedStore store)
+    : settings_(settings),
+      store_(std::move(store)),
+      tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
+              auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
+              settings.access_token_ttl),
+      passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),
+      sessions_(*store_.store, tokens_, clock_, random_,
+                auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime}),
+      authenticator_(tokens_, *store_.store, clock_),
+      health_api_(*store_.store),
+      auth_api_(*store_.store, passwords_, sessions_, authenticator_, clock_,
+                auth_api_settings(settings)),
+      users_api_(authenticator_),
+      application_(build_router(), http::CorsPolicy(settings.client_origins)),
+      // Every connection has at most one request in flight, so the worker queue is bounded by
+      // the connection cap; hashing has its own, smaller bound.
+      workers_("worker pool", settings.worker_threads, settings.max_connections),
+      hashing_("hashing pool", settings.hash_threads, settings.hash_queue_limit),
+      server_(server_options(settings), application_, workers_, hashing_) {}
+
+http::Router ServerApp::build_router() const {
+  http::Router router;
+  health_api_.add_routes(router);
+  auth_api_.add_routes(router);
+  users_api_.add_routes(router);
+  return router;
+}
+
+void ServerApp::run() {
+  spdlog::info("gatehouse listening on http://{}:{}", settings_.host, port());
+  server_.run();
+  workers_.join();
+  hashing_.join();
+  spdlog::info("gatehouse stopped");
+}
+
+}  // namespace gatehouse::app

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "api/auth_api.hpp"
+#include "api/health_api.hpp"
+#include "api/users_api.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/jws.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/session_service.hpp"
+#include "auth/token_service.hpp"
+#include "config/settings.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "http/application.hpp"
+#include "net/blocking_pool.hpp"
+#include "net/http_server.hpp"
+#include "store/store_factory.hpp"
+
+namespace gatehouse::app {
+
+// The one place that builds and wires every object of the server. Members are declared in
+// dependency order, so each is constructed after what it uses and destroyed before it.
+class ServerApp {
+ public:
+  // Checks the keys, opens the database (migrating an SQLite one to the latest version), and
+  // builds the object graph. Errors are one line for the operator.
+  static Result<std::unique_ptr<ServerApp>> create(const config::Settings& settings);
+
+  Status listen() { return server_.listen(); }
+  std::uint16_t port() const { return server_.bound_port(); }
+  void run();
+  void stop() { server_.stop(); }
+
+ private:
+  ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store);
+  http::Router build_router() const;
+
+  config::Settings settings_;
+  SystemClock clock_;
+  SodiumRandom random_;
+  store::OpenedStore store_;
+  auth::TokenService tokens_;
+  auth::PasswordHasher passwords_;
+  auth::SessionService sessions_;
+  auth::Authenticator authenticator_;
+  api::HealthApi health_api_;
+  api::AuthApi auth_api_;
+  api::UsersApi users_api_;
+  http::Application application_;
+  net::BlockingPool workers_;
+  net::BlockingPool hashing_;
+  net::HttpServer server_;
+};
+
+}  // namespace gatehouse::app

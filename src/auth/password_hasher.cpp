@@ -1,0 +1,165 @@
+#include "auth/password_hasher.hpp"
+
+#include <crypt.h>
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gatehouse::auth {
+namespace {
+
+constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+constexpr std::string_view kArgon2iPrefix = "$argon2i$";
+constexpr std::array<std::string_view, 3> kBcryptPrefixes = {"$2b$", "$2a$", "$2y$"};
+
+// An encoded argon2 hash is about 100 bytes; anything much longer did not come from a hasher and
+// is refused before libsodium copies and decodes it.
+constexpr std::size_t kMaxArgon2HashBytes = 512;
+
+// "$2b$" + two cost digits + "$" + 22 salt characters + 31 hash characters.
+constexpr std::size_t kBcryptHashBytes = 60;
+constexpr std::size_t kBcryptHeaderBytes = 7;
+
+constexpr std::size_t kDummySecretBytes = 16;
+
+// Never hand libsodium a null pointer, even for an empty password.
+const char* password_ptr(std::string_view password) {
+  return password.empty() ? "" : password.data();
+}
+
+bool is_bcrypt_alphabet(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '/';
+}
+
+bool is_bcrypt_prefix(std::string_view stored_hash) {
+  for (std::string_view prefix : kBcryptPrefixes) {
+    if (stored_hash.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// "$2b$12$" followed by 53 characters of bcrypt's base64 alphabet, cost 04..31. Checked before
+// crypt_rn so that truncated or padded database values are a plain mismatch.
+bool is_well_formed_bcrypt(std::string_view stored_hash) {
+  if (stored_hash.size() != kBcryptHashBytes || !is_bcrypt_prefix(stored_hash)) return false;
+  const char tens = stored_hash[4];
+  const char ones = stored_hash[5];
+  if (tens < '0' || tens > '3' || ones < '0' || ones > '9' || stored_hash[6] != '$') return false;
+  const int cost = (tens - '0') * 10 + (ones - '0');
+  if (cost < 4 || cost > 31) return false;
+  for (char c : stored_hash.substr(kBcryptHeaderBytes)) {
+    if (!is_bcrypt_alphabet(c)) return false;
+  }
+  return true;
+}
+
+// Legacy passlib/python-bcrypt hashes. A match is always kMatchNeedsRehash so the user moves to
+// argon2id on this login. bcrypt only looks at the first 72 bytes of the password; that is
+// tolerated for these old hashes only.
+PasswordVerdict verify_bcrypt(std::string_view password, std::string_view stored_hash) {
+  if (!is_well_formed_bcrypt(stored_hash)) return PasswordVerdict::kMismatch;
+  // crypt_rn reads C strings: a NUL inside the password would silently shorten it (passlib
+  // refuses such passwords, so no stored hash can match one).
+  if (password.find('\0') != std::string_view::npos) return PasswordVerdict::kMismatch;
+
+  // ~32 KiB, so on the heap rather than a pool thread's stack; value-initialised (zeroed) as
+  // libxcrypt asks. One per call keeps crypt_rn reentrant without thread_local state, and the
+  // allocation is nothing next to a bcrypt run.
+  auto data = std::make_unique<crypt_data>();
+  std::string phrase(password);
+  const std::string setting(stored_hash);
+
+  PasswordVerdict verdict = PasswordVerdict::kMismatch;
+  const char* out = crypt_rn(phrase.c_str(), setting.c_str(), data.get(), sizeof(crypt_data));
+  if (out != nullptr && out[0] != '*') {
+    const std::size_t out_len = std::strlen(out);
+    if (out_len == stored_hash.size() &&
+        sodium_memcmp(out, stored_hash.data(), stored_hash.size()) == 0) {
+      verdict = PasswordVerdict::kMatchNeedsRehash;
+    }
+  }
+  // crypt_data keeps a copy of the passphrase; do not leave it on the heap.
+  sodium_memzero(data.get(), sizeof(crypt_data));
+  sodium_memzero(phrase.data(), phrase.size());
+  return verdict;
+}
+
+}  // namespace
+
+// Throws std::invalid_argument for parameters libsodium cannot use and std::runtime_error when
+// the dummy hash cannot be made (no memory): both are start-up failures, not request errors.
+PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium: sodium_init failed");
+  if (params_.passes < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
+      params_.passes > crypto_pwhash_argon2id_OPSLIMIT_MAX) {
+    throw std::invalid_argument("argon2id: passes out of range");
+  }
+  if (params_.memory_kib > std::numeric_limits<std::size_t>::max() / 1024 ||
+      params_.memory_kib * 1024 < crypto_pwhash_argon2id_MEMLIMIT_MIN ||
+      params_.memory_kib * 1024 > crypto_pwhash_argon2id_MEMLIMIT_MAX) {
+    throw std::invalid_argument("argon2id: memory_kib out of range");
+  }
+
+  // The dummy's password is random, so no login can ever match it; only its cost matters.
+  std::array<unsigned char, kDummySecretBytes> secret{};
+  randombytes_buf(secret.data(), secret.size());
+  std::array<char, kDummySecretBytes * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), secret.data(), secret.size());
+  Result<std::string> dummy = hash(std::string_view(hex.data(), kDummySecretBytes * 2));
+  if (!dummy) throw std::runtime_error("argon2id: cannot make the dummy hash: " + dummy.error().internal);
+  dummy_hash_ = std::move(*dummy);
+}
+
+Result<std::string> PasswordHasher::hash(std::string_view password) const {
+  if (password.size() > crypto_pwhash_PASSWD_MAX) {
+    return Error{ErrorCode::kInternal, "argon2id: password too long"};
+  }
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  if (crypto_pwhash_str_alg(out.data(), password_ptr(password), password.size(), params_.passes,
+                            static_cast<std::size_t>(params_.memory_kib) * 1024,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Error{ErrorCode::kInternal, "argon2id: hashing failed (out of memory?)"};
+  }
+  return std::string(out.data());
+}
+
+PasswordVerdict PasswordHasher::verify(std::string_view password,
+                                       std::string_view stored_hash) const {
+  const bool argon2id = stored_hash.starts_with(kArgon2idPrefix);
+  const bool argon2i = stored_hash.starts_with(kArgon2iPrefix);
+  if (argon2id || argon2i) {
+    if (stored_hash.size() > kMaxArgon2HashBytes ||
+        stored_hash.find('\0') != std::string_view::npos) {
+      return PasswordVerdict::kMismatch;
+    }
+    const std::string encoded(stored_hash);  // libsodium wants a NUL-terminated string
+    if (crypto_pwhash_str_verify(encoded.c_str(), password_ptr(password), password.size()) != 0) {
+      return PasswordVerdict::kMismatch;
+    }
+    // argon2i is only ever read (passlib's older default), never written: move it to argon2id.
+    // needs_rehash returns 1 for other parameters and -1 for a hash it cannot decode.
+    if (argon2i || crypto_pwhash_str_needs_rehash(
+                       encoded.c_str(), params_.passes,
+                       static_cast<std::size_t>(params_.memory_kib) * 1024) != 0) {
+      return PasswordVerdict::kMatchNeedsRehash;
+    }
+    return PasswordVerdict::kMatch;
+  }
+  if (is_bcrypt_prefix(stored_hash)) return verify_bcrypt(password, stored_hash);
+  return PasswordVerdict::kMismatch;
+}
+
+void PasswordHasher::burn(std::string_view password) const {
+  static_cast<void>(verify(password, dummy_hash_));
+}
+
+}  // namespace gatehouse::auth

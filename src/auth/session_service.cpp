@@ -1,0 +1,108 @@
+#include "auth/session_service.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::auth {
+
+namespace {
+constexpr std::size_t kRefreshTokenBytes = 32;  // 256 bits
+constexpr std::size_t kRefreshTokenChars = 43;  // base64url without padding
+constexpr std::size_t kSessionIdBytes = 16;     // 128 bits
+
+std::string_view outcome_name(store::RotateOutcome outcome) {
+  switch (outcome) {
+    case store::RotateOutcome::kRotated: return "rotated";
+    case store::RotateOutcome::kUnknown: return "unknown token";
+    case store::RotateOutcome::kExpired: return "expired";
+    case store::RotateOutcome::kRevoked: return "session revoked";
+    case store::RotateOutcome::kReused: return "reuse of a retired token: session revoked";
+  }
+  return "?";
+}
+}  // namespace
+
+std::string hash_refresh_token(std::string_view token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  std::string hex(2 * sizeof digest + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+  hex.pop_back();
+  return hex;
+}
+
+bool looks_like_refresh_token(std::string_view token) {
+  if (token.size() != kRefreshTokenChars) return false;
+  for (unsigned char c : token) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+SessionService::SessionService(store::Store& store, const TokenService& tokens, const Clock& clock,
+                               Random& random, SessionSettings settings)
+    : store_(store), tokens_(tokens), clock_(clock), random_(random), settings_(settings) {}
+
+Result<IssuedTokens> SessionService::start(const store::User& user, std::string_view user_agent,
+                                           std::string_view ip) {
+  const SysTime now = clock_.now();
+  IssuedTokens out;
+  out.refresh_token = random_token(random_, kRefreshTokenBytes);
+
+  store::NewSession row;
+  row.id = random_token(random_, kSessionIdBytes);
+  row.user_id = user.id;
+  row.refresh_hash = hash_refresh_token(out.refresh_token);
+  row.now = now;
+  row.expires_at = now + settings_.session_lifetime;
+  row.refresh_expires_at = std::min(now + settings_.refresh_ttl, row.expires_at);
+  row.user_agent = std::string(user_agent.substr(0, 512));
+  row.ip = std::string(ip.substr(0, 64));
+  if (auto st = store_.create_session(row); !st) return std::move(st).error();
+
+  out.access_token = tokens_.issue_access(user.id, row.id);
+  out.session = store::Session{row.id,         user.id,       now, now, row.expires_at,
+                               std::nullopt,   row.user_agent, row.ip};
+  out.user = user;
+  return out;
+}
+
+Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
+  if (!looks_like_refresh_token(refresh_token)) {
+    return Error{ErrorCode::kRefreshInvalid, "refresh token has the wrong shape"};
+  }
+  const SysTime now = clock_.now();
+  IssuedTokens out;
+  out.refresh_token = random_token(random_, kRefreshTokenBytes);
+
+  store::RotateRequest request;
+  request.presented_hash = hash_refresh_token(refresh_token);
+  request.new_hash = hash_refresh_token(out.refresh_token);
+  request.new_expires_at = now + settings_.refresh_ttl;
+  request.now = now;
+  auto rotated = store_.rotate_refresh_token(request);
+  if (!rotated) return std::move(rotated).error();
+  if (rotated->outcome != store::RotateOutcome::kRotated) {
+    if (rotated->outcome == store::RotateOutcome::kReused) {
+      spdlog::warn("refresh token reuse detected: session revoked");
+    }
+    return Error{ErrorCode::kRefreshInvalid, std::string(outcome_name(rotated->outcome))};
+  }
+  out.session = std::move(*rotated->session);
+  out.user = std::move(*rotated->user);
+  out.access_token = tokens_.issue_access(out.user.id, out.session.id);
+  return out;
+}
+
+Status SessionService::end(std::string_view sid) {
+  return store_.revoke_session(sid, clock_.now(), "logout");
+}
+
+Result<std::optional<store::Session>> SessionService::session_of(std::string_view refresh_token) {
+  if (!looks_like_refresh_token(refresh_token)) return std::optional<store::Session>{};
+  return store_.find_session_by_refresh_hash(hash_refresh_token(refresh_token));
+}
+
+}  // namespace gatehouse::auth

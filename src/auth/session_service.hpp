@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/token_service.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace gatehouse::auth {
+
+struct SessionSettings {
+  std::chrono::seconds refresh_ttl{60 * 60};            // REFRESH_TOKEN_EXPIRES_IN
+  std::chrono::seconds session_lifetime{7 * 24 * 3600};  // SESSION_LIFETIME_MINUTES
+};
+
+// The tokens handed to a client at login or refresh.
+struct IssuedTokens {
+  std::string access_token;   // JWT with `sid`
+  std::string refresh_token;  // opaque, 256 random bits; only its hash is stored
+  store::Session session;
+  store::User user;
+};
+
+// Server-side sessions: login starts one, refresh rotates its refresh token (a retired token
+// presented again ends the session), logout ends it. Blocking (database, RSA signing): call from a
+// worker thread. Thread-safe.
+class SessionService {
+ public:
+  SessionService(store::Store& store, const TokenService& tokens, const Clock& clock,
+                 Random& random, SessionSettings settings);
+
+  Result<IssuedTokens> start(const store::User& user, std::string_view user_agent,
+                             std::string_view ip);
+  // kRefreshInvalid for every refused token (unknown, expired, revoked, reused; the log says which).
+  Result<IssuedTokens> refresh(std::string_view refresh_token);
+  Status end(std::string_view sid);
+  // The session a refresh token belongs to, if any (logout by refresh cookie).
+  Result<std::optional<store::Session>> session_of(std::string_view refresh_token);
+
+ private:
+  store::Store& store_;
+  const TokenService& tokens_;
+  const Clock& clock_;
+  Random& random_;
+  SessionSettings settings_;
+};
+
+// SHA-256 of a refresh token, lower-case hex: what the database stores instead of the token.
+std::string hash_refresh_token(std::string_view token);
+
+// True when `token` has the shape of a Gatehouse refresh token (43 base64url characters); lets the
+// server refuse junk without a database round trip.
+bool looks_like_refresh_token(std::string_view token);
+
+}  // namespace gatehouse::auth

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string_view>
+#include <variant>
+
+#include "http/cors.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+
+namespace gatehouse::http {
+
+// Everything between a parsed request and a handler that is not I/O: target parsing, CORS
+// preflights, routing, and the CORS grant on the way out. The session owns the I/O and decides
+// where a routed handler runs (Route::execution).
+class Application {
+ public:
+  Application(Router router, CorsPolicy cors);
+
+  // Either the final answer (preflight, 404, 405, bad target) or the route to run. On a route,
+  // `request.path_params` has been filled.
+  std::variant<Response, const Route*> route(Request& request) const;
+
+  // Runs a handler, turning an escaped exception into a logged 500.
+  static Response invoke(const Route& route, const Request& request) noexcept;
+
+  // Adds the CORS grant when the request's Origin is allowed.
+  void finish(const Request& request, Response& response) const { cors_.decorate(request, response); }
+
+  // The path part of a request target ("/a/b?x=1" -> "/a/b"); empty for a target that is not in
+  // origin form (the session answers 400).
+  static std::string_view target_path(std::string_view target);
+
+ private:
+  Router router_;
+  CorsPolicy cors_;
+};
+
+}  // namespace gatehouse::http

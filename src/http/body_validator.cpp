@@ -1,0 +1,136 @@
+#include "http/body_validator.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <cctype>
+
+namespace gatehouse::http {
+
+namespace json = boost::json;
+
+BodyValidator::BodyValidator(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = 16;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec, {}, options);
+  if (ec) {
+    issues_.push_back({{"body"}, "Expecting value: invalid JSON", "value_error.jsondecode"});
+    return;
+  }
+  if (!parsed.is_object()) {
+    issues_.push_back({{"body"}, "value is not a valid dict", "type_error.dict"});
+    return;
+  }
+  object_ = std::move(parsed.as_object());
+}
+
+void BodyValidator::add(std::string_view field, std::string msg, std::string type) {
+  issues_.push_back({{"body", std::string(field)}, std::move(msg), std::move(type)});
+}
+
+std::optional<std::string> BodyValidator::string_field(std::string_view name,
+                                                       const StringRule& rule) {
+  if (!object_) return std::nullopt;
+  const json::value* v = object_->if_contains(name);
+  if (v == nullptr) {
+    add(name, "field required", "value_error.missing");
+    return std::nullopt;
+  }
+  std::string value;
+  if (v->is_string()) {
+    value = std::string(v->get_string());
+  } else if (v->is_int64() || v->is_uint64() || v->is_double()) {
+    value = json::serialize(*v);
+  } else if (v->is_null()) {
+    add(name, "none is not an allowed value", "type_error.none.not_allowed");
+    return std::nullopt;
+  } else {
+    add(name, "str type expected", "type_error.str");
+    return std::nullopt;
+  }
+  if (value.size() > rule.max_bytes) {
+    add(name, "ensure this value has at most " + std::to_string(rule.max_bytes) + " bytes",
+        "value_error.any_str.max_length");
+    return std::nullopt;
+  }
+  const std::size_t chars = utf8_length(value);
+  if (chars < rule.min_chars) {
+    add(name, "ensure this value has at least " + std::to_string(rule.min_chars) + " characters",
+        "value_error.any_str.min_length");
+    return std::nullopt;
+  }
+  if (chars > rule.max_chars) {
+    add(name, "ensure this value has at most " + std::to_string(rule.max_chars) + " characters",
+        "value_error.any_str.max_length");
+    return std::nullopt;
+  }
+  if (rule.email && !is_valid_email(value)) {
+    add(name, "value is not a valid email address", "value_error.email");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+namespace {
+
+bool is_atext(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
+  return kSpecials.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool valid_local(std::string_view local) {
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+  char prev = 0;
+  for (char c : local) {
+    if (c == '.') {
+      if (prev == '.') return false;
+    } else if (!is_atext(static_cast<unsigned char>(c))) {
+      return false;
+    }
+    prev = c;
+  }
+  return true;
+}
+
+bool valid_domain(std::string_view domain) {
+  if (domain.empty() || domain.size() > 253) return false;
+  std::size_t labels = 0;
+  std::string_view last;
+  while (true) {
+    const auto dot = domain.find('.');
+    const std::string_view label = domain.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (unsigned char c : label) {
+      if (!std::isalnum(c) && c != '-') return false;
+    }
+    ++labels;
+    last = label;
+    if (dot == std::string_view::npos) break;
+    domain.remove_prefix(dot + 1);
+  }
+  if (labels < 2) return false;
+  for (unsigned char c : last) {
+    if (!std::isalpha(c)) return false;
+  }
+  return last.size() >= 2;
+}
+
+}  // namespace
+
+bool is_valid_email(std::string_view email) {
+  if (email.size() > 254) return false;
+  const auto at = email.rfind('@');
+  if (at == std::string_view::npos) return false;
+  return valid_local(email.substr(0, at)) && valid_domain(email.substr(at + 1));
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/response.hpp"
+
+namespace gatehouse::http {
+
+// Rules for one string field of a JSON body, in pydantic v1 terms (the tutorial's schemas).
+struct StringRule {
+  std::size_t min_chars = 0;
+  std::size_t max_chars = std::numeric_limits<std::size_t>::max();  // code points
+  std::size_t max_bytes = std::numeric_limits<std::size_t>::max();  // UTF-8 bytes
+  bool email = false;  // EmailStr
+};
+
+// Validates a JSON request body the way FastAPI does for the tutorial: every problem is collected
+// into FastAPI's 422 list (`loc`, `msg`, `type`), so a client sees all missing fields at once.
+// Numbers are accepted for string fields (pydantic v1 coerces them); other types are refused.
+// Example:
+//   BodyValidator v(request.message.body());
+//   auto email = v.string_field("email", {.email = true});
+//   auto password = v.string_field("password", {.min_chars = 8});
+//   if (!v.ok()) return v.response();
+class BodyValidator {
+ public:
+  explicit BodyValidator(std::string_view body);
+
+  // The field's value, or nullopt with an issue recorded (or nullopt silently when the body itself
+  // was not a JSON object, which is already recorded).
+  std::optional<std::string> string_field(std::string_view name, const StringRule& rule);
+
+  bool ok() const { return issues_.empty(); }
+  const std::vector<ValidationIssue>& issues() const { return issues_; }
+  Response response() const { return validation_response(issues_); }
+
+ private:
+  void add(std::string_view field, std::string msg, std::string type);
+
+  std::optional<boost::json::object> object_;
+  std::vector<ValidationIssue> issues_;
+};
+
+// email-validator's syntax check as pydantic's EmailStr uses it (no deliverability check):
+// local@domain, local part of RFC 5322 atoms, domain of LDH labels with an alphabetic TLD.
+bool is_valid_email(std::string_view email);
+
+// Number of Unicode code points in valid UTF-8 text.
+std::size_t utf8_length(std::string_view text);
+
+}  // namespace gatehouse::http

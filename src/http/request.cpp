@@ -1,0 +1,73 @@
+#include "http/request.hpp"
+
+namespace gatehouse::http {
+
+namespace {
+
+constexpr bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view Request::header(boost::beast::http::field name) const {
+  auto it = message.find(name);
+  return it == message.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+std::string_view Request::header(std::string_view name) const {
+  auto it = message.find(name);
+  return it == message.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view pair = trim(header.substr(0, semi));
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (trim(pair.substr(0, eq)) != name) continue;
+    std::string_view value = trim(pair.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::cookie(std::string_view name) const {
+  for (auto it = message.find(boost::beast::http::field::cookie);
+       it != message.end() && it->name() == boost::beast::http::field::cookie; ++it) {
+    if (auto v = find_cookie(it->value(), name)) return v;
+  }
+  return std::nullopt;
+}
+
+ExtractedToken extract_token(const Request& request, std::string_view cookie_name) {
+  const std::string_view auth = request.header(boost::beast::http::field::authorization);
+  if (!trim(auth).empty()) {
+    // "Bearer" + whitespace + one token + optional trailing whitespace, nothing else.
+    constexpr std::string_view kScheme = "Bearer";
+    if (auth.substr(0, kScheme.size()) != kScheme || auth.size() == kScheme.size() ||
+        !is_space(auth[kScheme.size()])) {
+      return {ExtractedToken::Kind::kMalformedHeader, {}};
+    }
+    const std::string_view rest = trim(auth.substr(kScheme.size()));
+    if (rest.empty() || rest.find_first_of(" \t") != std::string_view::npos) {
+      return {ExtractedToken::Kind::kMalformedHeader, {}};
+    }
+    return {ExtractedToken::Kind::kFromHeader, rest};
+  }
+  if (auto c = request.cookie(cookie_name); c && !c->empty()) {
+    return {ExtractedToken::Kind::kFromCookie, *c};
+  }
+  return {ExtractedToken::Kind::kMissing, {}};
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,55 @@
+#include "http/router.hpp"
+
+namespace gatehouse::http {
+
+namespace {
+
+// Matches `path` against `pattern` segment by segment; fills `params` for `{...}` segments.
+bool match_pattern(std::string_view pattern, std::string_view path,
+                   std::vector<std::string>& params) {
+  params.clear();
+  while (true) {
+    if (pattern.empty() || path.empty()) return pattern.empty() && path.empty();
+    if (pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pe = pattern.find('/');
+    const auto qe = path.find('/');
+    const std::string_view pseg = pattern.substr(0, pe);
+    const std::string_view qseg = path.substr(0, qe);
+    if (pseg.size() >= 2 && pseg.front() == '{' && pseg.back() == '}') {
+      if (qseg.empty()) return false;
+      params.emplace_back(qseg);
+    } else if (pseg != qseg) {
+      return false;
+    }
+    pattern = pe == std::string_view::npos ? std::string_view{} : pattern.substr(pe);
+    path = qe == std::string_view::npos ? std::string_view{} : path.substr(qe);
+  }
+}
+
+}  // namespace
+
+void Router::add(boost::beast::http::verb method, std::string pattern, Execution execution,
+                 Handler handler) {
+  routes_.push_back(Route{method, std::move(pattern), execution, std::move(handler)});
+}
+
+Router::Match Router::match(boost::beast::http::verb method, std::string_view path) const {
+  using boost::beast::http::verb;
+  const verb wanted = method == verb::head ? verb::get : method;
+  Match m;
+  std::vector<std::string> params;
+  for (const Route& route : routes_) {
+    if (!match_pattern(route.pattern, path, params)) continue;
+    if (route.method == wanted) {
+      m.route = &route;
+      m.params = std::move(params);
+      return m;
+    }
+    m.error = ErrorCode::kMethodNotAllowed;
+  }
+  return m;
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,342 @@
+#include "net/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <thread>
+#include <vector>
+
+#include "http/error_table.hpp"
+
+namespace gatehouse::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// What the shutdown path may touch of a live connection. Both sides run on the connection's
+// strand: the session clears `stream` before it ends, and a posted cancel checks it.
+struct HttpServer::Connection {
+  asio::any_io_executor executor;
+  beast::tcp_stream* stream = nullptr;
+  bool busy = false;  // a request is being read, handled or written
+};
+
+// Registers a connection for the shutdown path and keeps the active count.
+class HttpServer::ConnectionScope {
+ public:
+  ConnectionScope(HttpServer& server, std::shared_ptr<Connection> connection)
+      : server_(server), connection_(std::move(connection)) {
+    std::lock_guard lock(server_.connections_mutex_);
+    server_.connections_.insert(connection_);
+  }
+  ~ConnectionScope() {
+    connection_->stream = nullptr;
+    {
+      std::lock_guard lock(server_.connections_mutex_);
+      server_.connections_.erase(connection_);
+    }
+    server_.active_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  ConnectionScope(const ConnectionScope&) = delete;
+  ConnectionScope& operator=(const ConnectionScope&) = delete;
+
+ private:
+  HttpServer& server_;
+  std::shared_ptr<Connection> connection_;
+};
+
+namespace {
+
+// The Date header, formatted once a second per thread.
+const std::string& cached_date() {
+  thread_local std::time_t last = 0;
+  thread_local std::string value;
+  const std::time_t now = std::time(nullptr);
+  if (now != last) {
+    last = now;
+    value = http::http_date(std::chrono::system_clock::from_time_t(now));
+  }
+  return value;
+}
+
+bhttp::response<bhttp::string_body> to_message(http::Response&& r, unsigned version,
+                                               bool keep_alive, bool head) {
+  bhttp::response<bhttp::string_body> msg{r.status, version};
+  msg.set(bhttp::field::content_type, "application/json");
+  msg.set(bhttp::field::date, cached_date());
+  for (auto& [name, value] : r.headers) msg.insert(name, value);
+  msg.body() = std::move(r.body);
+  msg.keep_alive(keep_alive);
+  msg.prepare_payload();
+  if (head) msg.body().clear();  // Content-Length stays that of the GET answer
+  return msg;
+}
+
+// Errors that mean the client went away or timed out: nothing to answer.
+bool is_disconnect(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::broken_pipe || ec == beast::error::timeout ||
+         ec == bhttp::error::partial_message;
+}
+
+asio::awaitable<void> write_response(beast::tcp_stream& stream, http::Response r, bool keep_alive,
+                                     std::chrono::seconds timeout) {
+  auto msg = to_message(std::move(r), 11, keep_alive, false);
+  stream.expires_after(timeout);
+  co_await bhttp::async_write(stream, msg, kUseTuple);
+}
+
+// After refusing a request whose body is still arriving: stop sending, then read and discard a
+// bounded amount so the client sees the answer instead of a reset.
+asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::vector<char> sink(64 * 1024);
+  std::size_t total = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (total < (8u << 20)) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kUseTuple);
+    if (ec) break;
+    total += n;
+  }
+  stream.socket().close(ignored);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options, const http::Application& app, BlockingPool& workers,
+                       BlockingPool& hashing)
+    : options_(std::move(options)),
+      app_(app),
+      workers_(workers),
+      hashing_(hashing),
+      ioc_(static_cast<int>(options_.io_threads)),
+      control_(asio::make_strand(ioc_)),
+      acceptor_(control_),
+      signals_(control_, SIGINT, SIGTERM) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::listen() {
+  error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  tcp::endpoint endpoint;
+  if (ec) {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+    if (ec || results.empty()) {
+      return Error{ErrorCode::kInternal, "HOST: cannot resolve '" + options_.host + "'"};
+    }
+    endpoint = results.begin()->endpoint();
+  } else {
+    endpoint = tcp::endpoint(address, options_.port);
+  }
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorCode::kInternal, "cannot listen on " + options_.host + ":" +
+                                           std::to_string(options_.port) + ": " + ec.message() +
+                                           " (set HOST/PORT)"};
+  }
+  bound_port_ = acceptor_.local_endpoint().port();
+  return ok_status();
+}
+
+void HttpServer::run() {
+  signals_.async_wait([this](const error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: finishing in-flight requests, then exiting", signal);
+    begin_shutdown();
+  });
+  asio::co_spawn(control_, accept_loop(), asio::detached);
+
+  std::vector<std::thread> extra;
+  for (std::size_t i = 1; i < options_.io_threads; ++i) extra.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : extra) t.join();
+}
+
+void HttpServer::stop() {
+  asio::post(control_, [this] { begin_shutdown(); });
+}
+
+void HttpServer::begin_shutdown() {
+  if (draining_.exchange(true)) return;
+  error_code ignored;
+  acceptor_.close(ignored);
+  signals_.cancel(ignored);
+  std::lock_guard lock(connections_mutex_);
+  for (const auto& connection : connections_) {
+    asio::post(connection->executor, [connection] {
+      if (connection->stream != nullptr && !connection->busy) connection->stream->cancel();
+    });
+  }
+  asio::co_spawn(control_, wait_for_drain(), asio::detached);
+}
+
+asio::awaitable<void> HttpServer::wait_for_drain() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  asio::steady_timer timer(control_);
+  while (active_.load(std::memory_order_acquire) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("{} connection(s) still busy after {}s: stopping anyway", active_.load(),
+                   options_.shutdown_grace.count());
+      ioc_.stop();
+      co_return;
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(kUseTuple);
+  }
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kUseTuple);
+    if (ec) {
+      if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
+      // Out of file descriptors and the like: back off instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer timer(control_, std::chrono::milliseconds(50));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    active_.fetch_add(1, std::memory_order_acq_rel);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  auto connection = std::make_shared<Connection>();
+  connection->executor = socket.get_executor();
+  beast::tcp_stream stream(std::move(socket));
+  connection->stream = &stream;
+  ConnectionScope scope(*this, connection);
+
+  if (active_.load(std::memory_order_acquire) > options_.max_connections) {
+    co_await write_response(stream, http::error_response(ErrorCode::kOverloaded), false,
+                            options_.request_timeout);
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return;
+  }
+
+  std::string peer;
+  {
+    error_code ec;
+    const auto endpoint = stream.socket().remote_endpoint(ec);
+    if (!ec) peer = endpoint.address().to_string();
+    stream.socket().set_option(tcp::no_delay(true), ec);
+  }
+
+  beast::flat_buffer buffer;
+  while (!draining_.load(std::memory_order_acquire)) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+
+    connection->busy = false;
+    stream.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    connection->busy = true;
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        http::Response r = http::json_response(
+            bhttp::status::request_header_fields_too_large,
+            boost::json::object{{"detail", "Request header fields too large"}});
+        co_await write_response(stream, std::move(r), false, options_.request_timeout);
+      } else if (!is_disconnect(ec)) {
+        co_await write_response(stream, http::error_response(ErrorCode::kBadRequest), false,
+                                options_.request_timeout);
+      }
+      break;
+    }
+
+    const auto declared = parser.content_length();
+    if (declared && *declared > options_.max_body_bytes) {
+      co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
+                              options_.request_timeout);
+      co_await drain_and_close(stream);
+      break;
+    }
+    if (parser.get()[bhttp::field::expect] == "100-continue") {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      stream.expires_after(options_.request_timeout);
+      co_await bhttp::async_write(stream, cont, kUseTuple);
+    }
+
+    stream.expires_after(options_.request_timeout);
+    auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    if (read_ec) {
+      if (read_ec == bhttp::error::body_limit) {
+        co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
+                                options_.request_timeout);
+        co_await drain_and_close(stream);
+      } else if (!is_disconnect(read_ec)) {
+        co_await write_response(stream, http::error_response(ErrorCode::kBadRequest), false,
+                                options_.request_timeout);
+      }
+      break;
+    }
+
+    http::BeastRequest request = parser.release();
+    http::Response response = co_await handle(request, peer);
+    const bool keep_alive = request.keep_alive() && !draining_.load(std::memory_order_acquire);
+    auto message = to_message(std::move(response), request.version(), keep_alive,
+                              request.method() == bhttp::verb::head);
+    stream.expires_after(options_.request_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, message, kUseTuple);
+    if (write_ec || !keep_alive) break;
+  }
+
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
+                                                   std::string_view peer) {
+  http::Request request{message, http::Application::target_path(message.target()), peer, {}};
+  auto routed = app_.route(request);
+  http::Response response;
+  if (auto* answer = std::get_if<http::Response>(&routed)) {
+    response = std::move(*answer);
+  } else {
+    const http::Route& route = *std::get<const http::Route*>(routed);
+    if (route.execution == http::Execution::kInline) {
+      response = http::Application::invoke(route, request);
+    } else {
+      BlockingPool& pool = route.execution == http::Execution::kHashing ? hashing_ : workers_;
+      auto result =
+          co_await pool.run([&route, &request] { return http::Application::invoke(route, request); });
+      if (result) {
+        response = std::move(*result);
+      } else {
+        spdlog::warn("{} queue full ({} waiting): 503 for {}", pool.name(), pool.pending(),
+                     request.path);
+        response = http::error_response(ErrorCode::kOverloaded);
+      }
+    }
+  }
+  app_.finish(request, response);
+  co_return response;
+}
+
+}  // namespace gatehouse::net

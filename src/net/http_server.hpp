@@ -1,0 +1,86 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "core/result.hpp"
+#include "http/application.hpp"
+#include "net/blocking_pool.hpp"
+
+namespace gatehouse::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;  // 0: any free port (tests)
+  std::size_t io_threads = 1;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds request_timeout{30};
+  std::size_t max_connections = 10000;
+  std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long after a signal
+};
+
+// HTTP/1.1 server on Beast and Asio C++20 coroutines: one coroutine per connection on its own
+// strand, keep-alive, header/body size limits (431/413), idle and read timeouts, a connection cap
+// (503 beyond it), and graceful shutdown on SIGINT/SIGTERM: stop accepting, close idle
+// connections, let in-flight requests finish (up to shutdown_grace), then return from run().
+// Handlers run inline or on the worker/hashing pools as their route says; this class never blocks
+// an I/O thread.
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const http::Application& app, BlockingPool& workers,
+             BlockingPool& hashing);
+  ~HttpServer();
+
+  // Binds and listens. A clear error for an address in use or an unresolvable host.
+  Status listen();
+  std::uint16_t bound_port() const { return bound_port_; }
+
+  // Serves until a signal or stop(), then drains. Blocks the calling thread (which becomes one of
+  // the I/O threads).
+  void run();
+  // Thread-safe; begins the same graceful shutdown a signal does.
+  void stop();
+
+ private:
+  struct Connection;
+  class ConnectionScope;
+
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
+                                                std::string_view peer);
+  boost::asio::awaitable<void> wait_for_drain();
+  void begin_shutdown();
+
+  ServerOptions options_;
+  const http::Application& app_;
+  BlockingPool& workers_;
+  BlockingPool& hashing_;
+
+  boost::asio::io_context ioc_;
+  boost::asio::strand<boost::asio::io_context::executor_type> control_;  // acceptor and signals
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::signal_set signals_;
+  std::uint16_t bound_port_ = 0;
+
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> active_{0};
+  std::mutex connections_mutex_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+};
+
+}  // namespace gatehouse::net
