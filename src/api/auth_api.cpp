@@ -82,7 +82,7 @@ http::Response AuthApi::register_user(const http::Request& request) const {
   user.now = clock_.now();
   auto created = store_.create_user(user);
   if (!created) return fail(created.error(), "register: insert");  // a lost race gives 409
-  return json_response(bhttp::status::created, user_json(*created));
+  return http::json_response(bhttp::status::created, user_json(*created));
 }
 
 void AuthApi::set_session_cookies(http::Response& response,
@@ -133,7 +133,7 @@ http::Response AuthApi::login(const http::Request& request) const {
 
   auto tokens = sessions_.start(user, request.header(bhttp::field::user_agent), request.client_ip);
   if (!tokens) return fail(tokens.error(), "login: session");
-  http::Response response = json_response(
+  http::Response response = http::json_response(
       bhttp::status::ok, json::object{{"status", "success"},
                                       {"access_token", tokens->access_token},
                                       {"refresh_token", tokens->refresh_token}});
@@ -152,7 +152,7 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   if (!tokens) return fail(tokens.error(), "refresh");
   if (!tokens->user.verified) return http::error_response(ErrorCode::kAccountNotVerified);
 
-  http::Response response = json_response(
+  http::Response response = http::json_response(
       bhttp::status::ok, json::object{{"access_token", tokens->access_token},
                                       {"refresh_token", tokens->refresh_token}});
   set_session_cookies(response, *tokens);
@@ -164,7 +164,7 @@ http::Response AuthApi::logout(const http::Request& request) const {
   if (!principal) return fail(principal.error(), "logout");
   if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
 
-  http::Response response = json_response(bhttp::status::ok, json::object{{"status", "success"}});
+  http::Response response = http::json_response(bhttp::status::ok, json::object{{"status", "success"}});
   http::CookieOptions readable = settings_.cookies;
   readable.http_only = false;
   response.header("Set-Cookie", http::clear_cookie("access_token", settings_.cookies));

@@ -16,7 +16,7 @@ void UsersApi::add_routes(http::Router& router) const {
 http::Response UsersApi::me(const http::Request& request) const {
   auto principal = authenticator_.authenticate(request);
   if (!principal) return fail(principal.error(), "me");
-  return json_response(bhttp::status::ok, user_json(principal->user));
+  return http::json_response(bhttp::status::ok, user_json(principal->user));
 }
 
 }  // namespace gatehouse::api

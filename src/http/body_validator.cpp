@@ -1,6 +1,7 @@
 #include "http/body_validator.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cctype>
 

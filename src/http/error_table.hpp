@@ -1,5 +1,7 @@
 #pragma once
 
+#include <ostream>
+
 #include <boost/beast/http/status.hpp>
 
 #include <string_view>

@@ -1,0 +1,123 @@
+#include "http_client.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+namespace gatehouse::e2e {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+}  // namespace
+
+boost::json::value HttpResult::json() const { return boost::json::parse(body); }
+
+std::string HttpResult::detail() const {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return "";
+  auto* d = v.as_object().if_contains("detail");
+  return d != nullptr && d->is_string() ? std::string(d->as_string()) : "";
+}
+
+std::optional<std::string> HttpResult::header(std::string_view name) const {
+  const std::string n = lower(std::string(name));
+  for (const auto& [k, v] : headers) {
+    if (k == n) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> HttpResult::headers_named(std::string_view name) const {
+  const std::string n = lower(std::string(name));
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers) {
+    if (k == n) out.push_back(v);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> HttpResult::set_cookies() const {
+  std::map<std::string, std::string> out;
+  for (const auto& line : headers_named("set-cookie")) {
+    out[line.substr(0, line.find('='))] = line;
+  }
+  return out;
+}
+
+std::optional<std::string> HttpResult::cookie_value(std::string_view name) const {
+  auto all = set_cookies();
+  auto it = all.find(std::string(name));
+  if (it == all.end()) return std::nullopt;
+  const std::string& line = it->second;
+  const auto eq = line.find('=');
+  return line.substr(eq + 1, line.find(';') - eq - 1);
+}
+
+HttpClient::HttpClient(unsigned short port) : stream_(ioc_) {
+  stream_.expires_after(std::chrono::seconds(30));
+  stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+HttpResult HttpClient::request(const std::string& method, const std::string& target,
+                               const std::string& body,
+                               const std::vector<std::pair<std::string, std::string>>& headers) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  stream_.expires_after(std::chrono::seconds(30));
+  bhttp::write(stream_, req);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 << 20);
+  if (method == "HEAD") parser.skip(true);
+  bhttp::read(stream_, buffer, parser);
+  auto res = parser.release();
+  HttpResult out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& field : res) {
+    out.headers.emplace_back(lower(std::string(field.name_string())), std::string(field.value()));
+  }
+  out.body = std::move(res.body());
+  return out;
+}
+
+HttpResult HttpClient::post_json(const std::string& target, const boost::json::value& body,
+                                 std::vector<std::pair<std::string, std::string>> headers) {
+  headers.emplace_back("Content-Type", "application/json");
+  return request("POST", target, boost::json::serialize(body), headers);
+}
+
+std::string raw_exchange(unsigned short port, const std::string& bytes, int timeout_ms) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  boost::system::error_code ec;
+  asio::write(stream, asio::buffer(bytes), ec);
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const std::size_t n = stream.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+}  // namespace gatehouse::e2e

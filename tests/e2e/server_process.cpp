@@ -1,0 +1,177 @@
+#include "server_process.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "auth/jws.hpp"
+#include "http_client.hpp"
+
+namespace gatehouse::e2e {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / ("gatehouse-e2e-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
+            const std::map<std::string, std::string>& env, const fs::path& out_path,
+            const fs::path& err_path) {
+  std::vector<std::string> argv{GATEHOUSE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> envp;
+  for (const auto& [k, v] : env) envp.push_back(k + "=" + v);
+  auto argv_c = c_strings(argv);
+  auto envp_c = c_strings(envp);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execve(argv_c[0], argv_c.data(), envp_c.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+CommandResult run_gatehouse(const std::vector<std::string>& args, const fs::path& cwd,
+                            const std::map<std::string, std::string>& env) {
+  static int counter = 0;
+  const fs::path out = cwd / (".cmd-out-" + std::to_string(++counter));
+  const fs::path err = cwd / (".cmd-err-" + std::to_string(counter));
+  const pid_t pid = spawn(args, cwd, env, out, err);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+unsigned short free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServerProcess::ServerProcess(const fs::path& cwd, std::map<std::string, std::string> env) {
+  port_ = static_cast<unsigned short>(std::stoi(env.at("PORT")));
+  log_path_ = cwd / "server.log";
+  pid_ = spawn({"serve"}, cwd, env, cwd / "server.out", log_path_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline && running()) {
+    try {
+      HttpClient client(port_);
+      if (client.get("/api/healthchecker").status == 200) {
+        ready_ = true;
+        return;
+      }
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0 && running()) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool ServerProcess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+std::string ServerProcess::log() const { return slurp(log_path_); }
+
+std::optional<int> ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  kill(pid_, signal);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, std::string> test_env(unsigned short port) {
+  static const auth::PemPair keys = [] {
+    auto pair = auth::generate_key_pair(auth::JwsAlgorithm::kRS256, 2048);
+    if (!pair) throw std::runtime_error("key generation failed");
+    return *pair;
+  }();
+  std::map<std::string, std::string> env;
+  env["PATH"] = "/usr/bin:/bin";
+  env["PORT"] = std::to_string(port);
+  env["HOST"] = "127.0.0.1";
+  env["JWT_PRIVATE_KEY"] = auth::base64_encode(keys.private_pem);
+  env["JWT_PUBLIC_KEY"] = auth::base64_encode(keys.public_pem);
+  env["ARGON2_MEMORY_KIB"] = "8192";
+  env["ARGON2_PASSES"] = "1";
+  env["LOG_LEVEL"] = "info";
+  return env;
+}
+
+}  // namespace gatehouse::e2e

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gatehouse::e2e {
+
+// A temporary folder, removed with its contents at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `gatehouse <args>` in `cwd` with exactly `env` as its environment; waits for it.
+CommandResult run_gatehouse(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                            const std::map<std::string, std::string>& env);
+
+// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+unsigned short free_port();
+
+// `gatehouse serve` as a child process in its own working directory, with stderr in a log file.
+class ServerProcess {
+ public:
+  // Starts the server and waits until /api/healthchecker answers (or it exits, or 10 s pass).
+  ServerProcess(const std::filesystem::path& cwd, std::map<std::string, std::string> env);
+  ~ServerProcess();  // SIGKILL if still running
+
+  bool ready() const { return ready_; }
+  unsigned short port() const { return port_; }
+  std::string log() const;
+  // Sends `signal` and waits up to `timeout` for the exit; returns the exit status, or nullopt.
+  std::optional<int> stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+  bool ready_ = false;
+  std::filesystem::path log_path_;
+};
+
+// The environment of a test server: fresh 2048-bit keys (made once per test binary), the given
+// port, a SQLite file in the working directory, and small argon2 settings to keep tests fast.
+std::map<std::string, std::string> test_env(unsigned short port);
+
+}  // namespace gatehouse::e2e

@@ -1,0 +1,206 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "http/body_validator.hpp"
+#include "http/cors.hpp"
+#include "http/error_table.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+
+namespace gatehouse::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+BeastRequest make(bhttp::verb method, std::string target) {
+  BeastRequest r{method, target, 11};
+  return r;
+}
+
+TEST(ErrorTable, EveryCodeIsMappedToAnErrorStatusAndMessage) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    const auto code = static_cast<ErrorCode>(i);
+    const ErrorMapping m = map_error(code);
+    EXPECT_GE(static_cast<int>(m.status), 400) << to_string(code);
+    EXPECT_FALSE(m.detail.empty()) << to_string(code);
+    EXPECT_NE(to_string(code), "unknown");
+  }
+}
+
+TEST(ErrorTable, TutorialMessagesAreKept) {
+  EXPECT_EQ(map_error(ErrorCode::kAccountExists).detail, "Account already exist");
+  EXPECT_EQ(map_error(ErrorCode::kAccountExists).status, bhttp::status::conflict);
+  EXPECT_EQ(map_error(ErrorCode::kIncorrectCredentials).detail, "Incorrect Email or Password");
+  EXPECT_EQ(map_error(ErrorCode::kNotLoggedIn).status, bhttp::status::unauthorized);
+  EXPECT_EQ(map_error(ErrorCode::kRefreshMissing).detail, "Please provide refresh token");
+}
+
+TEST(ErrorResponse, OverloadCarriesRetryAfter) {
+  Response r = error_response(ErrorCode::kOverloaded);
+  EXPECT_EQ(r.status, bhttp::status::service_unavailable);
+  bool found = false;
+  for (auto& [k, v] : r.headers) found |= k == "Retry-After";
+  EXPECT_TRUE(found);
+  EXPECT_EQ(boost::json::parse(r.body).at("detail"), "Server busy, retry later");
+}
+
+TEST(Router, MatchesExactPathsAndParams) {
+  Router router;
+  int which = 0;
+  router.add(bhttp::verb::get, "/api/users/me", Execution::kWorker, [&](const Request&) {
+    which = 1;
+    return Response{};
+  });
+  router.add(bhttp::verb::delete_, "/api/users/me/sessions/{id}", Execution::kWorker,
+             [&](const Request&) { return Response{}; });
+  auto m = router.match(bhttp::verb::get, "/api/users/me");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->execution, Execution::kWorker);
+  m = router.match(bhttp::verb::delete_, "/api/users/me/sessions/abc");
+  ASSERT_NE(m.route, nullptr);
+  ASSERT_EQ(m.params.size(), 1u);
+  EXPECT_EQ(m.params[0], "abc");
+  EXPECT_EQ(router.match(bhttp::verb::post, "/api/users/me").error, ErrorCode::kMethodNotAllowed);
+  EXPECT_EQ(router.match(bhttp::verb::get, "/api/users/me/").route, nullptr);
+  EXPECT_EQ(router.match(bhttp::verb::get, "/api/users").error, ErrorCode::kNotFound);
+  EXPECT_EQ(router.match(bhttp::verb::delete_, "/api/users/me/sessions/").route, nullptr);
+  EXPECT_NE(router.match(bhttp::verb::head, "/api/users/me").route, nullptr);
+}
+
+TEST(Cookies, FindsNamedCookieAmongOthers) {
+  EXPECT_EQ(find_cookie("a=1; access_token=xyz; logged_in=True", "access_token"), "xyz");
+  EXPECT_EQ(find_cookie("access_token=\"q\"", "access_token"), "q");
+  EXPECT_FALSE(find_cookie("xaccess_token=1", "access_token"));
+  EXPECT_FALSE(find_cookie("", "access_token"));
+  EXPECT_EQ(find_cookie("junk; refresh_token = r ", "refresh_token"), "r");
+}
+
+TEST(Cookies, SetCookieHasTutorialAttributes) {
+  const auto now = std::chrono::system_clock::from_time_t(0);
+  const std::string c = set_cookie("access_token", "T", std::chrono::seconds(900), {}, now);
+  EXPECT_EQ(c,
+            "access_token=T; HttpOnly; Max-Age=900; Path=/; SameSite=lax; "
+            "Expires=Thu, 01 Jan 1970 00:15:00 GMT");
+  CookieOptions readable;
+  readable.http_only = false;
+  readable.secure = true;
+  readable.domain = "example.com";
+  const std::string r = set_cookie("logged_in", "True", std::chrono::seconds(60), readable, now);
+  EXPECT_EQ(r.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(r.find("; Secure"), std::string::npos);
+  EXPECT_NE(r.find("; Domain=example.com"), std::string::npos);
+  EXPECT_EQ(clear_cookie("refresh_token", {}).substr(0, 14), "refresh_token=");
+  EXPECT_NE(clear_cookie("refresh_token", {}).find("Max-Age=0"), std::string::npos);
+}
+
+struct TokenCase {
+  const char* authorization;
+  const char* cookie;
+  ExtractedToken::Kind kind;
+  const char* token;
+};
+
+TEST(ExtractToken, FollowsFastapiJwtAuthRules) {
+  const TokenCase cases[] = {
+      {"", "", ExtractedToken::Kind::kMissing, ""},
+      {"Bearer abc", "", ExtractedToken::Kind::kFromHeader, "abc"},
+      {"Bearer  abc  ", "", ExtractedToken::Kind::kFromHeader, "abc"},
+      {"Bearer", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"Bearer ", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"Bearer a b", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"Basic dXNlcjpwYXNz", "access_token=c", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"bearer abc", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"", "access_token=c", ExtractedToken::Kind::kFromCookie, "c"},
+      {"", "access_token=", ExtractedToken::Kind::kMissing, ""},
+  };
+  for (const auto& c : cases) {
+    BeastRequest msg = make(bhttp::verb::get, "/");
+    if (*c.authorization) msg.set(bhttp::field::authorization, c.authorization);
+    if (*c.cookie) msg.set(bhttp::field::cookie, c.cookie);
+    Request req{msg, "/", "127.0.0.1", {}};
+    const ExtractedToken t = extract_token(req, "access_token");
+    EXPECT_EQ(t.kind, c.kind) << c.authorization << " / " << c.cookie;
+    EXPECT_EQ(t.token, c.token) << c.authorization << " / " << c.cookie;
+  }
+}
+
+TEST(Cors, GrantsOnlyConfiguredOrigins) {
+  CorsPolicy cors({"http://localhost:3000", "https://app.example.com"});
+  BeastRequest pre = make(bhttp::verb::options, "/api/auth/login");
+  pre.set(bhttp::field::origin, "http://localhost:3000");
+  pre.set(bhttp::field::access_control_request_method, "POST");
+  pre.set(bhttp::field::access_control_request_headers, "content-type");
+  Request req{pre, "/api/auth/login", "", {}};
+  auto answer = cors.preflight(req);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, bhttp::status::ok);
+  auto header = [](const Response& r, std::string_view name) {
+    for (auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(header(*answer, "Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(header(*answer, "Access-Control-Allow-Credentials"), "true");
+  EXPECT_EQ(header(*answer, "Access-Control-Allow-Headers"), "content-type");
+
+  pre.set(bhttp::field::origin, "http://localhost:3000.evil.example");
+  answer = cors.preflight(req);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, bhttp::status::bad_request);
+  EXPECT_EQ(header(*answer, "Access-Control-Allow-Origin"), "");
+
+  BeastRequest simple = make(bhttp::verb::get, "/api/healthchecker");
+  simple.set(bhttp::field::origin, "https://app.example.com");
+  Request sreq{simple, "/api/healthchecker", "", {}};
+  EXPECT_FALSE(cors.preflight(sreq));
+  Response r;
+  cors.decorate(sreq, r);
+  EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "https://app.example.com");
+}
+
+TEST(BodyValidator, ReportsEveryMissingFieldInFastapiShape) {
+  BodyValidator v("{}");
+  for (const char* f : {"name", "email", "photo"}) v.string_field(f, {});
+  EXPECT_FALSE(v.ok());
+  ASSERT_EQ(v.issues().size(), 3u);
+  EXPECT_EQ(v.issues()[1].loc, (std::vector<std::string>{"body", "email"}));
+  EXPECT_EQ(v.issues()[1].type, "value_error.missing");
+  auto body = boost::json::parse(v.response().body);
+  EXPECT_TRUE(body.at("detail").is_array());
+}
+
+TEST(BodyValidator, RefusesNonJsonNonObjectsAndBadTypes) {
+  EXPECT_FALSE(BodyValidator("{not json").ok());
+  EXPECT_FALSE(BodyValidator("[1]").ok());
+  EXPECT_FALSE(BodyValidator("\"\xff\xfe\"").ok());  // invalid UTF-8
+  BodyValidator v(R"({"a": {"x": 1}, "b": 12345678, "c": null, "d": "short"})");
+  EXPECT_FALSE(v.string_field("a", {}));
+  EXPECT_EQ(v.string_field("b", {.min_chars = 8}), "12345678");
+  EXPECT_FALSE(v.string_field("c", {}));
+  EXPECT_FALSE(v.string_field("d", {.min_chars = 8}));
+  EXPECT_EQ(v.issues().size(), 3u);
+}
+
+TEST(BodyValidator, CountsCodePointsAndBytes) {
+  BodyValidator v(R"({"n": "张三张三", "p": "ééééé"})");
+  EXPECT_EQ(v.string_field("n", {.max_chars = 4}), "张三张三");
+  EXPECT_FALSE(v.string_field("p", {.max_bytes = 9}));
+  EXPECT_EQ(utf8_length("Zoë ✓"), 5u);
+}
+
+TEST(Email, AcceptsOrdinaryAddressesAndRefusesJunk) {
+  for (const char* ok : {"a@example.com", "Mixed.Case-x@Example.COM", "a+tag@sub.example.co.uk",
+                         "cf-u-1234@example.com"}) {
+    EXPECT_TRUE(is_valid_email(ok)) << ok;
+  }
+  for (const char* bad : {"not-an-email", "a@b", "@example.com", "a@.com", "a..b@example.com",
+                          "a@exa mple.com", "a@-x.com", "a@example.c0m", ".a@example.com", ""}) {
+    EXPECT_FALSE(is_valid_email(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::http
