@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs from Debian 12's packages, only what is missing.
+#   scripts/install-deps.sh          build and run
+#   scripts/install-deps.sh --test   also tests, benchmarks and the MariaDB server the tests start
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # never the unversioned 1.74 ones
+  libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev
+  libspdlog-dev libcli11-dev
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
+             mariadb-server mariadb-client curl)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "installing: ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
+# the unit and end-to-end tests (ctest), then the shared conformance suite against a real
+# `gatehouse serve` on the embedded SQLite database. The last line is "total: N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${GATEHOUSE_SHARED:-$root/../shared}
+python=/usr/bin/python3
+[[ -x $python ]] || python=python3
+work=$(mktemp -d /tmp/gatehouse-test.XXXXXX)
+passed=0
+failed=0
+servers=()
+
+cleanup() {
+  for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+finish() {
+  echo
+  echo "total: $passed passed, $failed failed"
+  ((failed == 0))
+  exit $?
+}
+
+fail_step() {  # a step that could not run counts as one failure
+  echo "FAIL: $1" >&2
+  failed=$((failed + 1))
+}
+
+"$root/scripts/install-deps.sh" --test || { fail_step "installing dependencies"; finish; }
+"$root/scripts/build.sh" -DGATEHOUSE_BUILD_TESTS=ON || { fail_step "build"; finish; }
+
+# ---------------------------------------------------------------- unit and end-to-end (ctest)
+echo "== unit and end-to-end tests (ctest)"
+(cd "$root/build" && ctest -j2 --timeout 300 --output-on-failure) | tee "$work/ctest.log"
+summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$work/ctest.log" | tail -1)
+if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+  failed=$((failed + BASH_REMATCH[1]))
+  passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+else
+  fail_step "ctest printed no summary"
+fi
+
+# ---------------------------------------------------------------- conformance against the server
+# Starts `gatehouse serve` in $1 (a folder with its .env) on a free port; sets $base_url.
+start_server() {
+  local dir=$1 port
+  port=$($python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$dir" && PORT=$port exec "$root/build/gatehouse" serve >"$dir/server.log" 2>&1) &
+  server_pid=$!
+  servers+=("$server_pid")
+  base_url="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    if curl -sf "$base_url/api/healthchecker" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  cat "$dir/server.log" >&2
+  return 1
+}
+
+# Runs the conformance suite ($2: group) against a server in folder $1; adds its counts.
+conformance() {
+  local dir=$1 group=$2 label=$3
+  echo "== conformance --group $group ($label)"
+  if [[ ! -f $shared/conformance/run.py ]]; then
+    fail_step "conformance suite not found at $shared/conformance (set GATEHOUSE_SHARED)"
+    return
+  fi
+  if ! start_server "$dir"; then
+    fail_step "gatehouse serve did not start ($label)"
+    return
+  fi
+  $python "$shared/conformance/run.py" --base-url "$base_url" --group "$group" \
+    --env-file "$dir/.env" | tee "$work/conformance-$label.log"
+  local last
+  last=$(tail -1 "$work/conformance-$label.log")
+  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    fail_step "conformance ($label) printed no summary"
+  fi
+  kill -TERM "$server_pid"
+  if ! wait "$server_pid"; then
+    fail_step "gatehouse serve ($label) did not exit 0 on SIGTERM"
+    cat "$dir/server.log" >&2
+  fi
+}
+
+sqlite_dir=$work/sqlite
+mkdir -p "$sqlite_dir"
+"$root/build/gatehouse" keys generate >"$sqlite_dir/.env"
+echo "CLIENT_ORIGIN=http://localhost:3000" >>"$sqlite_dir/.env"
+conformance "$sqlite_dir" seed sqlite
+
+finish
