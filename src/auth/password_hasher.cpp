@@ -115,7 +115,9 @@ PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
   std::array<char, kDummySecretBytes * 2 + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), secret.data(), secret.size());
   Result<std::string> dummy = hash(std::string_view(hex.data(), kDummySecretBytes * 2));
-  if (!dummy) throw std::runtime_error("argon2id: cannot make the dummy hash: " + dummy.error().internal);
+  if (!dummy) {
+    throw std::runtime_error("argon2id: cannot make the dummy hash: " + dummy.error().internal);
+  }
   dummy_hash_ = std::move(*dummy);
 }
 
@@ -145,11 +147,11 @@ PasswordVerdict PasswordHasher::verify(std::string_view password,
     if (crypto_pwhash_str_verify(encoded.c_str(), password_ptr(password), password.size()) != 0) {
       return PasswordVerdict::kMismatch;
     }
-    // argon2i is only ever read (passlib's older default), never written: move it to argon2id.
+    // argon2i (older libraries' choice) is read but never written: move it to argon2id.
     // needs_rehash returns 1 for other parameters and -1 for a hash it cannot decode.
-    if (argon2i || crypto_pwhash_str_needs_rehash(
-                       encoded.c_str(), params_.passes,
-                       static_cast<std::size_t>(params_.memory_kib) * 1024) != 0) {
+    if (argon2i ||
+        crypto_pwhash_str_needs_rehash(encoded.c_str(), params_.passes,
+                                       static_cast<std::size_t>(params_.memory_kib) * 1024) != 0) {
       return PasswordVerdict::kMatchNeedsRehash;
     }
     return PasswordVerdict::kMatch;

@@ -1,0 +1,404 @@
+// EnvMap -> validated Settings. Every error is one line that starts with the variable's name and
+// says what a good value looks like; values that may be secret (passwords, URLs with a password,
+// keys) are never echoed.
+
+#include "config/settings.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/url.hpp>
+
+namespace gatehouse::config {
+namespace {
+
+constexpr std::uint64_t kMaxTokenMinutes = 525600;  // one year
+constexpr std::uint64_t kMaxThreads = 256;
+constexpr std::size_t kMaxPrefixBytes = 32;
+constexpr std::size_t kMaxEchoedBytes = 40;
+constexpr std::uint16_t kDefaultMysqlPort = 3306;
+constexpr std::string_view kPemBegin = "-----BEGIN";
+constexpr std::string_view kBase64Ignored = " \t\r\n";
+constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
+                                                        "error", "critical", "off"};
+
+Error config_error(std::string message) {
+  return Error{ErrorCode::kInternal, std::move(message)};
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+bool is_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A value quoted for an error message, cut short so a pasted blob does not flood the log.
+std::string echo(std::string_view value) {
+  if (value.size() <= kMaxEchoedBytes) return "'" + std::string(value) + "'";
+  return "'" + std::string(value.substr(0, kMaxEchoedBytes)) + "...'";
+}
+
+std::optional<std::string_view> lookup(const EnvMap& env, std::string_view name) {
+  const auto it = env.find(name);
+  if (it == env.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+// For variables whose presence chooses a mode (DATABASE_URL, DATABASE_HOST, the JWT keys): an
+// empty value, as `VAR=${VAR}` in a compose file gives, counts as not set.
+std::optional<std::string_view> lookup_non_empty(const EnvMap& env, std::string_view name) {
+  std::optional<std::string_view> value = lookup(env, name);
+  if (value && trim(*value).empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t min,
+                                            std::uint64_t max) {
+  text = trim(text);
+  if (!is_digits(text)) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Leaves `out` at its default when the variable is absent.
+// Example error: "PORT: 'abc' is not a number between 1 and 65535".
+template <class T>
+Status read_unsigned(const EnvMap& env, std::string_view name, std::uint64_t min, std::uint64_t max,
+                     T& out) {
+  const std::optional<std::string_view> raw = lookup(env, name);
+  if (!raw) return ok_status();
+  const std::optional<std::uint64_t> value = parse_unsigned(*raw, min, max);
+  if (!value) {
+    return config_error(std::string(name) + ": " + echo(*raw) + " is not a number between " +
+                        std::to_string(min) + " and " + std::to_string(max));
+  }
+  out = static_cast<T>(*value);
+  return ok_status();
+}
+
+template <class Duration>
+Status read_duration(const EnvMap& env, std::string_view name, std::uint64_t min, std::uint64_t max,
+                     Duration& out) {
+  auto count = static_cast<std::uint64_t>(out.count());
+  if (Status s = read_unsigned(env, name, min, max, count); !s) return s;
+  out = Duration(static_cast<typename Duration::rep>(count));
+  return ok_status();
+}
+
+// ---- database ---------------------------------------------------------------------------------
+
+constexpr std::string_view kUrlShape =
+    "sqlite:///relative.db, sqlite:////absolute/path.db or mysql://user:password@host:3306/db";
+
+Error url_error(std::string_view what) {
+  return config_error("DATABASE_URL: " + std::string(what) + " (expected " +
+                      std::string(kUrlShape) + ")");
+}
+
+Result<DatabaseSettings> parse_sqlite_url(const boost::urls::url_view& url) {
+  if (!url.has_authority() || !url.encoded_host().empty() || url.has_userinfo() || url.has_port()) {
+    return url_error("a SQLite URL has no host, so it starts with sqlite:/// (three slashes)");
+  }
+  std::string path = url.path();  // percent-decoded
+  if (!path.empty() && path.front() == '/') path.erase(0, 1);
+  if (path.empty() || path == ":memory:") {
+    return url_error(
+        "an in-memory SQLite database cannot be shared by the server's connections; name a file");
+  }
+  DatabaseSettings db;
+  db.kind = DatabaseKind::kSqlite;
+  db.sqlite_path = std::move(path);
+  return db;
+}
+
+Result<DatabaseSettings> parse_mysql_url(const boost::urls::url_view& url) {
+  if (!url.has_authority()) return url_error("a MySQL URL needs a host");
+  DatabaseSettings db;
+  db.kind = DatabaseKind::kMysql;
+  db.host = url.host_address();  // decoded; an IPv6 address without its brackets
+  if (db.host.empty()) db.host = "localhost";
+  db.user = url.user();
+  if (db.user.empty()) return url_error("no user name");
+  db.password = url.password();
+  if (url.has_port()) {
+    const std::optional<std::uint64_t> port = parse_unsigned(url.port(), 1, 65535);
+    if (!port) return url_error("the port is not a number between 1 and 65535");
+    db.port = static_cast<std::uint16_t>(*port);
+  } else {
+    db.port = kDefaultMysqlPort;
+  }
+  std::string path = url.path();
+  if (!path.empty() && path.front() == '/') path.erase(0, 1);
+  if (path.empty()) return url_error("no database name");
+  if (path.find('/') != std::string::npos) return url_error("the database name contains '/'");
+  db.name = std::move(path);
+  for (const auto& param : url.params()) {
+    if (param.key == "unix_socket") db.unix_socket = param.value;
+    // Other driver options (charset=utf8mb4, ...) have fixed values in our client.
+  }
+  return db;
+}
+
+// "mysql+pymysql" -> "mysql": SQLAlchemy's dialect+driver; the driver is Python's business.
+std::string dialect_of(std::string_view scheme) {
+  return to_lower(scheme.substr(0, scheme.find('+')));
+}
+
+Result<DatabaseSettings> load_database(const EnvMap& env) {
+  DatabaseSettings db;
+  if (const std::optional<std::string_view> url = lookup_non_empty(env, "DATABASE_URL")) {
+    // DATABASE_URL is the whole connection: DATABASE_HOST and friends are then ignored.
+    Result<DatabaseSettings> parsed = parse_database_url(*url);
+    if (!parsed) return parsed;
+    db = std::move(*parsed);
+  } else if (const std::optional<std::string_view> host = lookup_non_empty(env, "DATABASE_HOST")) {
+    db.kind = DatabaseKind::kMysql;
+    db.host = std::string(trim(*host));
+    if (Status s = read_unsigned(env, "DATABASE_PORT", 1, 65535, db.port); !s) return s.error();
+    const std::optional<std::string_view> name = lookup_non_empty(env, "DATABASE_DB");
+    if (!name) return config_error("DATABASE_DB: required with DATABASE_HOST (the database name)");
+    db.name = std::string(trim(*name));
+    const std::optional<std::string_view> user = lookup_non_empty(env, "DATABASE_USER");
+    if (!user) return config_error("DATABASE_USER: required with DATABASE_HOST (the user name)");
+    db.user = std::string(trim(*user));
+    db.password = std::string(lookup(env, "DATABASE_PASSWORD").value_or(""));  // may be empty
+    db.unix_socket = std::string(trim(lookup(env, "DATABASE_SOCKET").value_or("")));
+  }
+  // else: SQLite at the default path.
+
+  if (const std::optional<std::string_view> raw = lookup(env, "DATABASE_PREFIX")) {
+    // Pasted into table names, so it is held to identifier characters.
+    const std::string_view prefix = trim(*raw);
+    const bool valid =
+        prefix.size() <= kMaxPrefixBytes && std::all_of(prefix.begin(), prefix.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_';
+        });
+    if (!valid) {
+      return config_error("DATABASE_PREFIX: " + echo(*raw) +
+                          " may only hold letters, digits and _ (at most 32), e.g. api_");
+    }
+    db.prefix = std::string(prefix);
+  }
+  if (Status s = read_unsigned(env, "DATABASE_POOL_SIZE", 0, kMaxThreads, db.pool_size); !s) {
+    return s.error();
+  }
+  return db;
+}
+
+// ---- keys and origins --------------------------------------------------------------------------
+
+std::optional<std::string> decode_base64(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING}) {
+    std::size_t out_len = 0;
+    // A null b64_end makes any character outside the alphabet (and kBase64Ignored) an error.
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), kBase64Ignored.data(), &out_len, nullptr, variant) == 0) {
+      out.resize(out_len);
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// The tutorial's format is the base64 of the PEM text; a PEM pasted as is is accepted too.
+Result<std::string> decode_key(std::string_view name, std::string_view value) {
+  const std::string_view trimmed = trim(value);
+  if (trimmed.starts_with(kPemBegin)) return std::string(trimmed);
+  std::optional<std::string> pem = decode_base64(trimmed);
+  if (!pem || pem->empty()) {
+    return config_error(std::string(name) +
+                        " is not valid base64 (it must be the base64 of a PEM key, as printed by "
+                        "`gatehouse keys generate`)");
+  }
+  return std::move(*pem);
+}
+
+Status load_keys(const EnvMap& env, Settings& settings) {
+  const std::optional<std::string_view> private_key = lookup_non_empty(env, "JWT_PRIVATE_KEY");
+  const std::optional<std::string_view> public_key = lookup_non_empty(env, "JWT_PUBLIC_KEY");
+  if (!private_key && !public_key) return ok_status();  // the app makes development keys
+  if (!private_key || !public_key) {
+    const std::string_view missing = private_key ? "JWT_PUBLIC_KEY" : "JWT_PRIVATE_KEY";
+    const std::string_view present = private_key ? "JWT_PRIVATE_KEY" : "JWT_PUBLIC_KEY";
+    return config_error(std::string(missing) + " is not set but " + std::string(present) +
+                        " is: set both (as printed by `gatehouse keys generate`) or neither");
+  }
+  Result<std::string> private_pem = decode_key("JWT_PRIVATE_KEY", *private_key);
+  if (!private_pem) return std::move(private_pem).error();
+  Result<std::string> public_pem = decode_key("JWT_PUBLIC_KEY", *public_key);
+  if (!public_pem) return std::move(public_pem).error();
+  settings.jwt_private_key_pem = std::move(*private_pem);
+  settings.jwt_public_key_pem = std::move(*public_pem);
+  return ok_status();
+}
+
+// scheme://host[:port], exactly as a browser sends it in Origin; scheme and host are lowered.
+std::optional<std::string> normalize_origin(std::string_view text) {
+  const boost::system::result<boost::urls::url_view> url = boost::urls::parse_uri(text);
+  if (!url || !url->has_authority() || url->has_userinfo() || url->encoded_host().empty() ||
+      !url->encoded_path().empty() || url->has_query() || url->has_fragment()) {
+    return std::nullopt;
+  }
+  std::string origin = to_lower(url->scheme()) + "://" + to_lower(url->encoded_host());
+  if (url->has_port()) {
+    if (!parse_unsigned(url->port(), 1, 65535)) return std::nullopt;
+    origin += ":" + std::string(url->port());
+  }
+  return origin;
+}
+
+Status load_origins(const EnvMap& env, Settings& settings) {
+  const std::optional<std::string_view> raw = lookup(env, "CLIENT_ORIGIN");
+  if (!raw) return ok_status();
+  std::vector<std::string> origins;
+  std::string_view rest = *raw;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    if (item == "*") {
+      return config_error(
+          "CLIENT_ORIGIN: '*' is refused: cookies are allowed cross-origin, so a wildcard would "
+          "let "
+          "any site act for a logged-in user; list the origins, e.g. https://app.example.com");
+    }
+    if (!item.empty()) {
+      std::optional<std::string> origin = normalize_origin(item);
+      if (!origin) {
+        return config_error("CLIENT_ORIGIN: " + echo(item) +
+                            " is not an origin: scheme://host[:port] with no path, e.g. "
+                            "http://localhost:3000");
+      }
+      if (std::find(origins.begin(), origins.end(), *origin) == origins.end()) {
+        origins.push_back(std::move(*origin));
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  settings.client_origins = std::move(origins);
+  return ok_status();
+}
+
+// ---- plain strings -----------------------------------------------------------------------------
+
+Status load_strings(const EnvMap& env, Settings& settings) {
+  if (const std::optional<std::string_view> host = lookup(env, "HOST")) {
+    if (trim(*host).empty()) {
+      return config_error("HOST: must not be empty (the address to listen on, e.g. 0.0.0.0)");
+    }
+    settings.host = std::string(trim(*host));
+  }
+  if (const std::optional<std::string_view> alg = lookup(env, "JWT_ALGORITHM")) {
+    if (trim(*alg).empty()) return config_error("JWT_ALGORITHM: must not be empty (e.g. RS256)");
+    settings.jwt_algorithm = std::string(trim(*alg));
+  }
+  if (const std::optional<std::string_view> raw = lookup(env, "LOG_LEVEL")) {
+    std::string level = to_lower(trim(*raw));
+    if (level == "warning") level = "warn";
+    if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
+      return config_error("LOG_LEVEL: " + echo(*raw) +
+                          " is not one of trace, debug, info, warn, error, critical, off");
+    }
+    settings.log_level = std::move(level);
+  }
+  return ok_status();
+}
+
+Status load_numbers(const EnvMap& env, Settings& s) {
+  struct Bounded {
+    std::string_view name;
+    std::uint64_t min;
+    std::uint64_t max;
+    std::size_t* out;
+  };
+  const Bounded sizes[] = {
+      {"PASSWORD_MAX_BYTES", 72, 65536, &s.password_max_bytes},
+      {"IO_THREADS", 1, kMaxThreads, &s.io_threads},
+      {"WORKER_THREADS", 1, kMaxThreads, &s.worker_threads},
+      {"HASH_THREADS", 1, kMaxThreads, &s.hash_threads},
+      {"HASH_QUEUE_LIMIT", 0, 1'000'000, &s.hash_queue_limit},
+      {"MAX_BODY_BYTES", 1024, 64 << 20, &s.max_body_bytes},
+      {"MAX_HEADER_BYTES", 1024, 1 << 20, &s.max_header_bytes},
+      {"MAX_CONNECTIONS", 1, 1'000'000, &s.max_connections},
+  };
+  for (const Bounded& b : sizes) {
+    if (Status st = read_unsigned(env, b.name, b.min, b.max, *b.out); !st) return st;
+  }
+  Status st = read_unsigned(env, "PORT", 1, 65535, s.port);
+  if (st)
+    st = read_duration(env, "ACCESS_TOKEN_EXPIRES_IN", 1, kMaxTokenMinutes, s.access_token_ttl);
+  if (st) {
+    st = read_duration(env, "REFRESH_TOKEN_EXPIRES_IN", 1, kMaxTokenMinutes, s.refresh_token_ttl);
+  }
+  if (st) {
+    st = read_duration(env, "SESSION_LIFETIME_MINUTES", 1, kMaxTokenMinutes, s.session_lifetime);
+  }
+  if (st) st = read_duration(env, "IDLE_TIMEOUT_SECONDS", 1, 3600, s.idle_timeout);
+  if (st) st = read_duration(env, "REQUEST_TIMEOUT_SECONDS", 1, 3600, s.request_timeout);
+  // libsodium's floor is 8 KiB; 8 MiB keeps even a test configuration meaningful. OWASP asks
+  // for 19 MiB (the default).
+  if (st) st = read_unsigned(env, "ARGON2_MEMORY_KIB", 8192, 4194304, s.argon2.memory_kib);
+  if (st) st = read_unsigned(env, "ARGON2_PASSES", 1, 10, s.argon2.passes);
+  return st;
+}
+
+}  // namespace
+
+Result<DatabaseSettings> parse_database_url(std::string_view url) {
+  // Never echo the URL: it usually carries a password.
+  const boost::system::result<boost::urls::url_view> parsed = boost::urls::parse_uri(trim(url));
+  if (!parsed) {
+    return url_error(
+        "not a valid URL; percent-encode special characters in the password, e.g. @ as %40");
+  }
+  const std::string dialect = dialect_of(parsed->scheme());
+  if (dialect == "sqlite") return parse_sqlite_url(*parsed);
+  if (dialect == "mysql" || dialect == "mariadb") return parse_mysql_url(*parsed);
+  return url_error("unsupported database " + echo(dialect) + "; use sqlite or mysql");
+}
+
+Result<Settings> load_settings(const EnvMap& env) {
+  Settings settings;
+  Result<DatabaseSettings> database = load_database(env);
+  if (!database) return std::move(database).error();
+  settings.database = std::move(*database);
+  for (Status (*step)(const EnvMap&, Settings&) :
+       {&load_strings, &load_numbers, &load_keys, &load_origins}) {
+    if (Status s = step(env, settings); !s) return std::move(s).error();
+  }
+  return settings;
+}
+
+}  // namespace gatehouse::config
