@@ -32,6 +32,7 @@ struct NewUser {
   std::optional<std::string> photo;
   bool verified = true;  // the tutorial marks new users verified at registration
   std::string role = "user";
+  SysTime now;  // becomes created_at and updated_at (stored to the second)
 };
 
 // A login: one row of `{prefix}session`. Access tokens carry its id as `sid`.
