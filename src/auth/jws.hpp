@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -7,8 +8,9 @@
 
 #include "core/result.hpp"
 
-// OpenSSL's key type, kept out of this header's users.
+// OpenSSL's key and digest-context types, kept out of this header's users.
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 namespace gatehouse::auth {
 
@@ -51,30 +53,45 @@ struct PemPair {
 Result<PemPair> generate_key_pair(JwsAlgorithm alg, int rsa_bits = 2048);
 
 // Signs compact JWS. Thread-safe; RSA signing costs ~250 us, so call it off the I/O threads.
+// Copies share one read-only prepared context.
 class JwsSigner {
  public:
+  // Throws std::invalid_argument if `private_key` is null or does not fit `alg` (load_key_pair
+  // has checked both, so this is a bug, not a configuration error).
   JwsSigner(JwsAlgorithm alg, PkeyPtr private_key);
   JwsAlgorithm algorithm() const { return alg_; }
   // `header_json` and `payload_json` are serialized JSON; returns header.payload.signature.
+  // Throws std::runtime_error only if OpenSSL fails (out of memory).
   std::string sign(std::string_view header_json, std::string_view payload_json) const;
 
  private:
   JwsAlgorithm alg_;
   PkeyPtr key_;
+  // Initialised once with EVP_DigestSignInit; each call signs on a copy (EVP_MD_CTX_copy_ex),
+  // which skips the per-call algorithm fetch and never writes to this one.
+  std::shared_ptr<const EVP_MD_CTX> prototype_;
+  std::size_t max_signature_bytes_ = 0;
 };
 
-// Verifies compact JWS with one pinned algorithm and key. Thread-safe.
+// Verifies compact JWS with one pinned algorithm and key. Thread-safe; copies share one
+// read-only prepared context.
 class JwsVerifier {
  public:
+  // Throws std::invalid_argument if `public_key` is null or does not fit `alg`.
   JwsVerifier(JwsAlgorithm alg, PkeyPtr public_key);
-  // Returns the decoded payload JSON text. kTokenInvalid (with the reason in `internal`) for: not
-  // three parts, bad base64url (padding or non-canonical bits included), a header that is not a
-  // JSON object or whose `alg` is not exactly the pinned name, a bad signature.
+  // Returns the decoded payload JSON text. kTokenInvalid (with the reason in `internal`) for: a
+  // token over kMaxTokenBytes, not three parts, an empty signature, bad base64url (padding or
+  // non-canonical bits included), a header that is not a JSON object, whose `alg` is not exactly
+  // the pinned name or that carries `crit`, a bad signature, a payload that is not a JSON object.
+  // The `alg` check runs before any cryptography.
   Result<std::string> verify(std::string_view compact) const;
+
+  static constexpr std::size_t kMaxTokenBytes = 8192;
 
  private:
   JwsAlgorithm alg_;
   PkeyPtr key_;
+  std::shared_ptr<const EVP_MD_CTX> prototype_;  // as in JwsSigner, from EVP_DigestVerifyInit
 };
 
 // base64url without padding (RFC 7515 section 2); decoding refuses padding, other alphabets and

@@ -24,7 +24,8 @@ struct AccessClaims {
 // Issues and checks access JWTs with the claims fastapi-jwt-auth writes, so resource servers built
 // on the tutorial keep accepting them:
 //   header  {"typ":"JWT","alg":"RS256"}
-//   payload {"sub":"7","iat":..,"nbf":..,"jti":"<uuid4>","exp":..,"type":"access","fresh":false,"sid":".."}
+//   payload {"sub":"7","iat":..,"nbf":..,"jti":"<uuid4>","exp":..,"type":"access",
+//            "fresh":false,"sid":".."}
 // Thread-safe.
 class TokenService {
  public:
@@ -47,6 +48,7 @@ class TokenService {
   const Clock& clock_;
   Random& random_;
   std::chrono::seconds access_ttl_;
+  std::string header_json_;  // {"typ":"JWT","alg":"<signer's algorithm>"}
 };
 
 // A random UUID version 4 in its canonical text form, as Python's str(uuid.uuid4()).
