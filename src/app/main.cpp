@@ -2,6 +2,8 @@
 #include <sodium.h>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
     std::cerr << "gatehouse: libsodium failed to initialise\n";
     return 1;
   }
+  // Logs go to stderr; stdout carries command output (`keys generate`, `migrate status`).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("gatehouse"));
   CLI::App cli{"Gatehouse: an authentication API server (the FastAPI tutorial's API, done right)"};
   cli.set_version_flag("--version", GATEHOUSE_VERSION);
   cli.require_subcommand(1);
@@ -21,10 +25,12 @@ int main(int argc, char** argv) {
       "read settings from this file instead of ./.env");
 
   auto* serve = cli.add_subcommand("serve", "serve the API (HOST/PORT, default 127.0.0.1:8000)");
+  serve->fallthrough();
 
   gatehouse::app::MigrateOptions migrate_options;
   auto* migrate = cli.add_subcommand("migrate", "versioned database migrations");
   migrate->require_subcommand(1);
+  migrate->fallthrough();
   migrate->add_option_function<std::string>(
       "--dir", [&](const std::string& p) { migrate_options.dir = p; },
       "use the migration files in this folder instead of the built-in ones");
@@ -34,17 +40,21 @@ int main(int argc, char** argv) {
   auto* down = migrate->add_subcommand("down", "revert the newest N migrations (default 1)");
   down->add_option_function<int>("N", [&](int n) { migrate_options.steps = n; }, "how many")
       ->check(CLI::PositiveNumber);
-  migrate->add_subcommand("status", "list applied and pending migrations");
+  auto* status = migrate->add_subcommand("status", "list applied and pending migrations");
   auto* create = migrate->add_subcommand("new", "write the next numbered migration files");
   create->add_option("NAME", migrate_options.name, "lower_case_name")->required();
+  // Options of `migrate` and of the program may also follow the subcommand.
+  for (auto* sub : {up, down, status, create}) sub->fallthrough();
 
   auto* keys = cli.add_subcommand("keys", "signing keys");
   keys->require_subcommand(1);
+  keys->fallthrough();
   auto* generate = keys->add_subcommand("generate", "print a new key pair as .env lines");
   int bits = 2048;
   std::string algorithm = "RS256";
   generate->add_option("--bits", bits, "RSA key size")->check(CLI::IsMember({2048, 3072, 4096}));
   generate->add_option("--algorithm", algorithm, "RS256, RS384, RS512, ES256 or EdDSA");
+  generate->fallthrough();
 
   CLI11_PARSE(cli, argc, argv);
 

@@ -78,9 +78,11 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
       users_api_(authenticator_),
       application_(build_router(), http::CorsPolicy(settings.client_origins)),
       // Every connection has at most one request in flight, so the worker queue is bounded by
-      // the connection cap; hashing has its own, smaller bound.
+      // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
+      // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
       workers_("worker pool", settings.worker_threads, settings.max_connections),
-      hashing_("hashing pool", settings.hash_threads, settings.hash_queue_limit),
+      hashing_("hashing pool", settings.hash_threads,
+               settings.hash_threads + settings.hash_queue_limit),
       server_(server_options(settings), application_, workers_, hashing_) {}
 
 http::Router ServerApp::build_router() const {

@@ -258,25 +258,23 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
     connection->busy = true;
     if (ec) {
-      if (ec == bhttp::error::header_limit) {
+      if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+        co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
+                                options_.request_timeout);
+        co_await drain_and_close(stream);
+      } else if (ec == bhttp::error::header_limit) {
         http::Response r = http::json_response(
             bhttp::status::request_header_fields_too_large,
             boost::json::object{{"detail", "Request header fields too large"}});
         co_await write_response(stream, std::move(r), false, options_.request_timeout);
       } else if (!is_disconnect(ec)) {
+        spdlog::debug("bad request header from {}: {}", peer, ec.message());
         co_await write_response(stream, http::error_response(ErrorCode::kBadRequest), false,
                                 options_.request_timeout);
       }
       break;
     }
 
-    const auto declared = parser.content_length();
-    if (declared && *declared > options_.max_body_bytes) {
-      co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
-                              options_.request_timeout);
-      co_await drain_and_close(stream);
-      break;
-    }
     if (parser.get()[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       stream.expires_after(options_.request_timeout);
@@ -291,6 +289,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                                 options_.request_timeout);
         co_await drain_and_close(stream);
       } else if (!is_disconnect(read_ec)) {
+        spdlog::debug("bad request body from {}: {}", peer, read_ec.message());
         co_await write_response(stream, http::error_response(ErrorCode::kBadRequest), false,
                                 options_.request_timeout);
       }

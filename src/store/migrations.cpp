@@ -334,6 +334,7 @@ Result<std::filesystem::path> Migrator::create_files(const std::filesystem::path
                                            "' (use 1 to 100 of a-z, 0-9 and _)"};
   }
   std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // the first migration of a new folder
   if (!std::filesystem::is_directory(dir, ec)) {
     return Error{ErrorCode::kInternal, "migrations: '" + dir.string() + "' is not a directory"};
   }

@@ -402,7 +402,7 @@ TEST_F(CommandTest, MigrateUpDownStatusAndNew) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 
-  auto created = run_gatehouse({"migrate", "new", "add_thing", "--dir", "mig"}, dir_.path(), env);
+  auto created = run_gatehouse({"migrate", "--dir", "mig", "new", "add_thing"}, dir_.path(), env);
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_TRUE(fs::exists(dir_.path() / "mig/0001_add_thing.up.sql"));
   EXPECT_TRUE(fs::exists(dir_.path() / "mig/0001_add_thing.down.sql"));
@@ -435,7 +435,7 @@ TEST_F(CommandTest, LegacyBcryptUserLogsInAndIsRehashedToArgon2id) {
     ASSERT_EQ(ok.status, 200) << ok.body;
     auto me = c.get("/api/users/me", {{"Authorization", "Bearer " + std::string(ok.json().at("access_token").as_string())}});
     EXPECT_EQ(me.status, 200);
-    EXPECT_EQ(me.json().at("created_at").as_string().subspan(0, 19), "2022-11-10T09:00:00");
+    EXPECT_EQ(std::string(me.json().at("created_at").as_string()).substr(0, 19), "2022-11-10T09:00:00");
   }
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT password FROM api_user WHERE email = 'old@example.com'", -1, &stmt, nullptr);

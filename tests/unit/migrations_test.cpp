@@ -198,7 +198,7 @@ TEST(CreateFiles, NumbersAfterTheHighestVersion) {
   EXPECT_EQ(versions(*loaded), (std::vector<int>{1, 2, 42}));
 }
 
-TEST(CreateFiles, RejectsBadNamesAndMissingDirectories) {
+TEST(CreateFiles, RejectsBadNamesAndCreatesMissingDirectories) {
   TempDir dir;
   for (const std::string& bad : std::vector<std::string>{"", "Add", "add-photo", "add photo",
                                                          "../x", std::string(101, 'a')}) {
@@ -206,7 +206,12 @@ TEST(CreateFiles, RejectsBadNamesAndMissingDirectories) {
     EXPECT_FALSE(created) << bad;
   }
   EXPECT_TRUE(fs::is_empty(dir.path()));
-  EXPECT_FALSE(Migrator::create_files(dir.path() / "missing", "ok"));
+  auto created = Migrator::create_files(dir.path() / "new" / "sqlite", "ok");
+  ASSERT_TRUE(created) << created.error().internal;
+  EXPECT_EQ(created->filename(), "0001_ok.up.sql");
+  // A path through a regular file cannot become a folder.
+  { std::ofstream(dir.path() / "file") << "x"; }
+  EXPECT_FALSE(Migrator::create_files(dir.path() / "file" / "sub", "ok"));
 }
 
 // A migrator over a real SQLite file, with the embedded migrations.
