@@ -11,6 +11,7 @@
 
 #include "auth/jws.hpp"
 #include "http_client.hpp"
+#include "mysql_database.hpp"
 #include "server_process.hpp"
 
 namespace gatehouse::e2e {
@@ -25,10 +26,18 @@ constexpr const char* kTutorialPrivateKey =
 constexpr const char* kTutorialPublicKey =
     "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZ3d0RRWUpLb1pJaHZjTkFRRUJCUUFEU3dBd1NBSkJBSSs3QnZUS0FWdHVQYzEzbEFkVk94TlVmcWxzMm1SVgppUFpSclRaY3d5eEVYVURqTWhWbi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NOU3ZNd2xNQ0F3RUFBUT09Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQ==";
 
-class ServerTest : public ::testing::Test {
+// The API end to end, once per backend: the embedded SQLite default and a real MariaDB.
+class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     env_ = test_env(free_port());
+    if (GetParam() == "mysql") {
+      mysql_ = std::make_unique<MysqlDatabase>();
+      if (mysql_->url().empty()) GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set";
+      env_["DATABASE_URL"] = mysql_->url();
+      auto migrated = run_gatehouse({"migrate", "up"}, dir_.path(), env_);
+      ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+    }
     server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
@@ -56,9 +65,13 @@ class ServerTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::unique_ptr<MysqlDatabase> mysql_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ServerProcess> server_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "mysql"),
+                         [](const auto& info) { return info.param; });
 
 json::object jwt_part(const std::string& token, int index) {
   std::size_t start = 0;
@@ -69,7 +82,7 @@ json::object jwt_part(const std::string& token, int index) {
   return json::parse(*decoded).as_object();
 }
 
-TEST_F(ServerTest, HealthNotFoundAndMethodNotAllowed) {
+TEST_P(ServerTest, HealthNotFoundAndMethodNotAllowed) {
   auto c = client();
   auto r = c.get("/api/healthchecker");
   EXPECT_EQ(r.status, 200);
@@ -86,7 +99,7 @@ TEST_F(ServerTest, HealthNotFoundAndMethodNotAllowed) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
-TEST_F(ServerTest, RegisterLoginMeRefreshLogout) {
+TEST_P(ServerTest, RegisterLoginMeRefreshLogout) {
   auto c = client();
   const std::string email = unique_email("Flow");
   auto reg = c.post_json("/api/auth/register", register_payload(email));
@@ -164,7 +177,7 @@ TEST_F(ServerTest, RegisterLoginMeRefreshLogout) {
   EXPECT_EQ(c.get("/api/auth/refresh", {{"Cookie", "refresh_token=" + refresh3}}).status, 400);
 }
 
-TEST_F(ServerTest, TutorialErrorMessages) {
+TEST_P(ServerTest, TutorialErrorMessages) {
   auto c = client();
   const std::string email = unique_email("errors");
   ASSERT_EQ(c.post_json("/api/auth/register", register_payload(email)).status, 201);
@@ -189,7 +202,7 @@ TEST_F(ServerTest, TutorialErrorMessages) {
   EXPECT_EQ(c.get("/api/auth/logout").detail(), "You are not logged in");
 }
 
-TEST_F(ServerTest, ValidationErrorsUseFastapiShape) {
+TEST_P(ServerTest, ValidationErrorsUseFastapiShape) {
   auto c = client();
   auto r = c.post_json("/api/auth/register", json::object{});
   ASSERT_EQ(r.status, 422);
@@ -217,7 +230,7 @@ TEST_F(ServerTest, ValidationErrorsUseFastapiShape) {
   EXPECT_EQ(u.json().at("name"), "张三 Zoë ✓");
 }
 
-TEST_F(ServerTest, OversizeBodyGets413AndServerKeepsServing) {
+TEST_P(ServerTest, OversizeBodyGets413AndServerKeepsServing) {
   const std::string body(2 << 20, 'x');
   const std::string answer = raw_exchange(
       server_->port(), "POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -230,7 +243,7 @@ TEST_F(ServerTest, OversizeBodyGets413AndServerKeepsServing) {
   EXPECT_EQ(client().get("/api/healthchecker").status, 200);
 }
 
-TEST_F(ServerTest, MalformedHttpGets4xxAndServerKeepsServing) {
+TEST_P(ServerTest, MalformedHttpGets4xxAndServerKeepsServing) {
   EXPECT_EQ(raw_exchange(server_->port(), "GARBAGE\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
   EXPECT_EQ(raw_exchange(server_->port(), "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                               std::string(20000, 'a') + "\r\n\r\n")
@@ -241,7 +254,7 @@ TEST_F(ServerTest, MalformedHttpGets4xxAndServerKeepsServing) {
   EXPECT_EQ(client().get("/api/healthchecker").status, 200);
 }
 
-TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+TEST_P(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   auto c = client();
   for (int i = 0; i < 200; ++i) ASSERT_EQ(c.get("/api/healthchecker").status, 200);
   auto head = c.request("HEAD", "/api/healthchecker");
@@ -249,7 +262,7 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   EXPECT_EQ(c.get("/api/healthchecker").status, 200) << "connection still usable after HEAD";
 }
 
-TEST_F(ServerTest, CorsForConfiguredOriginOnly) {
+TEST_P(ServerTest, CorsForConfiguredOriginOnly) {
   auto c = client();
   auto pre = c.request("OPTIONS", "/api/auth/login", "",
                        {{"Origin", "http://localhost:3000"},
@@ -263,7 +276,7 @@ TEST_F(ServerTest, CorsForConfiguredOriginOnly) {
   EXPECT_FALSE(foreign.header("access-control-allow-origin"));
 }
 
-TEST_F(ServerTest, SigtermWithOpenConnectionExitsZero) {
+TEST_P(ServerTest, SigtermWithOpenConnectionExitsZero) {
   auto c = client();
   ASSERT_EQ(c.get("/api/healthchecker").status, 200);  // an idle keep-alive connection stays open
   const auto code = server_->stop(SIGTERM, std::chrono::seconds(5));
@@ -271,7 +284,7 @@ TEST_F(ServerTest, SigtermWithOpenConnectionExitsZero) {
   EXPECT_EQ(*code, 0) << server_->log();
 }
 
-TEST_F(ServerTest, InFlightLoginFinishesAfterSigint) {
+TEST_P(ServerTest, InFlightLoginFinishesAfterSigint) {
   const std::string email = unique_email("inflight");
   {
     auto c = client();
@@ -361,6 +374,33 @@ TEST_F(CommandTest, ReadsDotEnvAndEnvironmentOverridesIt) {
                        json::object{{"email", "dotenv@example.com"}, {"password", "Passw0rd!42"}});
   ASSERT_EQ(l.status, 200);
   EXPECT_NE(l.set_cookies()["access_token"].find("Max-Age=300"), std::string::npos);
+}
+
+TEST_F(CommandTest, IdleConnectionsCloseAndConnectionsAreCapped) {
+  auto env = test_env(free_port());
+  env["IDLE_TIMEOUT_SECONDS"] = "1";
+  env["MAX_CONNECTIONS"] = "3";
+  ServerProcess server(dir_.path(), env);
+  ASSERT_TRUE(server.ready()) << server.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe has gone
+
+  const auto start = std::chrono::steady_clock::now();
+  const std::string silent = raw_exchange(server.port(), "", 5000);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(silent.empty()) << silent;
+  EXPECT_GE(waited, std::chrono::milliseconds(800));
+  EXPECT_LT(waited, std::chrono::milliseconds(3000)) << "idle connection not closed";
+
+  std::vector<std::unique_ptr<HttpClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<HttpClient>(server.port()));
+    ASSERT_EQ(held.back()->get("/api/healthchecker").status, 200);
+  }
+  const std::string refused = raw_exchange(server.port(), "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(refused.substr(0, 12), "HTTP/1.1 503") << refused.substr(0, 100);
+  held.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(HttpClient(server.port()).get("/api/healthchecker").status, 200);
 }
 
 TEST_F(CommandTest, KeysGeneratePrintsEnvLines) {
