@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/url.hpp>
 
 namespace gatehouse::config {
@@ -374,6 +377,92 @@ Status load_numbers(const EnvMap& env, Settings& s) {
   return st;
 }
 
+// ---- sessions, cookies, rate limits --------------------------------------------------------------
+
+Result<bool> parse_bool(std::string_view name, std::string_view raw) {
+  const std::string v = to_lower(trim(raw));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off") return false;
+  return config_error(std::string(name) + ": " + echo(raw) + " is not on/off (or true/false)");
+}
+
+Status load_security(const EnvMap& env, Settings& s) {
+  if (const auto raw = lookup_non_empty(env, "COOKIE_SECURE")) {
+    auto v = parse_bool("COOKIE_SECURE", *raw);
+    if (!v) return std::move(v).error();
+    s.cookies.secure = *v;
+  }
+  if (const auto raw = lookup(env, "COOKIE_DOMAIN")) {
+    const std::string_view domain = trim(*raw);
+    if (domain.find_first_of(" ;,\"=") != std::string_view::npos) {
+      return config_error("COOKIE_DOMAIN: " + echo(*raw) + " is not a domain name");
+    }
+    s.cookies.domain = std::string(domain);
+  }
+  if (const auto raw = lookup_non_empty(env, "COOKIE_SAMESITE")) {
+    const std::string v = to_lower(trim(*raw));
+    if (v != "lax" && v != "strict" && v != "none") {
+      return config_error("COOKIE_SAMESITE: " + echo(*raw) + " is not lax, strict or none");
+    }
+    s.cookies.same_site = v;
+  }
+  if (s.cookies.same_site == "none" && !s.cookies.secure) {
+    return config_error("COOKIE_SAMESITE: none needs COOKIE_SECURE=true (browsers drop it otherwise)");
+  }
+  if (const auto raw = lookup_non_empty(env, "RATE_LIMITS")) {
+    auto v = parse_bool("RATE_LIMITS", *raw);
+    if (!v) return std::move(v).error();
+    s.rate_limits.enabled = *v;
+  }
+  if (const auto raw = lookup(env, "TRUSTED_PROXIES")) {
+    std::string_view rest = *raw;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = trim(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (item.empty()) continue;
+      boost::system::error_code ec;
+      const std::string text(item);
+      if (text.find('/') != std::string::npos) {
+        if (text.find(':') != std::string::npos) {
+          (void)boost::asio::ip::make_network_v6(text, ec);
+        } else {
+          (void)boost::asio::ip::make_network_v4(text, ec);
+        }
+      } else {
+        (void)boost::asio::ip::make_address(text, ec);
+      }
+      if (ec) {
+        return config_error("TRUSTED_PROXIES: " + echo(item) +
+                            " is not an IP address or CIDR block (e.g. 10.0.0.0/8)");
+      }
+      s.trusted_proxies.push_back(text);
+    }
+  }
+  struct Bounded {
+    std::string_view name;
+    std::uint64_t min;
+    std::uint64_t max;
+    std::size_t* out;
+  };
+  const Bounded counts[] = {
+      {"LOGIN_FREE_FAILURES", 1, 1000, &s.rate_limits.login_free_failures},
+      {"LOGIN_FAILURES_PER_HOUR", 1, 100, &s.rate_limits.login_failures_per_hour},
+      {"IP_FAILED_LOGINS_PER_HOUR", 1, 1'000'000, &s.rate_limits.ip_failed_logins_per_hour},
+      {"IP_REGISTRATIONS_PER_HOUR", 1, 1'000'000, &s.rate_limits.ip_registrations_per_hour},
+  };
+  for (const Bounded& b : counts) {
+    if (Status st = read_unsigned(env, b.name, b.min, b.max, *b.out); !st) return st;
+  }
+  Status st = read_duration(env, "LOGIN_DELAY_BASE_SECONDS", 1, 3600, s.rate_limits.login_base_delay);
+  if (st) st = read_duration(env, "LOGIN_DELAY_MAX_SECONDS", 1, 86400, s.rate_limits.login_max_delay);
+  if (st) st = read_duration(env, "REFRESH_REUSE_GRACE_SECONDS", 0, 60, s.refresh_reuse_grace);
+  if (st) {
+    st = read_duration(env, "SESSION_SWEEP_INTERVAL_SECONDS", 10, 86400, s.session_sweep_interval);
+  }
+  return st;
+}
+
 }  // namespace
 
 Result<DatabaseSettings> parse_database_url(std::string_view url) {
@@ -395,7 +484,7 @@ Result<Settings> load_settings(const EnvMap& env) {
   if (!database) return std::move(database).error();
   settings.database = std::move(*database);
   for (Status (*step)(const EnvMap&, Settings&) :
-       {&load_strings, &load_numbers, &load_keys, &load_origins}) {
+       {&load_strings, &load_numbers, &load_keys, &load_origins, &load_security}) {
     if (Status s = step(env, settings); !s) return std::move(s).error();
   }
   return settings;

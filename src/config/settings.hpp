@@ -45,6 +45,24 @@ struct Argon2Settings {
   std::uint32_t passes = 2;          // ARGON2_PASSES
 };
 
+// Set-Cookie attributes. Defaults are the tutorial's, so a plain-HTTP localhost set-up works.
+struct CookieSettings {
+  bool secure = false;            // COOKIE_SECURE
+  std::string domain;             // COOKIE_DOMAIN; empty: host-only cookies
+  std::string same_site = "lax";  // COOKIE_SAMESITE: lax, strict or none (none needs COOKIE_SECURE)
+};
+
+// Brute-force limits. Counters live in the database, so they hold across threads and restarts.
+struct RateLimitSettings {
+  bool enabled = true;                                 // RATE_LIMITS=off turns every limit off
+  std::size_t login_free_failures = 5;                 // LOGIN_FREE_FAILURES: before any delay
+  std::chrono::seconds login_base_delay{1};            // LOGIN_DELAY_BASE_SECONDS: doubles per failure
+  std::chrono::seconds login_max_delay{15 * 60};       // LOGIN_DELAY_MAX_SECONDS: the cap
+  std::size_t login_failures_per_hour = 100;           // LOGIN_FAILURES_PER_HOUR (OWASP ASVS)
+  std::size_t ip_failed_logins_per_hour = 300;         // IP_FAILED_LOGINS_PER_HOUR
+  std::size_t ip_registrations_per_hour = 300;         // IP_REGISTRATIONS_PER_HOUR
+};
+
 // Everything the server reads from its environment, validated. Names are the tutorial's where it
 // has one. Durations from the tutorial are in minutes, like its .env.
 struct Settings {
@@ -74,6 +92,13 @@ struct Settings {
   std::chrono::seconds request_timeout{30};  // REQUEST_TIMEOUT_SECONDS: to read one request
   std::size_t max_connections = 10000;       // MAX_CONNECTIONS
   std::string log_level = "info";            // LOG_LEVEL: trace, debug, info, warn, error
+
+  CookieSettings cookies;
+  RateLimitSettings rate_limits;
+  // TRUSTED_PROXIES: addresses or CIDR blocks (comma-separated) whose X-Forwarded-For is believed.
+  std::vector<std::string> trusted_proxies;
+  std::chrono::seconds refresh_reuse_grace{5};     // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
+  std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
 };
 
 // Builds Settings from `env` (the .env file's values already overridden by the process
