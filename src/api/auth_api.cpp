@@ -7,6 +7,7 @@
 
 #include "api/api_support.hpp"
 #include "http/body_validator.hpp"
+#include "http/csrf_guard.hpp"
 
 namespace gatehouse::api {
 
@@ -34,7 +35,8 @@ AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
       sessions_(sessions),
       authenticator_(authenticator),
       clock_(clock),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      origins_(settings_.client_origins) {}
 
 void AuthApi::add_routes(http::Router& router) const {
   using http::Execution;
@@ -148,6 +150,9 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   if (token.kind == Kind::kMalformedHeader) {
     return http::error_response(ErrorCode::kRefreshInvalid);
   }
+  if (token.kind == Kind::kFromCookie && http::is_cross_site_request(request, origins_)) {
+    return fail(Error{ErrorCode::kForbidden, "cross-site refresh with a cookie"}, "refresh");
+  }
   auto tokens = sessions_.refresh(token.token);
   if (!tokens) return fail(tokens.error(), "refresh");
   if (!tokens->user.verified) return http::error_response(ErrorCode::kAccountNotVerified);
@@ -159,12 +164,7 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   return response;
 }
 
-http::Response AuthApi::logout(const http::Request& request) const {
-  auto principal = authenticator_.authenticate(request);
-  if (!principal) return fail(principal.error(), "logout");
-  if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
-
-  http::Response response = http::json_response(bhttp::status::ok, json::object{{"status", "success"}});
+http::Response AuthApi::clear_session_cookies(http::Response response) const {
   http::CookieOptions readable = settings_.cookies;
   readable.http_only = false;
   response.header("Set-Cookie", http::clear_cookie("access_token", settings_.cookies));
@@ -172,6 +172,17 @@ http::Response AuthApi::logout(const http::Request& request) const {
   response.header("Set-Cookie", http::clear_cookie("logged_in", readable));
   response.no_store();
   return response;
+}
+
+http::Response AuthApi::logout(const http::Request& request) const {
+  auto principal = authenticator_.authenticate(request);
+  if (!principal) return fail(principal.error(), "logout");
+  if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
+    return fail(Error{ErrorCode::kForbidden, "cross-site logout with a cookie"}, "logout");
+  }
+  if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
+  return clear_session_cookies(
+      http::json_response(bhttp::status::ok, json::object{{"status", "success"}}));
 }
 
 }  // namespace gatehouse::api

@@ -7,6 +7,7 @@
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "core/clock.hpp"
+#include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -19,6 +20,7 @@ struct AuthApiSettings {
   std::chrono::seconds refresh_ttl{60 * 60};
   std::size_t password_max_bytes = 1024;
   http::CookieOptions cookies;
+  std::vector<std::string> client_origins;  // CLIENT_ORIGIN: cookie requests from them are not CSRF
 };
 
 // /api/auth/*: the tutorial's register, login, refresh and logout, with server-side sessions
@@ -39,6 +41,7 @@ class AuthApi final {
 
  private:
   void set_session_cookies(http::Response& response, const auth::IssuedTokens& tokens) const;
+  http::Response clear_session_cookies(http::Response response) const;
 
   store::Store& store_;
   const auth::PasswordHasher& passwords_;
@@ -46,6 +49,7 @@ class AuthApi final {
   const auth::Authenticator& authenticator_;
   const Clock& clock_;
   AuthApiSettings settings_;
+  http::CorsPolicy origins_;
 };
 
 }  // namespace gatehouse::api

@@ -11,6 +11,10 @@ api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   out.access_ttl = s.access_token_ttl;
   out.refresh_ttl = s.refresh_token_ttl;
   out.password_max_bytes = s.password_max_bytes;
+  out.cookies.secure = s.cookies.secure;
+  out.cookies.domain = s.cookies.domain;
+  out.cookies.same_site = s.cookies.same_site;
+  out.client_origins = s.client_origins;
   return out;
 }
 
@@ -76,7 +80,8 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
       auth_api_(*store_.store, passwords_, sessions_, authenticator_, clock_,
                 auth_api_settings(settings)),
       users_api_(authenticator_),
-      application_(build_router(), http::CorsPolicy(settings.client_origins)),
+      application_(build_router(), http::CorsPolicy(settings.client_origins),
+                   http::ClientAddressResolver(settings.trusted_proxies)),
       // Every connection has at most one request in flight, so the worker queue is bounded by
       // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).

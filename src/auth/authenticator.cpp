@@ -25,7 +25,8 @@ Result<Principal> Authenticator::authenticate(const http::Request& request) cons
   if (!found->has_value()) return Error{ErrorCode::kUserGone, {}};
   if (!(*found)->session_live) return Error{ErrorCode::kTokenInvalid, "session ended"};
   if (!(*found)->user.verified) return Error{ErrorCode::kAccountNotVerified, {}};
-  return Principal{std::move((*found)->user), std::move(*claims)};
+  return Principal{std::move((*found)->user), std::move(*claims),
+                   token.kind == http::ExtractedToken::Kind::kFromCookie};
 }
 
 }  // namespace gatehouse::auth

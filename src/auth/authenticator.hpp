@@ -12,6 +12,7 @@ namespace gatehouse::auth {
 struct Principal {
   store::User user;
   AccessClaims claims;
+  bool via_cookie = false;  // the token came from the access_token cookie (CSRF rules apply)
 };
 
 // The `require_user` of the tutorial, made revocation-aware: the access token from the

@@ -6,8 +6,14 @@
 
 namespace gatehouse::http {
 
-Application::Application(Router router, CorsPolicy cors)
-    : router_(std::move(router)), cors_(std::move(cors)) {}
+Application::Application(Router router, CorsPolicy cors, ClientAddressResolver addresses)
+    : router_(std::move(router)), cors_(std::move(cors)), addresses_(std::move(addresses)) {}
+
+std::string Application::client_address(const BeastRequest& message, std::string_view peer) const {
+  auto xff = message.find("X-Forwarded-For");
+  return addresses_.resolve(peer, xff == message.end() ? std::string_view{}
+                                                       : std::string_view(xff->value()));
+}
 
 std::string_view Application::target_path(std::string_view target) {
   auto parsed = boost::urls::parse_origin_form(target);

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <variant>
 
+#include "http/client_address.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -15,7 +16,7 @@ namespace gatehouse::http {
 // where a routed handler runs (Route::execution).
 class Application {
  public:
-  Application(Router router, CorsPolicy cors);
+  Application(Router router, CorsPolicy cors, ClientAddressResolver addresses);
 
   // Either the final answer (preflight, 404, 405, bad target) or the route to run. On a route,
   // `request.path_params` has been filled.
@@ -27,6 +28,9 @@ class Application {
   // Adds the CORS grant when the request's Origin is allowed.
   void finish(const Request& request, Response& response) const { cors_.decorate(request, response); }
 
+  // The client's address for a request from socket peer `peer` (see ClientAddressResolver).
+  std::string client_address(const BeastRequest& message, std::string_view peer) const;
+
   // The path part of a request target ("/a/b?x=1" -> "/a/b"); empty for a target that is not in
   // origin form (the session answers 400).
   static std::string_view target_path(std::string_view target);
@@ -34,6 +38,7 @@ class Application {
  private:
   Router router_;
   CorsPolicy cors_;
+  ClientAddressResolver addresses_;
 };
 
 }  // namespace gatehouse::http

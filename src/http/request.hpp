@@ -17,7 +17,7 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 struct Request {
   const BeastRequest& message;
   std::string_view path;                // target without the query string
-  std::string_view client_ip;           // the socket's peer address
+  std::string client_ip;                // peer, or X-Forwarded-For behind a trusted proxy
   std::vector<std::string> path_params;  // values of `{name}` segments, in order
 
   std::string_view header(boost::beast::http::field name) const;

@@ -312,7 +312,8 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
 
 asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
                                                    std::string_view peer) {
-  http::Request request{message, http::Application::target_path(message.target()), peer, {}};
+  http::Request request{message, http::Application::target_path(message.target()),
+                        app_.client_address(message, peer), {}};
   auto routed = app_.route(request);
   http::Response response;
   if (auto* answer = std::get_if<http::Response>(&routed)) {

@@ -204,3 +204,42 @@ TEST(Email, AcceptsOrdinaryAddressesAndRefusesJunk) {
 
 }  // namespace
 }  // namespace gatehouse::http
+
+#include "http/client_address.hpp"
+#include "http/csrf_guard.hpp"
+
+namespace gatehouse::http {
+namespace {
+
+TEST(ClientAddress, PeerUnlessTheProxyIsTrusted) {
+  ClientAddressResolver none({});
+  EXPECT_EQ(none.resolve("10.0.0.5", "1.2.3.4"), "10.0.0.5") << "XFF from anyone is ignored";
+  ClientAddressResolver proxies({"10.0.0.0/8", "192.168.1.7"});
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "1.2.3.4"), "1.2.3.4");
+  EXPECT_EQ(proxies.resolve("192.168.1.7", "6.6.6.6, 1.2.3.4, 10.1.1.1"), "1.2.3.4")
+      << "the right-most untrusted hop, not the client-supplied left end";
+  EXPECT_EQ(proxies.resolve("8.8.8.8", "1.2.3.4"), "8.8.8.8") << "untrusted peer";
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "junk"), "10.0.0.5");
+  EXPECT_EQ(proxies.resolve("10.0.0.5", ""), "10.0.0.5");
+}
+
+TEST(CsrfGuard, RefusesForeignOriginsAndCrossSiteFetches) {
+  CorsPolicy cors({"http://localhost:3000"});
+  auto check = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    BeastRequest msg{bhttp::verb::post, "/api/auth/logout", 11};
+    msg.set(bhttp::field::host, "api.example.com");
+    for (auto& [k, v] : headers) msg.set(k, v);
+    Request req{msg, "/api/auth/logout", "127.0.0.1", {}};
+    return is_cross_site_request(req, cors);
+  };
+  EXPECT_FALSE(check({}));
+  EXPECT_FALSE(check({{"Origin", "http://localhost:3000"}}));
+  EXPECT_FALSE(check({{"Origin", "https://api.example.com"}}));
+  EXPECT_TRUE(check({{"Origin", "https://evil.example"}}));
+  EXPECT_TRUE(check({{"Origin", "null"}}));
+  EXPECT_TRUE(check({{"Sec-Fetch-Site", "cross-site"}}));
+  EXPECT_FALSE(check({{"Sec-Fetch-Site", "same-site"}}));
+}
+
+}  // namespace
+}  // namespace gatehouse::http
