@@ -87,6 +87,15 @@ struct RotateResult {
   std::optional<User> user;        // set for kRotated
 };
 
+// One rate-limit counter (`{prefix}throttle`), keyed by a hash of what it limits (an account, a
+// client address). Times are unix seconds. The policy that reads and moves it is auth::LoginThrottle.
+struct ThrottleRecord {
+  std::int64_t window_start = 0;     // start of the current one-hour window
+  std::int64_t window_count = 0;     // failures (or attempts) in that window
+  std::int64_t consecutive = 0;      // failures since the last success
+  std::int64_t blocked_until = 0;    // no attempt is allowed before this
+};
+
 // The storage interface. One implementation per backend (sqlite/, mysql/); handlers never know
 // which one runs. Every method is thread-safe and blocking: call it from a worker thread, never
 // from an I/O thread. Failures to reach the database are ErrorCode::kUnavailable.
