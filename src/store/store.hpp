@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +56,7 @@ struct NewSession {
   SysTime now;
   SysTime expires_at;          // absolute end of the session
   SysTime refresh_expires_at;  // end of this refresh token (REFRESH_TOKEN_EXPIRES_IN)
+  std::string refresh_sealed;  // the token encrypted by auth::TokenSealer (for the reuse grace)
   std::string user_agent;
   std::string ip;
 };
@@ -69,8 +72,12 @@ struct UserWithSession {
 struct RotateRequest {
   std::string presented_hash;
   std::string new_hash;
+  std::string new_sealed;  // the replacement encrypted by auth::TokenSealer
   SysTime new_expires_at;  // end of the replacement token
   SysTime now;
+  // A retired token that is the direct parent of the session's current one, retired at most this
+  // long ago, is a concurrent refresh (two tabs, a lost response), not a theft: kGraceReplay.
+  std::chrono::seconds grace{0};
 };
 
 enum class RotateOutcome {
@@ -79,12 +86,15 @@ enum class RotateOutcome {
   kExpired,   // the token's or the session's lifetime is over
   kRevoked,   // the session was ended (logout, reuse)
   kReused,    // presented token was already retired: the whole session is now revoked
+  kGraceReplay,  // the parent of the current token within the grace interval: nothing changed;
+                 // current_sealed holds the current token, session and user are set
 };
 
 struct RotateResult {
   RotateOutcome outcome = RotateOutcome::kUnknown;
   std::optional<Session> session;  // set for kRotated
-  std::optional<User> user;        // set for kRotated
+  std::optional<User> user;        // set for kRotated and kGraceReplay
+  std::string current_sealed;      // set for kGraceReplay
 };
 
 // One rate-limit counter (`{prefix}throttle`), keyed by a hash of what it limits (an account, a
@@ -125,6 +135,49 @@ class Store {
 
   // A cheap round trip, for readiness checks.
   virtual Status ping() = 0;
+
+  // ---- session management and rate limits ----
+  // Live sessions (not revoked, not expired) of a user, newest first.
+  virtual Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) {
+    return not_supported("list_sessions", user_id, now);
+  }
+  // Revokes every live session of the user except `keep_sid` (empty: all); returns how many.
+  virtual Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
+                                                   SysTime now, std::string_view reason) {
+    (void)keep_sid, (void)reason;
+    return not_supported("revoke_user_sessions", user_id, now);
+  }
+  // Revokes one live session of the user; false when `sid` is not a live session of that user.
+  virtual Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
+                                           std::string_view reason) {
+    (void)sid, (void)reason;
+    return not_supported("revoke_user_session", user_id, now);
+  }
+  // Deletes what no check needs any more: sessions (with their tokens) expired or revoked more
+  // than `retention` ago, retired tokens past their expiry, idle rate-limit counters. Returns the
+  // number of rows deleted.
+  virtual Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) {
+    (void)retention;
+    return not_supported("sweep", 0, now);
+  }
+  virtual Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) {
+    (void)key;
+    return not_supported("get_throttle", 0, SysTime{});
+  }
+  // Read-modify-write of one counter under the write lock (a zeroed record when absent), so
+  // concurrent failures from several threads all count.
+  virtual Result<ThrottleRecord> update_throttle(
+      std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) {
+    (void)key, (void)mutate;
+    return not_supported("update_throttle", 0, now);
+  }
+
+ private:
+  // TODO(issue 4): transitional until every backend implements the methods above; then they
+  // become pure virtual and this goes.
+  static Error not_supported(std::string_view what, std::int64_t, SysTime) {
+    return Error{ErrorCode::kInternal, std::string(what) + ": not implemented by this backend"};
+  }
 };
 
 }  // namespace gatehouse::store
