@@ -92,9 +92,10 @@ TEST(ApplyPrefix, ReplacesEveryPlaceholder) {
 
 TEST(EmbeddedMigrations, SqliteFilesArePairedInVersionOrder) {
   const auto migrations = embedded_migrations("sqlite");
-  ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2}));
+  ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(migrations[0].name, "create_user");
   EXPECT_EQ(migrations[1].name, "create_session");
+  EXPECT_EQ(migrations[2].name, "sessions_management");
   EXPECT_NE(migrations[0].up_sql.find("CREATE TABLE {{prefix}}user"), std::string::npos);
   EXPECT_NE(migrations[0].down_sql.find("DROP TABLE {{prefix}}user"), std::string::npos);
   EXPECT_NE(migrations[1].up_sql.find("CREATE TABLE {{prefix}}refresh_token"), std::string::npos);
@@ -235,10 +236,10 @@ TEST_F(SqliteMigratorTest, UpDownUpRoundTrip) {
   Migrator migrator(*target_, embedded_migrations("sqlite"), "api_");
   auto applied = migrator.up();
   ASSERT_TRUE(applied) << applied.error().internal;
-  EXPECT_EQ(versions(*applied), (std::vector<int>{1, 2}));
+  EXPECT_EQ(versions(*applied), (std::vector<int>{1, 2, 3}));
   const auto objects = schema_objects(db_path_);
   for (const char* name : {"api_user", "api_session", "api_refresh_token", "api_schema_migrations",
-                           "ix_api_user_id", "ix_api_session_user_id"}) {
+                           "ix_api_user_id", "ix_api_session_user_id", "api_throttle"}) {
     EXPECT_TRUE(objects.contains(name)) << name;
   }
 
@@ -248,17 +249,17 @@ TEST_F(SqliteMigratorTest, UpDownUpRoundTrip) {
 
   auto reverted = migrator.down(5);  // more steps than applied: reverts all
   ASSERT_TRUE(reverted) << reverted.error().internal;
-  EXPECT_EQ(versions(*reverted), (std::vector<int>{2, 1}));
+  EXPECT_EQ(versions(*reverted), (std::vector<int>{3, 2, 1}));
   EXPECT_EQ(schema_objects(db_path_), (std::set<std::string>{"api_schema_migrations"}));
 
   auto status = migrator.status();
   ASSERT_TRUE(status) << status.error().internal;
   EXPECT_TRUE(status->applied.empty());
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2}));
+  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2, 3}));
 
   auto reapplied = migrator.up();
   ASSERT_TRUE(reapplied) << reapplied.error().internal;
-  EXPECT_EQ(versions(*reapplied), (std::vector<int>{1, 2}));
+  EXPECT_EQ(versions(*reapplied), (std::vector<int>{1, 2, 3}));
   EXPECT_TRUE(schema_objects(db_path_).contains("api_refresh_token"));
   EXPECT_TRUE(store_->ping());
 }
@@ -275,7 +276,7 @@ TEST_F(SqliteMigratorTest, StepsAndStatus) {
   EXPECT_EQ(status->applied[0].name, "create_user");
   const auto age = std::chrono::system_clock::now() - status->applied[0].applied_at;
   EXPECT_LT(std::chrono::abs(age), std::chrono::minutes(1));
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{2}));
+  EXPECT_EQ(versions(status->pending), (std::vector<int>{2, 3}));
   EXPECT_TRUE(status->unknown.empty());
 
   auto none = migrator.up(0);
@@ -297,12 +298,12 @@ TEST_F(SqliteMigratorTest, UnknownAppliedVersionsAreReportedAndNotReverted) {
   auto status = older.status();
   ASSERT_TRUE(status) << status.error().internal;
   EXPECT_EQ(versions(status->applied), (std::vector<int>{1}));
-  EXPECT_EQ(versions(status->unknown), (std::vector<int>{2}));
+  EXPECT_EQ(versions(status->unknown), (std::vector<int>{2, 3}));
   EXPECT_TRUE(status->pending.empty());
 
   auto reverted = older.down(1);
   ASSERT_FALSE(reverted);
-  EXPECT_NE(reverted.error().internal.find("0002_create_session"), std::string::npos)
+  EXPECT_NE(reverted.error().internal.find("0003_sessions_management"), std::string::npos)
       << reverted.error().internal;
   EXPECT_TRUE(schema_objects(db_path_).contains("api_session"));
 }
@@ -363,7 +364,7 @@ TEST_F(SqliteMigratorTest, PrefixSeparatesInstallations) {
   Migrator other(*other_target, embedded_migrations("sqlite"), "other_");
   auto status = other.status();
   ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2}));
+  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2, 3}));
   ASSERT_TRUE(other.up());
   EXPECT_TRUE(schema_objects(db_path_).contains("other_user"));
   EXPECT_TRUE(schema_objects(db_path_).contains("api_user"));

@@ -29,6 +29,15 @@ enum Slot : std::size_t {
   kRevokeSessionSlot,
   kFindSessionByRefreshHashSlot,
   kPingSlot,
+  kFindChildTokenSlot,
+  kListSessionsSlot,
+  kRevokeUserSessionsSlot,
+  kRevokeUserSessionSlot,
+  kSweepSessionsSlot,
+  kSweepTokensSlot,
+  kSweepThrottleSlot,
+  kGetThrottleSlot,
+  kPutThrottleSlot,
   kSlotCount,
 };
 
@@ -126,6 +135,16 @@ class SqliteStore::Impl {
   Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash);
   Status revoke_session(std::string_view sid, SysTime now, std::string_view reason);
   Status ping();
+  Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now);
+  Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
+                                           SysTime now, std::string_view reason);
+  Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
+                                   std::string_view reason);
+  Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention);
+  Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key);
+  Result<ThrottleRecord> update_throttle(std::string_view key,
+                                         const std::function<void(ThrottleRecord&)>& mutate,
+                                         SysTime now);
 
   std::unique_ptr<MigrationTarget> migration_target() {
     return SqliteMigrationTarget::open(options_.path, options_.busy_timeout, options_.prefix);
@@ -137,7 +156,9 @@ class SqliteStore::Impl {
   }
   Result<std::optional<User>> find_user_by_id(SqliteConnection& conn, std::int64_t id);
   Status insert_refresh_token(SqliteConnection& conn, std::string_view hash,
-                              std::string_view session_id, SysTime now, SysTime expires_at);
+                              std::string_view session_id, SysTime now, SysTime expires_at,
+                              std::string_view parent_hash, std::string_view sealed);
+  Result<std::optional<ThrottleRecord>> get_throttle(SqliteConnection& conn, std::string_view key);
   Status revoke_session(SqliteConnection& conn, std::string_view sid, SysTime now,
                         std::string_view reason);
 
@@ -263,19 +284,22 @@ VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)
 )sql"};
 
 constexpr Query kInsertRefreshToken{kInsertRefreshTokenSlot, "insert_refresh_token", R"sql(
-INSERT INTO {{prefix}}refresh_token (token_hash, session_id, created_at, expires_at)
-VALUES (?1, ?2, ?3, ?4)
+INSERT INTO {{prefix}}refresh_token (token_hash, session_id, created_at, expires_at, parent_hash, sealed)
+VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''), NULLIF(?6, ''))
 )sql"};
 
 Status SqliteStore::Impl::insert_refresh_token(SqliteConnection& conn, std::string_view hash,
                                                std::string_view session_id, SysTime now,
-                                               SysTime expires_at) {
+                                               SysTime expires_at, std::string_view parent_hash,
+                                               std::string_view sealed) {
   auto st = statement(conn, kInsertRefreshToken);
   if (!st) return std::move(st).error();
   st->bind(1, hash);
   st->bind(2, session_id);
   st->bind(3, unix_seconds(now));
   st->bind(4, unix_seconds(expires_at));
+  st->bind(5, parent_hash);
+  st->bind(6, sealed);
   return st->run();
 }
 
@@ -302,7 +326,7 @@ Status SqliteStore::Impl::create_session(const NewSession& session) {
     }
   }
   if (auto st = insert_refresh_token(**conn, session.refresh_hash, session.id, session.now,
-                                     session.refresh_expires_at);
+                                     session.refresh_expires_at, {}, session.refresh_sealed);
       !st) {
     return st;
   }
@@ -368,6 +392,11 @@ JOIN {{prefix}}session AS s ON s.id = rt.session_id
 WHERE rt.token_hash = ?1
 )sql"};
 
+// The token that replaced `parent` (there is at most one: a token is retired once).
+constexpr Query kFindChildToken{kFindChildTokenSlot, "find_child_token", R"sql(
+SELECT rt.retired_at, rt.sealed FROM {{prefix}}refresh_token AS rt WHERE rt.parent_hash = ?1
+)sql"};
+
 constexpr Query kRetireRefreshToken{kRetireRefreshTokenSlot, "retire_refresh_token", R"sql(
 UPDATE {{prefix}}refresh_token SET retired_at = ?1 WHERE token_hash = ?2 AND retired_at IS NULL
 )sql"};
@@ -384,6 +413,7 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
 
   Session session;
   bool retired = false;
+  std::int64_t retired_s = 0;
   std::int64_t token_expires_s = 0;
   {
     auto st = statement(**conn, kFindRefreshToken);
@@ -393,12 +423,35 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
     if (!row) return std::move(row).error();
     if (!*row) return RotateResult{RotateOutcome::kUnknown, {}, {}};
     retired = !st->is_null(0);
+    retired_s = retired ? st->int64(0) : 0;
     token_expires_s = st->int64(1);
     session = read_session(*st, 2);
   }
 
   // Read-only outcomes return without committing: the transaction guard rolls back nothing.
   if (session.revoked_at) return RotateResult{RotateOutcome::kRevoked, {}, {}};
+  if (retired && now_s - retired_s <= request.grace.count() &&
+      unix_seconds(session.expires_at) > now_s) {
+    // Two tabs refreshing at once, or a response lost on the way: if this token's replacement is
+    // still the current one, answer with it instead of ending the session.
+    std::optional<std::string> child_sealed;
+    {
+      auto st = statement(**conn, kFindChildToken);
+      if (!st) return std::move(st).error();
+      st->bind(1, std::string_view(request.presented_hash));
+      auto row = st->step();
+      if (!row) return std::move(row).error();
+      if (*row && st->is_null(0) && !st->is_null(1)) child_sealed = st->text(1);
+    }
+    if (child_sealed) {
+      auto user = find_user_by_id(**conn, session.user_id);
+      if (!user) return std::move(user).error();
+      if (!*user) return RotateResult{RotateOutcome::kUnknown, {}, {}};
+      RotateResult out{RotateOutcome::kGraceReplay, std::move(session), std::move(**user)};
+      out.current_sealed = std::move(*child_sealed);
+      return out;
+    }
+  }
   if (retired) {
     // A retired token came back: it was stolen, or the client replayed it. Either way the whole
     // session is ended, and that must be committed even though the refresh itself fails.
@@ -420,7 +473,8 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
     if (auto run = st->run(); !run) return std::move(run).error();
   }
   if (auto st = insert_refresh_token(**conn, request.new_hash, session.id, request.now,
-                                     request.new_expires_at);
+                                     request.new_expires_at, request.presented_hash,
+                                     request.new_sealed);
       !st) {
     return std::move(st).error();
   }
@@ -497,6 +551,164 @@ Status SqliteStore::Impl::ping() {
   return ok_status();
 }
 
+// ---- session management ----
+
+// Both ids: an id alone is not enough, so one user can never list or end another's sessions.
+constexpr Query kListSessions{kListSessionsSlot, "list_sessions", R"sql(
+SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.user_agent, s.ip
+FROM {{prefix}}session AS s
+WHERE s.user_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+ORDER BY s.created_at DESC, s.id
+)sql"};
+
+Result<std::vector<Session>> SqliteStore::Impl::list_sessions(std::int64_t user_id, SysTime now) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  auto st = statement(**conn, kListSessions);
+  if (!st) return std::move(st).error();
+  st->bind(1, user_id);
+  st->bind(2, unix_seconds(now));
+  std::vector<Session> out;
+  while (true) {
+    auto row = st->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(read_session(*st, 0));
+  }
+  return out;
+}
+
+constexpr Query kRevokeUserSessions{kRevokeUserSessionsSlot, "revoke_user_sessions", R"sql(
+UPDATE {{prefix}}session SET revoked_at = ?1, revoke_reason = ?2
+WHERE user_id = ?3 AND id <> ?4 AND revoked_at IS NULL AND expires_at > ?1
+)sql"};
+
+Result<std::size_t> SqliteStore::Impl::revoke_user_sessions(std::int64_t user_id,
+                                                            std::string_view keep_sid,
+                                                            SysTime now,
+                                                            std::string_view reason) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  auto st = statement(**conn, kRevokeUserSessions);
+  if (!st) return std::move(st).error();
+  st->bind(1, unix_seconds(now));
+  st->bind(2, reason);
+  st->bind(3, user_id);
+  st->bind(4, keep_sid);
+  if (auto run = st->run(); !run) return std::move(run).error();
+  return static_cast<std::size_t>((*conn)->changes());
+}
+
+constexpr Query kRevokeUserSession{kRevokeUserSessionSlot, "revoke_user_session", R"sql(
+UPDATE {{prefix}}session SET revoked_at = ?1, revoke_reason = ?2
+WHERE user_id = ?3 AND id = ?4 AND revoked_at IS NULL AND expires_at > ?1
+)sql"};
+
+Result<bool> SqliteStore::Impl::revoke_user_session(std::int64_t user_id, std::string_view sid,
+                                                    SysTime now, std::string_view reason) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  auto st = statement(**conn, kRevokeUserSession);
+  if (!st) return std::move(st).error();
+  st->bind(1, unix_seconds(now));
+  st->bind(2, reason);
+  st->bind(3, user_id);
+  st->bind(4, sid);
+  if (auto run = st->run(); !run) return std::move(run).error();
+  return (*conn)->changes() == 1;
+}
+
+// Revoked sessions are kept for `retention` so a replayed token still reads as revoked.
+constexpr Query kSweepSessions{kSweepSessionsSlot, "sweep_sessions", R"sql(
+DELETE FROM {{prefix}}session
+WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1)
+)sql"};
+
+constexpr Query kSweepTokens{kSweepTokensSlot, "sweep_tokens", R"sql(
+DELETE FROM {{prefix}}refresh_token WHERE retired_at IS NOT NULL AND expires_at < ?1
+)sql"};
+
+constexpr Query kSweepThrottle{kSweepThrottleSlot, "sweep_throttle", R"sql(
+DELETE FROM {{prefix}}throttle WHERE updated_at < ?1 AND blocked_until < ?2
+)sql"};
+
+Result<std::size_t> SqliteStore::Impl::sweep(SysTime now, std::chrono::seconds retention) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  const std::int64_t cutoff = unix_seconds(now - retention);
+  std::size_t deleted = 0;
+  for (const Query* query : {&kSweepSessions, &kSweepTokens, &kSweepThrottle}) {
+    auto st = statement(**conn, *query);
+    if (!st) return std::move(st).error();
+    st->bind(1, cutoff);
+    if (query == &kSweepThrottle) st->bind(2, unix_seconds(now));
+    if (auto run = st->run(); !run) return std::move(run).error();
+    deleted += static_cast<std::size_t>((*conn)->changes());
+  }
+  return deleted;
+}
+
+// ---- rate-limit counters ----
+
+constexpr Query kGetThrottle{kGetThrottleSlot, "get_throttle", R"sql(
+SELECT window_start, window_count, consecutive, blocked_until
+FROM {{prefix}}throttle WHERE throttle_key = ?1
+)sql"};
+
+constexpr Query kPutThrottle{kPutThrottleSlot, "put_throttle", R"sql(
+INSERT INTO {{prefix}}throttle
+  (throttle_key, window_start, window_count, consecutive, blocked_until, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (throttle_key) DO UPDATE SET
+  window_start = excluded.window_start, window_count = excluded.window_count,
+  consecutive = excluded.consecutive, blocked_until = excluded.blocked_until,
+  updated_at = excluded.updated_at
+)sql"};
+
+Result<std::optional<ThrottleRecord>> SqliteStore::Impl::get_throttle(SqliteConnection& conn,
+                                                                       std::string_view key) {
+  auto st = statement(conn, kGetThrottle);
+  if (!st) return std::move(st).error();
+  st->bind(1, key);
+  auto row = st->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<ThrottleRecord>{};
+  return std::optional<ThrottleRecord>(
+      ThrottleRecord{st->int64(0), st->int64(1), st->int64(2), st->int64(3)});
+}
+
+Result<std::optional<ThrottleRecord>> SqliteStore::Impl::get_throttle(std::string_view key) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  return get_throttle(**conn, key);
+}
+
+Result<ThrottleRecord> SqliteStore::Impl::update_throttle(
+    std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) {
+  auto conn = pool_->acquire();
+  if (!conn) return std::move(conn).error();
+  // The write lock first, so concurrent failures from several threads all count.
+  auto tx = SqliteTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  auto current = get_throttle(**conn, key);
+  if (!current) return std::move(current).error();
+  ThrottleRecord record = current->value_or(ThrottleRecord{});
+  mutate(record);
+  {
+    auto st = statement(**conn, kPutThrottle);
+    if (!st) return std::move(st).error();
+    st->bind(1, key);
+    st->bind(2, record.window_start);
+    st->bind(3, record.window_count);
+    st->bind(4, record.consecutive);
+    st->bind(5, record.blocked_until);
+    st->bind(6, unix_seconds(now));
+    if (auto run = st->run(); !run) return std::move(run).error();
+  }
+  if (auto st = tx->commit(); !st) return std::move(st).error();
+  return record;
+}
+
 // ---- opening ----
 
 namespace {
@@ -515,6 +727,15 @@ constexpr std::array<const Query*, kSlotCount> kAllQueries{
     &kRevokeSession,
     &kFindSessionByRefreshHash,
     &kPing,
+    &kFindChildToken,
+    &kListSessions,
+    &kRevokeUserSessions,
+    &kRevokeUserSession,
+    &kSweepSessions,
+    &kSweepTokens,
+    &kSweepThrottle,
+    &kGetThrottle,
+    &kPutThrottle,
 };
 
 constexpr bool queries_match_slots() {
@@ -592,6 +813,34 @@ Status SqliteStore::revoke_session(std::string_view sid, SysTime now, std::strin
 
 Status SqliteStore::ping() {
   return impl_->ping();
+}
+
+Result<std::vector<Session>> SqliteStore::list_sessions(std::int64_t user_id, SysTime now) {
+  return impl_->list_sessions(user_id, now);
+}
+
+Result<std::size_t> SqliteStore::revoke_user_sessions(std::int64_t user_id,
+                                                      std::string_view keep_sid, SysTime now,
+                                                      std::string_view reason) {
+  return impl_->revoke_user_sessions(user_id, keep_sid, now, reason);
+}
+
+Result<bool> SqliteStore::revoke_user_session(std::int64_t user_id, std::string_view sid,
+                                              SysTime now, std::string_view reason) {
+  return impl_->revoke_user_session(user_id, sid, now, reason);
+}
+
+Result<std::size_t> SqliteStore::sweep(SysTime now, std::chrono::seconds retention) {
+  return impl_->sweep(now, retention);
+}
+
+Result<std::optional<ThrottleRecord>> SqliteStore::get_throttle(std::string_view key) {
+  return impl_->get_throttle(key);
+}
+
+Result<ThrottleRecord> SqliteStore::update_throttle(
+    std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) {
+  return impl_->update_throttle(key, mutate, now);
 }
 
 std::unique_ptr<MigrationTarget> SqliteStore::migration_target() {

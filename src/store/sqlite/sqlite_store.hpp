@@ -39,6 +39,16 @@ class SqliteStore final : public Store {
   Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash) override;
   Status revoke_session(std::string_view sid, SysTime now, std::string_view reason) override;
   Status ping() override;
+  Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) override;
+  Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
+                                           SysTime now, std::string_view reason) override;
+  Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
+                                   std::string_view reason) override;
+  Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
+  Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) override;
+  Result<ThrottleRecord> update_throttle(std::string_view key,
+                                         const std::function<void(ThrottleRecord&)>& mutate,
+                                         SysTime now) override;
 
   // A migration target on its own connection (for `gatehouse migrate` and start-up).
   std::unique_ptr<MigrationTarget> migration_target();

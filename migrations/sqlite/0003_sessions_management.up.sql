@@ -1,0 +1,18 @@
+-- Refresh-token families and rate limits.
+-- parent_hash links each refresh token to the one it replaced, so a concurrent refresh with the
+-- parent inside the grace interval is told apart from a replay; sealed is the token encrypted with
+-- a key only the server holds, so that grace answer can hand out the current token.
+ALTER TABLE {{prefix}}refresh_token ADD COLUMN parent_hash CHAR(64);
+ALTER TABLE {{prefix}}refresh_token ADD COLUMN sealed VARCHAR(255);
+CREATE INDEX ix_{{prefix}}refresh_token_parent_hash ON {{prefix}}refresh_token (parent_hash);
+
+-- Brute-force counters (per account and per client address), keyed by a hash; times unix seconds.
+CREATE TABLE {{prefix}}throttle (
+  throttle_key VARCHAR(64) PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  window_count INTEGER NOT NULL,
+  consecutive INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX ix_{{prefix}}throttle_updated_at ON {{prefix}}throttle (updated_at);
