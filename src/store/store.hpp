@@ -56,9 +56,9 @@ struct NewSession {
   SysTime now;
   SysTime expires_at;          // absolute end of the session
   SysTime refresh_expires_at;  // end of this refresh token (REFRESH_TOKEN_EXPIRES_IN)
-  std::string refresh_sealed;  // the token encrypted by auth::TokenSealer (for the reuse grace)
   std::string user_agent;
   std::string ip;
+  std::string refresh_sealed;  // the token encrypted by auth::TokenSealer (for the reuse grace)
 };
 
 // What an access-token check needs, in one round trip: the user, and whether the token's session
@@ -72,9 +72,9 @@ struct UserWithSession {
 struct RotateRequest {
   std::string presented_hash;
   std::string new_hash;
-  std::string new_sealed;  // the replacement encrypted by auth::TokenSealer
   SysTime new_expires_at;  // end of the replacement token
   SysTime now;
+  std::string new_sealed;  // the replacement encrypted by auth::TokenSealer
   // A retired token that is the direct parent of the session's current one, retired at most this
   // long ago, is a concurrent refresh (two tabs, a lost response), not a theft: kGraceReplay.
   std::chrono::seconds grace{0};
