@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -19,6 +21,15 @@ namespace {
 // The tutorial's VARCHAR(255) columns: longer values get a 422 instead of a database error.
 constexpr std::size_t kMaxColumnChars = 255;
 
+// 429 with the real wait, so clients back off for as long as they must.
+http::Response too_many(std::chrono::seconds retry_after) {
+  http::Response r = http::error_response(ErrorCode::kRateLimited);
+  for (auto& [name, value] : r.headers) {
+    if (name == "Retry-After") value = std::to_string(std::max<std::int64_t>(1, retry_after.count()));
+  }
+  return r;
+}
+
 std::string lower_ascii(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -29,11 +40,12 @@ std::string lower_ascii(std::string s) {
 
 AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
                  auth::SessionService& sessions, const auth::Authenticator& authenticator,
-                 const Clock& clock, AuthApiSettings settings)
+                 auth::LoginThrottle& throttle, const Clock& clock, AuthApiSettings settings)
     : store_(store),
       passwords_(passwords),
       sessions_(sessions),
       authenticator_(authenticator),
+      throttle_(throttle),
       clock_(clock),
       settings_(std::move(settings)),
       origins_(settings_.client_origins) {}
@@ -64,6 +76,10 @@ http::Response AuthApi::register_user(const http::Request& request) const {
   auto confirm =
       body.string_field("passwordConfirm", {.max_bytes = settings_.password_max_bytes});
   if (!body.ok()) return body.response();
+
+  auto limited = throttle_.registration_attempt(request.client_ip);
+  if (!limited) return fail(limited.error(), "register: rate limit");
+  if (*limited) return too_many(**limited);
 
   // The tutorial's order: a taken e-mail is reported before a password mismatch.
   const std::string email_lower = lower_ascii(*email);
@@ -108,16 +124,31 @@ http::Response AuthApi::login(const http::Request& request) const {
       body.string_field("password", {.min_chars = 8, .max_bytes = settings_.password_max_bytes});
   if (!body.ok()) return body.response();
 
-  auto found = store_.find_user_by_email(lower_ascii(*email));
+  const std::string email_lower = lower_ascii(*email);
+  // Blocked attempts are refused before any password work and do not count as failures.
+  auto limited = throttle_.check_login(email_lower, request.client_ip);
+  if (!limited) return fail(limited.error(), "login: rate limit");
+  if (*limited) return too_many(**limited);
+
+  // Unknown e-mails count against their (non-existent) account like wrong passwords do, so the
+  // limits behave the same for both and reveal nothing.
+  const auto refuse = [&] {
+    if (auto st = throttle_.login_failed(email_lower, request.client_ip); !st) {
+      return fail(st.error(), "login: rate limit");
+    }
+    return http::error_response(ErrorCode::kIncorrectCredentials);
+  };
+  auto found = store_.find_user_by_email(email_lower);
   if (!found) return fail(found.error(), "login");
   if (!found->has_value()) {
     passwords_.burn(*password);  // same cost as a wrong password: no enumeration by timing
-    return http::error_response(ErrorCode::kIncorrectCredentials);
+    return refuse();
   }
   const store::User& user = **found;
   const auto verdict = passwords_.verify(*password, user.password_hash);
-  if (verdict == auth::PasswordVerdict::kMismatch) {
-    return http::error_response(ErrorCode::kIncorrectCredentials);
+  if (verdict == auth::PasswordVerdict::kMismatch) return refuse();
+  if (auto st = throttle_.login_succeeded(email_lower); !st) {
+    spdlog::warn("login: could not reset the failure count: {}", st.error().internal);
   }
   // Checked after the password (the tutorial checks before), so the answer reveals nothing about
   // an account to someone who does not know its password.
@@ -180,7 +211,31 @@ http::Response AuthApi::logout(const http::Request& request) const {
   if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
     return fail(Error{ErrorCode::kForbidden, "cross-site logout with a cookie"}, "logout");
   }
-  if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
+  // ?scope=session (default): this login; others: every other login of the user, this one stays;
+  // global: every login of the user, this one included.
+  std::string scope = "session";
+  if (auto target = boost::urls::parse_origin_form(request.message.target()); target) {
+    if (auto it = target->params().find("scope"); it != target->params().end()) {
+      scope = (*it).value;
+    }
+  }
+  const SysTime now = clock_.now();
+  if (scope == "session") {
+    if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
+  } else if (scope == "others" || scope == "global") {
+    const std::string_view keep = scope == "others" ? principal->claims.sid : std::string_view{};
+    auto ended = store_.revoke_user_sessions(principal->user.id, keep, now, "logout_" + scope);
+    if (!ended) return fail(ended.error(), "logout");
+    if (scope == "others") {
+      return http::json_response(
+          bhttp::status::ok,
+          json::object{{"status", "success"}, {"sessions_ended", static_cast<std::int64_t>(*ended)}});
+    }
+  } else {
+    return http::validation_response({{{"query", "scope"},
+                                       "value is not one of 'session', 'others', 'global'",
+                                       "type_error.enum"}});
+  }
   return clear_session_cookies(
       http::json_response(bhttp::status::ok, json::object{{"status", "success"}}));
 }

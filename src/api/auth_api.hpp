@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "auth/authenticator.hpp"
+#include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "core/clock.hpp"
@@ -30,7 +31,7 @@ class AuthApi final {
  public:
   AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
           auth::SessionService& sessions, const auth::Authenticator& authenticator,
-          const Clock& clock, AuthApiSettings settings);
+          auth::LoginThrottle& throttle, const Clock& clock, AuthApiSettings settings);
 
   void add_routes(http::Router& router) const;
 
@@ -47,6 +48,7 @@ class AuthApi final {
   const auth::PasswordHasher& passwords_;
   auth::SessionService& sessions_;
   const auth::Authenticator& authenticator_;
+  auth::LoginThrottle& throttle_;
   const Clock& clock_;
   AuthApiSettings settings_;
   http::CorsPolicy origins_;

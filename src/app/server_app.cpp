@@ -72,14 +72,20 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
               auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
               settings.access_token_ttl),
+      // Sealing key from the private key: a server secret that never enters the database.
+      sealer_(settings.jwt_private_key_pem),
       passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),
-      sessions_(*store_.store, tokens_, clock_, random_,
-                auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime}),
+      sessions_(*store_.store, tokens_, sealer_, clock_, random_,
+                auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime,
+                                      settings.refresh_reuse_grace}),
       authenticator_(tokens_, *store_.store, clock_),
+      throttle_(*store_.store, clock_, settings.rate_limits),
+      sweeper_(*store_.store, clock_, settings.session_sweep_interval),
       health_api_(*store_.store),
-      auth_api_(*store_.store, passwords_, sessions_, authenticator_, clock_,
+      auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, clock_,
                 auth_api_settings(settings)),
       users_api_(authenticator_),
+      sessions_api_(*store_.store, authenticator_, clock_, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
                    http::ClientAddressResolver(settings.trusted_proxies)),
       // Every connection has at most one request in flight, so the worker queue is bounded by
@@ -95,12 +101,15 @@ http::Router ServerApp::build_router() const {
   health_api_.add_routes(router);
   auth_api_.add_routes(router);
   users_api_.add_routes(router);
+  sessions_api_.add_routes(router);
   return router;
 }
 
 void ServerApp::run() {
   spdlog::info("gatehouse listening on http://{}:{}", settings_.host, port());
+  sweeper_.start();
   server_.run();
+  sweeper_.stop();
   workers_.join();
   hashing_.join();
   spdlog::info("gatehouse stopped");

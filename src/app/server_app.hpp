@@ -5,11 +5,15 @@
 
 #include "api/auth_api.hpp"
 #include "api/health_api.hpp"
+#include "api/sessions_api.hpp"
 #include "api/users_api.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jws.hpp"
+#include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
+#include "auth/session_sweeper.hpp"
+#include "auth/token_sealer.hpp"
 #include "auth/token_service.hpp"
 #include "config/settings.hpp"
 #include "core/clock.hpp"
@@ -43,12 +47,16 @@ class ServerApp {
   SodiumRandom random_;
   store::OpenedStore store_;
   auth::TokenService tokens_;
+  auth::TokenSealer sealer_;
   auth::PasswordHasher passwords_;
   auth::SessionService sessions_;
   auth::Authenticator authenticator_;
+  auth::LoginThrottle throttle_;
+  auth::SessionSweeper sweeper_;
   api::HealthApi health_api_;
   api::AuthApi auth_api_;
   api::UsersApi users_api_;
+  api::SessionsApi sessions_api_;
   http::Application application_;
   net::BlockingPool workers_;
   net::BlockingPool hashing_;

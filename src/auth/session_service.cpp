@@ -17,6 +17,7 @@ std::string_view outcome_name(store::RotateOutcome outcome) {
     case store::RotateOutcome::kExpired: return "expired";
     case store::RotateOutcome::kRevoked: return "session revoked";
     case store::RotateOutcome::kReused: return "reuse of a retired token: session revoked";
+    case store::RotateOutcome::kGraceReplay: return "concurrent refresh within the grace interval";
   }
   return "?";
 }
@@ -41,9 +42,15 @@ bool looks_like_refresh_token(std::string_view token) {
   return true;
 }
 
-SessionService::SessionService(store::Store& store, const TokenService& tokens, const Clock& clock,
-                               Random& random, SessionSettings settings)
-    : store_(store), tokens_(tokens), clock_(clock), random_(random), settings_(settings) {}
+SessionService::SessionService(store::Store& store, const TokenService& tokens,
+                               const TokenSealer& sealer, const Clock& clock, Random& random,
+                               SessionSettings settings)
+    : store_(store),
+      tokens_(tokens),
+      sealer_(sealer),
+      clock_(clock),
+      random_(random),
+      settings_(settings) {}
 
 Result<IssuedTokens> SessionService::start(const store::User& user, std::string_view user_agent,
                                            std::string_view ip) {
@@ -60,6 +67,7 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
   row.refresh_expires_at = std::min(now + settings_.refresh_ttl, row.expires_at);
   row.user_agent = std::string(user_agent.substr(0, 512));
   row.ip = std::string(ip.substr(0, 64));
+  row.refresh_sealed = sealer_.seal(out.refresh_token);
   if (auto st = store_.create_session(row); !st) return std::move(st).error();
 
   out.access_token = tokens_.issue_access(user.id, row.id);
@@ -82,8 +90,22 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
   request.new_hash = hash_refresh_token(out.refresh_token);
   request.new_expires_at = now + settings_.refresh_ttl;
   request.now = now;
+  request.new_sealed = sealer_.seal(out.refresh_token);
+  request.grace = settings_.reuse_grace;
   auto rotated = store_.rotate_refresh_token(request);
   if (!rotated) return std::move(rotated).error();
+  if (rotated->outcome == store::RotateOutcome::kGraceReplay) {
+    auto current = sealer_.open(rotated->current_sealed);
+    if (!current) {
+      // Sealed under another key (the JWT keys changed): refuse, but do not end the session.
+      return Error{ErrorCode::kRefreshInvalid, "grace replay: current token cannot be unsealed"};
+    }
+    out.refresh_token = std::move(*current);
+    out.session = std::move(*rotated->session);
+    out.user = std::move(*rotated->user);
+    out.access_token = tokens_.issue_access(out.user.id, out.session.id);
+    return out;
+  }
   if (rotated->outcome != store::RotateOutcome::kRotated) {
     if (rotated->outcome == store::RotateOutcome::kReused) {
       spdlog::warn("refresh token reuse detected: session revoked");

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/token_sealer.hpp"
 #include "auth/token_service.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
@@ -16,6 +17,7 @@ namespace gatehouse::auth {
 struct SessionSettings {
   std::chrono::seconds refresh_ttl{60 * 60};            // REFRESH_TOKEN_EXPIRES_IN
   std::chrono::seconds session_lifetime{7 * 24 * 3600};  // SESSION_LIFETIME_MINUTES
+  std::chrono::seconds reuse_grace{5};                   // REFRESH_REUSE_GRACE_SECONDS
 };
 
 // The tokens handed to a client at login or refresh.
@@ -26,13 +28,16 @@ struct IssuedTokens {
   store::User user;
 };
 
-// Server-side sessions: login starts one, refresh rotates its refresh token (a retired token
-// presented again ends the session), logout ends it. Blocking (database, RSA signing): call from a
-// worker thread. Thread-safe.
+// Server-side sessions: login starts one, refresh rotates its refresh token, logout ends it.
+// A retired refresh token presented again ends the whole session (it was stolen or replayed),
+// except within `reuse_grace` of its retirement while its replacement is still current: then it is
+// a concurrent refresh (two tabs, a lost response) and gets the session's current tokens, so the
+// session neither forks nor ends. Blocking (database, RSA signing): call from a worker thread.
+// Thread-safe.
 class SessionService {
  public:
-  SessionService(store::Store& store, const TokenService& tokens, const Clock& clock,
-                 Random& random, SessionSettings settings);
+  SessionService(store::Store& store, const TokenService& tokens, const TokenSealer& sealer,
+                 const Clock& clock, Random& random, SessionSettings settings);
 
   Result<IssuedTokens> start(const store::User& user, std::string_view user_agent,
                              std::string_view ip);
@@ -45,6 +50,7 @@ class SessionService {
  private:
   store::Store& store_;
   const TokenService& tokens_;
+  const TokenSealer& sealer_;
   const Clock& clock_;
   Random& random_;
   SessionSettings settings_;

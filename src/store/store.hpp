@@ -75,8 +75,9 @@ struct RotateRequest {
   SysTime new_expires_at;  // end of the replacement token
   SysTime now;
   std::string new_sealed;  // the replacement encrypted by auth::TokenSealer
-  // A retired token that is the direct parent of the session's current one, retired at most this
-  // long ago, is a concurrent refresh (two tabs, a lost response), not a theft: kGraceReplay.
+  // A retired token that is the direct parent of the session's current one, retired less than
+  // this long ago, is a concurrent refresh (two tabs, a lost response), not a theft: kGraceReplay.
+  // Times are whole seconds, so the interval honoured is between grace - 1 s and grace.
   std::chrono::seconds grace{0};
 };
 

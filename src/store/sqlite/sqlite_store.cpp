@@ -430,7 +430,7 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
 
   // Read-only outcomes return without committing: the transaction guard rolls back nothing.
   if (session.revoked_at) return RotateResult{RotateOutcome::kRevoked, {}, {}};
-  if (retired && now_s - retired_s <= request.grace.count() &&
+  if (retired && now_s - retired_s < request.grace.count() &&
       unix_seconds(session.expires_at) > now_s) {
     // Two tabs refreshing at once, or a response lost on the way: if this token's replacement is
     // still the current one, answer with it instead of ending the session.

@@ -1,0 +1,56 @@
+#include "api/sessions_api.hpp"
+
+#include "api/api_support.hpp"
+#include "http/csrf_guard.hpp"
+
+namespace gatehouse::api {
+
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+SessionsApi::SessionsApi(store::Store& store, const auth::Authenticator& authenticator,
+                         const Clock& clock, std::vector<std::string> client_origins)
+    : store_(store),
+      authenticator_(authenticator),
+      clock_(clock),
+      origins_(std::move(client_origins)) {}
+
+void SessionsApi::add_routes(http::Router& router) const {
+  router.add(bhttp::verb::get, "/api/users/me/sessions", http::Execution::kWorker,
+             [this](const http::Request& r) { return list(r); });
+  router.add(bhttp::verb::delete_, "/api/users/me/sessions/{id}", http::Execution::kWorker,
+             [this](const http::Request& r) { return remove(r); });
+}
+
+http::Response SessionsApi::list(const http::Request& request) const {
+  auto principal = authenticator_.authenticate(request);
+  if (!principal) return fail(principal.error(), "sessions");
+  auto sessions = store_.list_sessions(principal->user.id, clock_.now());
+  if (!sessions) return fail(sessions.error(), "sessions");
+  json::array out;
+  for (const store::Session& s : *sessions) {
+    out.push_back(json::object{{"id", s.id},
+                               {"created_at", iso8601_utc(s.created_at)},
+                               {"last_used_at", iso8601_utc(s.last_used_at)},
+                               {"expires_at", iso8601_utc(s.expires_at)},
+                               {"user_agent", s.user_agent},
+                               {"ip", s.ip},
+                               {"current", s.id == principal->claims.sid}});
+  }
+  return http::json_response(bhttp::status::ok, json::object{{"sessions", std::move(out)}});
+}
+
+http::Response SessionsApi::remove(const http::Request& request) const {
+  auto principal = authenticator_.authenticate(request);
+  if (!principal) return fail(principal.error(), "end session");
+  if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
+    return fail(Error{ErrorCode::kForbidden, "cross-site session end with a cookie"}, "end session");
+  }
+  const std::string& sid = request.path_params.at(0);
+  auto ended = store_.revoke_user_session(principal->user.id, sid, clock_.now(), "user");
+  if (!ended) return fail(ended.error(), "end session");
+  if (!*ended) return http::error_response(ErrorCode::kSessionNotFound);
+  return http::json_response(bhttp::status::ok, json::object{{"status", "success"}});
+}
+
+}  // namespace gatehouse::api

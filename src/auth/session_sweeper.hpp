@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+namespace gatehouse::auth {
+
+// Deletes expired and long-revoked sessions, retired refresh tokens and idle rate-limit counters
+// every `interval`, on a thread of its own (never an I/O thread). Revoked sessions are kept for
+// `retention` first, so a late replay of their tokens still reads as revoked in the logs.
+class SessionSweeper {
+ public:
+  SessionSweeper(store::Store& store, const Clock& clock, std::chrono::seconds interval,
+                 std::chrono::seconds retention = std::chrono::hours(24));
+  ~SessionSweeper();  // stops and joins
+  SessionSweeper(const SessionSweeper&) = delete;
+  SessionSweeper& operator=(const SessionSweeper&) = delete;
+
+  void start();
+  void stop();
+  // One pass now; returns rows deleted (or the error). Used by the thread and by tests.
+  Result<std::size_t> sweep_once();
+
+ private:
+  void loop();
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::chrono::seconds interval_;
+  std::chrono::seconds retention_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::auth
