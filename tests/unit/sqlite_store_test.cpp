@@ -597,3 +597,127 @@ TEST_F(SqliteStoreTest, Ping) {
 
 }  // namespace
 }  // namespace gatehouse::store
+
+// ---- session management, grace, sweep and throttle counters ----
+
+namespace gatehouse::store {
+namespace {
+
+RotateRequest graced(std::string presented, std::string next, SysTime now, seconds grace) {
+  RotateRequest r = make_rotation(std::move(presented), std::move(next), now);
+  r.new_sealed = "sealed-" + r.new_hash;
+  r.grace = grace;
+  return r;
+}
+
+TEST_F(SqliteStoreTest, ParentWithinGraceGetsTheCurrentTokenAndNothingChanges) {
+  const User user = create("grace@example.com");
+  ASSERT_TRUE(store_->create_session(make_session(user.id, "s1", "h1")));
+  auto first = store_->rotate_refresh_token(graced("h1", "h2", kT0 + seconds(10), seconds(5)));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->outcome, RotateOutcome::kRotated);
+
+  auto replay = store_->rotate_refresh_token(graced("h1", "h3", kT0 + seconds(12), seconds(5)));
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->outcome, RotateOutcome::kGraceReplay);
+  EXPECT_EQ(replay->current_sealed, "sealed-h2");
+  ASSERT_TRUE(replay->user);
+  EXPECT_EQ(replay->user->id, user.id);
+  // h3 was not stored and h2 is still current.
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h3", "h4", kT0 + seconds(13), seconds(5)))->outcome,
+            RotateOutcome::kUnknown);
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h2", "h5", kT0 + seconds(13), seconds(5)))->outcome,
+            RotateOutcome::kRotated);
+  // h1 is now a grandparent: a replay is a reuse even inside the interval.
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h1", "h6", kT0 + seconds(14), seconds(5)))->outcome,
+            RotateOutcome::kReused);
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h5", "h7", kT0 + seconds(14), seconds(5)))->outcome,
+            RotateOutcome::kRevoked);
+}
+
+TEST_F(SqliteStoreTest, ParentAfterGraceIsAReuse) {
+  const User user = create("late@example.com");
+  ASSERT_TRUE(store_->create_session(make_session(user.id, "s1", "h1")));
+  ASSERT_EQ(store_->rotate_refresh_token(graced("h1", "h2", kT0, seconds(5)))->outcome,
+            RotateOutcome::kRotated);
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h1", "h3", kT0 + seconds(5), seconds(5)))->outcome,
+            RotateOutcome::kReused);
+  EXPECT_EQ(store_->rotate_refresh_token(graced("h2", "h4", kT0 + seconds(6), seconds(5)))->outcome,
+            RotateOutcome::kRevoked);
+}
+
+TEST_F(SqliteStoreTest, ListAndRevokeSessionsOfOneUserOnly) {
+  const User alice = create("alice@example.com");
+  const User bob = create("bob@example.com");
+  ASSERT_TRUE(store_->create_session(make_session(alice.id, "a1", "ha1", kT0)));
+  ASSERT_TRUE(store_->create_session(make_session(alice.id, "a2", "ha2", kT0 + seconds(1))));
+  ASSERT_TRUE(store_->create_session(make_session(alice.id, "a3", "ha3", kT0 + seconds(2))));
+  ASSERT_TRUE(store_->create_session(make_session(bob.id, "b1", "hb1", kT0)));
+
+  auto list = store_->list_sessions(alice.id, kT0 + seconds(5));
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].id, "a3") << "newest first";
+
+  EXPECT_FALSE(*store_->revoke_user_session(bob.id, "a1", kT0 + seconds(5), "user"))
+      << "not bob's session";
+  EXPECT_TRUE(*store_->revoke_user_session(alice.id, "a1", kT0 + seconds(5), "user"));
+  EXPECT_FALSE(*store_->revoke_user_session(alice.id, "a1", kT0 + seconds(6), "user"))
+      << "already ended";
+
+  auto others = store_->revoke_user_sessions(alice.id, "a3", kT0 + seconds(7), "logout_others");
+  ASSERT_TRUE(others);
+  EXPECT_EQ(*others, 1u);
+  list = store_->list_sessions(alice.id, kT0 + seconds(8));
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].id, "a3");
+  EXPECT_EQ(*store_->revoke_user_sessions(alice.id, "", kT0 + seconds(9), "logout_global"), 1u);
+  EXPECT_TRUE(store_->list_sessions(alice.id, kT0 + seconds(10))->empty());
+  EXPECT_EQ(store_->list_sessions(bob.id, kT0 + seconds(10))->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, SweepDeletesOnlyWhatNoCheckNeeds) {
+  const User user = create("sweep@example.com");
+  NewSession old = make_session(user.id, "old", "h-old", kT0);
+  old.expires_at = kT0 + hours(1);
+  ASSERT_TRUE(store_->create_session(old));
+  ASSERT_TRUE(store_->create_session(make_session(user.id, "live", "h-live", kT0)));
+  ASSERT_TRUE(store_->create_session(make_session(user.id, "revoked", "h-rev", kT0)));
+  ASSERT_TRUE(store_->revoke_session("revoked", kT0 + hours(2), "logout"));
+
+  // A day after the old session expired, within the retention of the revocation.
+  auto swept = store_->sweep(kT0 + hours(26), hours(24));
+  ASSERT_TRUE(swept) << swept.error().internal;
+  EXPECT_EQ(*swept, 1u) << "the old session (its token goes with it, by cascade)";
+  EXPECT_FALSE(*store_->find_session_by_refresh_hash("h-old"));
+  EXPECT_TRUE(*store_->find_session_by_refresh_hash("h-rev"));
+  EXPECT_TRUE(*store_->find_session_by_refresh_hash("h-live"));
+}
+
+TEST_F(SqliteStoreTest, ThrottleUpdatesFromManyThreadsAllCount) {
+  constexpr int kThreads = 6;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = store_->update_throttle(
+            "k1", [](ThrottleRecord& rec) { ++rec.window_count; }, kT0);
+        if (!r) ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  auto rec = store_->get_throttle("k1");
+  ASSERT_TRUE(rec && *rec);
+  EXPECT_EQ((*rec)->window_count, kThreads * kEach);
+  EXPECT_FALSE(*store_->get_throttle("k2"));
+  // Idle counters are swept once they are a day old and not blocking.
+  ASSERT_TRUE(store_->sweep(kT0 + hours(25), hours(24)));
+  EXPECT_FALSE(*store_->get_throttle("k1"));
+}
+
+}  // namespace
+}  // namespace gatehouse::store

@@ -1,0 +1,72 @@
+#include "auth/login_throttle.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gatehouse::auth::throttle_policy {
+namespace {
+
+using std::chrono::seconds;
+constexpr std::int64_t kNow = 1'700'000'000;
+
+config::RateLimitSettings limits() {
+  config::RateLimitSettings l;
+  l.login_free_failures = 5;
+  l.login_base_delay = seconds(1);
+  l.login_max_delay = seconds(60);
+  l.login_failures_per_hour = 100;
+  return l;
+}
+
+TEST(ThrottlePolicy, FirstFailuresAreFreeThenTheDelayDoublesUpToTheCap) {
+  store::ThrottleRecord r;
+  for (int i = 0; i < 4; ++i) {
+    account_failure(r, kNow, limits());
+    EXPECT_FALSE(retry_after(r, kNow)) << "failure " << i + 1;
+  }
+  std::int64_t t = kNow;
+  const std::int64_t expected[] = {1, 2, 4, 8, 16, 32, 60, 60};
+  for (std::int64_t want : expected) {
+    account_failure(r, t, limits());
+    ASSERT_TRUE(retry_after(r, t));
+    EXPECT_EQ(retry_after(r, t)->count(), want);
+    t = r.blocked_until;  // the next attempt comes once allowed
+    EXPECT_FALSE(retry_after(r, t));
+  }
+}
+
+TEST(ThrottlePolicy, SuccessResetsTheRunButNotTheHour) {
+  store::ThrottleRecord r;
+  for (int i = 0; i < 7; ++i) account_failure(r, kNow, limits());
+  EXPECT_TRUE(retry_after(r, kNow));
+  account_success(r);
+  EXPECT_FALSE(retry_after(r, kNow));
+  EXPECT_EQ(r.consecutive, 0);
+  EXPECT_EQ(r.window_count, 7);
+}
+
+TEST(ThrottlePolicy, AtMostAHundredFailuresAnHourThenWaitForTheWindow) {
+  auto l = limits();
+  l.login_free_failures = 1000;  // isolate the hourly cap
+  store::ThrottleRecord r;
+  for (int i = 0; i < 99; ++i) account_failure(r, kNow + i, l);
+  EXPECT_FALSE(retry_after(r, kNow + 99));
+  account_failure(r, kNow + 99, l);
+  ASSERT_TRUE(retry_after(r, kNow + 99));
+  EXPECT_EQ(retry_after(r, kNow + 99)->count(), 3600 - 99);
+  EXPECT_FALSE(retry_after(r, kNow + 3600)) << "never permanent";
+  account_failure(r, kNow + 3600, l);
+  EXPECT_EQ(r.window_count, 1) << "a new window";
+}
+
+TEST(ThrottlePolicy, CountInWindowBlocksForTheRestOfTheHour) {
+  store::ThrottleRecord r;
+  count_in_window(r, kNow, 3);
+  count_in_window(r, kNow + 10, 3);
+  EXPECT_FALSE(retry_after(r, kNow + 10));
+  count_in_window(r, kNow + 20, 3);
+  ASSERT_TRUE(retry_after(r, kNow + 20));
+  EXPECT_EQ(retry_after(r, kNow + 20)->count(), 3580);
+}
+
+}  // namespace
+}  // namespace gatehouse::auth::throttle_policy
