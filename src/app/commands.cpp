@@ -92,6 +92,9 @@ int run_migrate(const std::optional<std::filesystem::path>& env_file,
   auto status = migrator.status();
   if (!status) return report(status.error());
   std::cout << opened->description << "\n";
+  if (status->adopted_from) {
+    std::cout << "  adopted tutorial database (alembic revision " << *status->adopted_from << ")\n";
+  }
   for (const auto& m : status->applied) {
     std::cout << "  applied  " << m.version << " " << m.name << "\n";
   }

@@ -24,6 +24,9 @@ constexpr std::string_view kDownSuffix = ".down.sql";
 // Versions are at most nine digits, so they always fit an int.
 constexpr std::size_t kMaxVersionDigits = 9;
 constexpr std::size_t kMaxNameLength = 100;
+// The migration that creates the tutorial's user table, recorded without running on adoption.
+constexpr int kAdoptedVersion = 1;
+constexpr std::string_view kAdoptedName = "create_user";
 
 // What create_files writes into a new up file.
 constexpr std::string_view kUpHeader =
@@ -244,6 +247,34 @@ Migrator::Migrator(MigrationTarget& target, std::vector<Migration> migrations, s
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
 }
 
+Result<std::optional<std::string>> Migrator::adoption(
+    const std::vector<AppliedMigration>& applied) {
+  if (!applied.empty()) return std::optional<std::string>{};
+  auto legacy = target_.legacy_schema(prefix_);
+  if (!legacy) return legacy.error();
+  // Without a user table there is nothing to keep, whatever alembic_version says (the tutorial's
+  // downgrade, or an installation under another prefix): migrate from scratch.
+  if (!legacy->user_table || !legacy->alembic_revision) return std::optional<std::string>{};
+  const std::string& revision = *legacy->alembic_revision;
+  if (revision != kTutorialAlembicRevision) {
+    return Error{ErrorCode::kInternal,
+                 "cannot adopt the database: it is at Alembic revision '" + revision +
+                     "', and gatehouse adopts only the tutorial's revision '" +
+                     std::string(kTutorialAlembicRevision) + "', whose " + prefix_ +
+                     "user table it knows. Bring it to that revision with the tutorial's Alembic, "
+                     "or migrate an empty database"};
+  }
+  const auto first = std::find_if(migrations_.begin(), migrations_.end(),
+                                  [](const Migration& m) { return m.version == kAdoptedVersion; });
+  if (first == migrations_.end() || first->name != kAdoptedName) {
+    return Error{ErrorCode::kInternal, "cannot adopt the tutorial database (alembic revision " +
+                                           revision + "): these migrations have no " +
+                                           label(kAdoptedVersion, kAdoptedName) +
+                                           " to record for its " + prefix_ + "user table"};
+  }
+  return std::optional<std::string>(revision);
+}
+
 Result<std::vector<Migration>> Migrator::up(std::optional<int> steps) {
   if (steps && *steps < 0) return Error{ErrorCode::kInternal, "migrate up: steps must be >= 0"};
   if (auto st = target_.ensure_version_table(); !st) return st.error();
@@ -251,13 +282,23 @@ Result<std::vector<Migration>> Migrator::up(std::optional<int> steps) {
   if (!applied) return applied.error();
   std::set<int> applied_versions;
   for (const auto& a : *applied) applied_versions.insert(a.version);
+  auto adopt = adoption(*applied);
+  if (!adopt) return std::move(adopt).error();
 
   std::vector<Migration> done;
   for (const Migration& m : migrations_) {
     if (applied_versions.contains(m.version)) continue;
     if (steps && done.size() >= static_cast<std::size_t>(*steps)) break;
+    // Adoption: the tutorial's table is the one this migration would create. Only its version
+    // row is written (empty SQL), so the table keeps every row and id.
+    Migration record_only;
+    const bool adopting = *adopt && m.version == kAdoptedVersion;
+    if (adopting) {
+      record_only.version = m.version;
+      record_only.name = m.name;
+    }
     // Each migration commits on its own: those before a failing one stay applied.
-    if (auto st = target_.apply(m, true, prefix_); !st) {
+    if (auto st = target_.apply(adopting ? record_only : m, true, prefix_); !st) {
       std::string context = "migration " + label(m) + " (up) failed";
       if (!done.empty()) {
         context += " after applying";
@@ -317,6 +358,20 @@ Result<MigrationStatus> Migrator::status() {
   std::set<int> applied_versions;
 
   MigrationStatus out;
+  if (applied->empty()) {
+    // What up() would do, including its error for a revision it cannot adopt.
+    auto adopt = adoption(*applied);
+    if (!adopt) return std::move(adopt).error();
+    out.adopted_from = std::move(*adopt);
+  } else if (std::any_of(applied->begin(), applied->end(),
+                         [](const AppliedMigration& a) { return a.version == kAdoptedVersion; })) {
+    // Adopted earlier: alembic_version stayed, next to the tutorial's user table.
+    auto legacy = target_.legacy_schema(prefix_);
+    if (!legacy) return legacy.error();
+    if (legacy->user_table && legacy->alembic_revision == kTutorialAlembicRevision) {
+      out.adopted_from = legacy->alembic_revision;
+    }
+  }
   for (auto& a : *applied) {
     applied_versions.insert(a.version);
     (known.contains(a.version) ? out.applied : out.unknown).push_back(std::move(a));

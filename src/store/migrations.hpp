@@ -34,6 +34,18 @@ std::vector<Migration> embedded_migrations(std::string_view dialect);
 // Errors name the offending file (missing .down.sql, duplicate version, bad name).
 Result<std::vector<Migration>> load_migrations_dir(const std::filesystem::path& dir);
 
+// The Alembic revision of the tutorial's only migration ("creat users table"), which created
+// `api_user`. A database at this revision is adopted: its user table, rows and ids are kept.
+inline constexpr std::string_view kTutorialAlembicRevision = "e176fc408bdb";
+
+// What a database holds from before Gatehouse (the tutorial's Alembic bookkeeping).
+struct LegacySchema {
+  // version_num of the `alembic_version` table (unprefixed, as Alembic names it) when that table
+  // exists and has a row; several rows (Alembic branches) are joined with ','.
+  std::optional<std::string> alembic_revision;
+  bool user_table = false;  // `{prefix}user` exists
+};
+
 // What a database backend provides to the migrator.
 class MigrationTarget {
  public:
@@ -43,22 +55,39 @@ class MigrationTarget {
   virtual Result<std::vector<AppliedMigration>> applied() = 0;
   // Runs the migration's up (or down) SQL and records (or deletes) its version row, in one
   // transaction where the database allows DDL in transactions (SQLite does; MySQL commits DDL
-  // implicitly, so there each statement is its own step).
+  // implicitly, so there each statement is its own step). With empty SQL it only records (or
+  // deletes) the version row: that is how the migrator adopts a tutorial database.
   virtual Status apply(const Migration& migration, bool up, std::string_view prefix) = 0;
+  // Reports the tutorial's Alembic revision and whether `{prefix}user` exists. Reads only.
+  virtual Result<LegacySchema> legacy_schema(std::string_view prefix) = 0;
 };
 
 struct MigrationStatus {
   std::vector<AppliedMigration> applied;
   std::vector<Migration> pending;
   std::vector<AppliedMigration> unknown;  // applied versions this binary does not know (newer binary ran)
+  // The tutorial's Alembic revision (kTutorialAlembicRevision) when `{prefix}user` is the
+  // tutorial's table, adopted in place: migration 1 is recorded as applied without running it (or
+  // will be, by `up`, while it is pending).
+  std::optional<std::string> adopted_from;
 };
 
 // Versioned migrations: the Alembic role of the tutorial (upgrade, downgrade, current/history).
+//
+// Adopting the tutorial's database: when no Gatehouse migration has been applied yet and the
+// database is at the tutorial's Alembic revision with its `{prefix}user` table, up() records
+// migration 1 (0001_create_user, which creates that same table) as applied without running it,
+// keeping the table with every row and id, and applies the rest normally. The `alembic_version`
+// table is left in place, which is harmless: nothing of Gatehouse writes it or depends on it
+// (status() only reads it to say the database was adopted), and the tutorial's own tooling still
+// sees where it stopped. Any other Alembic revision next to a user table is an error that names
+// it, rather than a CREATE TABLE failing on the existing table.
 class Migrator {
  public:
   Migrator(MigrationTarget& target, std::vector<Migration> migrations, std::string prefix);
 
   // Applies pending migrations in order (all, or at most `steps`); returns those applied.
+  // Adopting a tutorial database counts as applying migration 1 (it is one step, and returned).
   Result<std::vector<Migration>> up(std::optional<int> steps = std::nullopt);
   // Reverts the newest `steps` applied migrations; returns those reverted.
   Result<std::vector<Migration>> down(int steps = 1);
@@ -69,6 +98,10 @@ class Migrator {
                                                     std::string_view name);
 
  private:
+  // With nothing applied yet: the tutorial revision to adopt the database from, or nullopt for a
+  // database to migrate from scratch; an error for an Alembic revision it cannot adopt.
+  Result<std::optional<std::string>> adoption(const std::vector<AppliedMigration>& applied);
+
   MigrationTarget& target_;
   std::vector<Migration> migrations_;
   std::string prefix_;

@@ -1,5 +1,6 @@
 #include "store/store_factory.hpp"
 
+#include "store/mysql/mysql_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace gatehouse::store {
@@ -20,9 +21,25 @@ Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::si
     out.description = "SQLite " + database.sqlite_path;
     return out;
   }
-  return Error{ErrorCode::kInternal,
-               "DATABASE_HOST/DATABASE_URL select MySQL/MariaDB, which this build cannot use yet; "
-               "unset them to use the embedded SQLite database"};
+
+  MysqlOptions options;
+  options.endpoint.host = database.host;
+  options.endpoint.port = database.port;
+  options.endpoint.unix_socket = database.unix_socket;
+  options.endpoint.database = database.name;
+  options.endpoint.user = database.user;
+  options.endpoint.password = database.password;
+  options.prefix = database.prefix;
+  options.pool_size = size;
+  // Connects nothing yet: a server that is down fails the first calls (kUnavailable), not this.
+  auto mysql = MysqlStore::open(options);
+  if (!mysql) return std::move(mysql).error();
+  OpenedStore out;
+  out.migrations = (*mysql)->migration_target();
+  out.store = std::move(*mysql);
+  out.dialect = "mysql";
+  out.description = "MySQL " + options.endpoint.describe();
+  return out;
 }
 
 }  // namespace gatehouse::store

@@ -9,7 +9,14 @@ namespace gatehouse::store {
 
 namespace {
 
-enum Slot : std::size_t { kAppliedSlot, kRecordSlot, kForgetSlot, kSlotCount };
+enum Slot : std::size_t {
+  kAppliedSlot,
+  kRecordSlot,
+  kForgetSlot,
+  kLegacyTablesSlot,
+  kAlembicRevisionSlot,
+  kSlotCount
+};
 
 constexpr std::string_view kCreateVersionTableSql =
     "CREATE TABLE IF NOT EXISTS {{prefix}}schema_migrations ("
@@ -25,6 +32,16 @@ constexpr std::string_view kRecordSql =
 
 constexpr std::string_view kForgetSql =
     "DELETE FROM {{prefix}}schema_migrations WHERE version = ?1";
+
+// Which of the tutorial's tables exist: `alembic_version` (Alembic's, never prefixed) and the user
+// table (?1). SQLite compares table names without regard to case.
+constexpr std::string_view kLegacyTablesSql =
+    "SELECT lower(name) FROM sqlite_master WHERE type = 'table' "
+    "AND lower(name) IN ('alembic_version', lower(?1))";
+
+// Only prepared once the table is known to exist.
+constexpr std::string_view kAlembicRevisionSql =
+    "SELECT version_num FROM alembic_version ORDER BY version_num";
 
 // "0002_create_session", the name the files carry, for error messages.
 std::string label(const Migration& migration) {
@@ -114,6 +131,44 @@ Status SqliteMigrationTarget::apply(const Migration& migration, bool up, std::st
     }
   }
   return tx->commit();
+}
+
+Result<LegacySchema> SqliteMigrationTarget::legacy_schema(std::string_view prefix) {
+  auto conn = connection();
+  if (!conn) return conn.error();
+  SqliteConnection& c = **conn;
+  const std::string user_table = std::string(prefix) + "user";
+  LegacySchema out;
+  bool alembic = false;
+  {
+    auto st = c.statement(kLegacyTablesSlot, "legacy tables", kLegacyTablesSql);
+    if (!st) return std::move(st).error();
+    st->bind(1, std::string_view(user_table));
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      if (st->text(0) == "alembic_version") {
+        alembic = true;
+      } else {
+        out.user_table = true;
+      }
+    }
+  }
+  if (alembic) {
+    auto st = c.statement(kAlembicRevisionSlot, "alembic revision", kAlembicRevisionSql);
+    if (!st) return std::move(st).error();
+    std::string revisions;
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      if (!revisions.empty()) revisions += ',';
+      revisions += st->text(0);
+    }
+    if (!revisions.empty()) out.alembic_revision = std::move(revisions);
+  }
+  return out;
 }
 
 }  // namespace gatehouse::store

@@ -28,6 +28,7 @@ class SqliteMigrationTarget final : public MigrationTarget {
   Status ensure_version_table() override;
   Result<std::vector<AppliedMigration>> applied() override;
   Status apply(const Migration& migration, bool up, std::string_view prefix) override;
+  Result<LegacySchema> legacy_schema(std::string_view prefix) override;
 
  private:
   SqliteMigrationTarget(Result<std::unique_ptr<SqliteConnection>> connection,

@@ -1,0 +1,2 @@
+DROP INDEX ix_{{prefix}}user_id ON {{prefix}}user;
+DROP TABLE {{prefix}}user;
