@@ -139,46 +139,23 @@ class Store {
 
   // ---- session management and rate limits ----
   // Live sessions (not revoked, not expired) of a user, newest first.
-  virtual Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) {
-    return not_supported("list_sessions", user_id, now);
-  }
+  virtual Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) = 0;
   // Revokes every live session of the user except `keep_sid` (empty: all); returns how many.
   virtual Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
-                                                   SysTime now, std::string_view reason) {
-    (void)keep_sid, (void)reason;
-    return not_supported("revoke_user_sessions", user_id, now);
-  }
+                                                   SysTime now, std::string_view reason) = 0;
   // Revokes one live session of the user; false when `sid` is not a live session of that user.
   virtual Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
-                                           std::string_view reason) {
-    (void)sid, (void)reason;
-    return not_supported("revoke_user_session", user_id, now);
-  }
+                                           std::string_view reason) = 0;
   // Deletes what no check needs any more: sessions (with their tokens) expired or revoked more
   // than `retention` ago, retired tokens past their expiry, idle rate-limit counters. Returns the
   // number of rows deleted.
-  virtual Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) {
-    (void)retention;
-    return not_supported("sweep", 0, now);
-  }
-  virtual Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) {
-    (void)key;
-    return not_supported("get_throttle", 0, SysTime{});
-  }
+  virtual Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) = 0;
+  virtual Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) = 0;
   // Read-modify-write of one counter under the write lock (a zeroed record when absent), so
-  // concurrent failures from several threads all count.
+  // concurrent failures from several threads all count. `mutate` may run more than once (a
+  // backend retries after a lock conflict): it must only compute from the record it is given.
   virtual Result<ThrottleRecord> update_throttle(
-      std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) {
-    (void)key, (void)mutate;
-    return not_supported("update_throttle", 0, now);
-  }
-
- private:
-  // TODO(issue 4): transitional until every backend implements the methods above; then they
-  // become pure virtual and this goes.
-  static Error not_supported(std::string_view what, std::int64_t, SysTime) {
-    return Error{ErrorCode::kInternal, std::string(what) + ": not implemented by this backend"};
-  }
+      std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) = 0;
 };
 
 }  // namespace gatehouse::store
