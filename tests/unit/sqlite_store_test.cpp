@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "store/migrations.hpp"
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
 namespace {

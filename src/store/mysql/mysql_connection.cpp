@@ -15,7 +15,7 @@
 #include <mutex>
 #include <utility>
 
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
 

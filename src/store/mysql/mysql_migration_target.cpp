@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
 

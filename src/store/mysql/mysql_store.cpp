@@ -10,7 +10,7 @@
 #include "store/mysql/mysql_connection.hpp"
 #include "store/mysql/mysql_connection_pool.hpp"
 #include "store/mysql/mysql_migration_target.hpp"
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
 

@@ -5,7 +5,7 @@
 #include <array>
 #include <utility>
 
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_connection_pool.hpp"
 #include "store/sqlite/sqlite_migration_target.hpp"

@@ -1,4 +1,4 @@
-#include "store/sqlite/sql_timestamp.hpp"
+#include "store/sql_timestamp.hpp"
 
 #include <chrono>
 #include <cstdint>
