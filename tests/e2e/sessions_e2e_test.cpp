@@ -249,3 +249,29 @@ TEST_P(SessionsTest, CookieSettingsApply) {
 
 }  // namespace
 }  // namespace gatehouse::e2e
+
+namespace gatehouse::e2e {
+namespace {
+
+TEST_P(SessionsTest, ClientAddressComesFromXForwardedForOnlyBehindATrustedProxy) {
+  start({{"TRUSTED_PROXIES", "127.0.0.1"}, {"LOGIN_FREE_FAILURES", "2"}});
+  if (IsSkipped()) return;
+  const std::string email = new_user();
+  const Login s = login(email, {{"X-Forwarded-For", "198.51.100.9, 203.0.113.7"}});
+  auto list = client().get("/api/users/me/sessions", {{"Authorization", "Bearer " + s.access}});
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json().at("sessions").as_array().at(0).at("ip"), "203.0.113.7")
+      << "the right-most address the trusted proxy saw";
+}
+
+TEST_P(SessionsTest, ForgedXForwardedForFromAnUntrustedPeerIsIgnored) {
+  start();
+  if (IsSkipped()) return;
+  const Login s = login(new_user(), {{"X-Forwarded-For", "203.0.113.7"}});
+  auto list = client().get("/api/users/me/sessions", {{"Authorization", "Bearer " + s.access}});
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json().at("sessions").as_array().at(0).at("ip"), "127.0.0.1");
+}
+
+}  // namespace
+}  // namespace gatehouse::e2e
