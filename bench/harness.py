@@ -34,6 +34,9 @@ ROOT = os.path.dirname(HERE)
 WRK_LUA = os.path.join(HERE, "wrk.lua")
 SCENARIOS = ["health", "me_bearer", "me_cookie", "refresh", "login", "register"]
 PASSWORD = "bench-password-1"
+# The pinned server has one CPU, so its pools get one thread each: the run measures the cost of
+# the code path, not of two hashing (or signing) threads time-slicing one core.
+PINNED_POOLS = {"IO_THREADS": 1, "WORKER_THREADS": 1, "HASH_THREADS": 1}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -375,6 +378,12 @@ class Gatehouse:
         if out.returncode != 0:
             raise HarnessError(f"gatehouse keys generate failed: {out.stderr.strip()}")
         self.keys_env = out.stdout
+        # The server runs under another name (a symbolic link to the same binary): on a shared
+        # machine, someone's `pkill gatehouse` or `pkill -n gatehouse` for their own servers must
+        # not end a measurement halfway (it happened while this harness was written).
+        os.makedirs(os.path.join(work, "bin"), exist_ok=True)
+        self.exe = os.path.join(work, "bin", "gh-bench-server")
+        os.symlink(binary, self.exe)
         self.keys = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
         self.count = 0
 
@@ -394,7 +403,7 @@ class Gatehouse:
             "HASH_QUEUE_LIMIT": self.hash_queue_limit,
         }
         settings.update(extra or {})
-        cmd = [self.binary, "serve"]
+        cmd = [self.exe, "serve"]
         if cpu is not None:
             cmd = ["taskset", "-c", str(cpu)] + cmd
         target = Target(name, port, rotates=True, refresh_method="POST")
@@ -583,6 +592,14 @@ def run_wrk(target, scenario, duration, connections, wrk_cpu=None, threads=None,
     me1 = cpu_seconds([os.getpid()])
     peak_kb = sum(status_kb(p, "VmHWM") for p in pids)
     rss_kb = sum(status_kb(p, "VmRSS") for p in pids)
+    if target.proc is not None and target.proc.poll() is not None:
+        tail = ""
+        if target.log_path and os.path.exists(target.log_path):
+            with open(target.log_path) as f:
+                tail = f.read()[-1500:]
+        raise HarnessError(f"{target.name} exited ({target.proc.returncode}) during {scenario}"
+                           f"{' (SIGTERM from outside the harness?)' if 'signal 15' in tail else ''}"
+                           f":\n{tail}")
     m = re.search(r"^BENCHJSON (\{.*\})$", r.stdout, re.M)
     if r.returncode != 0 or not m:
         raise HarnessError(f"wrk failed for {target.name}/{scenario} ({r.returncode}): "
@@ -807,6 +824,7 @@ def main():
             "connections": conns, "reps": reps, "wait_quiet_s": wait_q, "machine": machine_info(),
             "argon2": argon2, "hash_queue_limit": args.hash_queue_limit,
             "server_defaults": {"IO_THREADS": 1, "WORKER_THREADS": 2, "HASH_THREADS": 2},
+            "pinned_pools": PINNED_POOLS,
             "pinning": {"server_cpu": server_cpu, "wrk_cpu": client_cpu},
             "loadavg_start": loadavg(), "binary": os.path.abspath(args.binary),
             "git": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
@@ -817,10 +835,17 @@ def main():
     started = []
     gh = Gatehouse(os.path.abspath(args.binary), work, argon2, args.hash_queue_limit)
     try:
-        # ---- micro-benchmarks first, on a quiet machine
-        if args.micro and os.path.exists(args.micro):
-            log("micro-benchmarks")
-            micro_out = os.path.join(args.out, "micro.json")
+        # ---- micro-benchmarks first, on a quiet machine (and again after the pinned run: the
+        # floor is the lower of the two medians; their difference shows the machine's drift)
+        results["micro_files"] = []
+
+        def micro(label):
+            if not (args.micro and os.path.exists(args.micro)):
+                if label == "1":
+                    log("micro-benchmarks skipped (no micro_bench binary)")
+                return
+            log(f"micro-benchmarks ({label})")
+            micro_out = os.path.join(args.out, f"micro-{label}.json")
             cmd = [args.micro, "--benchmark_format=json", f"--benchmark_out={micro_out}",
                    "--benchmark_out_format=json"]
             if smoke:
@@ -830,13 +855,13 @@ def main():
                         "--benchmark_min_time=0.3"]
             env = dict(os.environ, ARGON2_MEMORY_KIB=str(argon2["memory_kib"]),
                        ARGON2_PASSES=str(argon2["passes"]), BENCH_USERS="500" if smoke else "5000")
+            wait_quiet([], wait_q)
             r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
             if r.returncode != 0:
                 raise HarnessError(f"micro_bench failed: {r.stderr[-1500:]}")
-            results["micro_file"] = micro_out
-        else:
-            log("micro-benchmarks skipped (no micro_bench binary)")
-            results["micro_file"] = None
+            results["micro_files"].append(micro_out)
+
+        micro("1")
 
         # ---- start-up, idle RSS, 5,000 connections
         starts = []
@@ -884,7 +909,7 @@ def main():
         # ---- pinned: server CPU per request
         if server_cpu is not None:
             log(f"pinned: server on CPU {server_cpu}, wrk on CPU {client_cpu}, {duration} s per scenario")
-            t, _ = gh.start("gatehouse", cpu=server_cpu)
+            t, _ = gh.start("gatehouse", cpu=server_cpu, extra=PINNED_POOLS)
             started.append(t)
             prepare_target(t, conns, args.users, "pin")
             for sc in SCENARIOS:
@@ -894,6 +919,8 @@ def main():
                 res.update(phase="pinned", rep=0)
                 results["runs"].append(res)
             t.stop()
+            if not smoke:
+                micro("2")
         else:
             results["errors"].append("only one CPU available: no pinned run")
 

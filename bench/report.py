@@ -194,7 +194,7 @@ def build(results, micro):
         eff = per[sc]["eff"]
         check(None if eff is None else eff >= target,
               f"{LABELS[sc]} efficiency ≥ {target * 100:.0f} %: "
-              f"{'–' if eff is None else f'{eff * 100:.0f} %'}")
+              f"{'–' if eff is None else f'{eff * 100:.1f} %'}")
     for key, label in (("health_paced", "health"), ("me_paced", "/me")):
         r = iso.get(key)
         if r and "error" not in r and "login" in iso and "connections" in iso["login"]:
@@ -254,8 +254,22 @@ def main():
     args = ap.parse_args()
     with open(args.results) as f:
         results = json.load(f)
-    micro_path = args.micro or results.get("micro_file")
-    micro = load_micro(micro_path)
+    paths = [args.micro] if args.micro else (results.get("micro_files") or
+                                              [results.get("micro_file")])
+    runs = [m for m in (load_micro(p) for p in paths if p) if m]
+    # The floor is the lower of the runs' medians; their spread shows how much the machine drifted.
+    micro = {}
+    for m in runs:
+        for k, v in m.items():
+            micro[k] = min(v, micro.get(k, v))
+    drift = None
+    if len(runs) > 1:
+        common = set.intersection(*(set(m) for m in runs))
+        spreads = {k: max(m[k] for m in runs) / min(m[k] for m in runs) - 1 for k in common
+                   if min(m[k] for m in runs) > 0}
+        if spreads:
+            worst = max(spreads, key=spreads.get)
+            drift = (worst, spreads[worst], statistics.median(spreads.values()))
     header, rows, checks, _ = build(results, micro)
     meta = results["meta"]
     m = meta["machine"]
@@ -264,15 +278,19 @@ def main():
           f"{meta['duration_s']} s per run, {meta['connections']} connections, "
           f"argon2id m={meta['argon2']['memory_kib']} KiB t={meta['argon2']['passes']}"
           f"{', SMOKE RUN (numbers meaningless)' if meta['smoke'] else ''}")
-    print(f"req/s, p50, p99, ratios: unpinned (as deployed; mean of {meta['reps']} interleaved "
-          f"run(s)); CPU/req: server pinned to CPU {meta['pinning']['server_cpu']}, wrk to CPU "
-          f"{meta['pinning']['wrk_cpu']}; efficiency = floor / CPU/req")
+    print(f"req/s, p50, p99, ratios: unpinned (as deployed, default pools; mean of {meta['reps']} "
+          f"interleaved run(s)); CPU/req: server pinned to CPU {meta['pinning']['server_cpu']} "
+          f"with one thread per pool, wrk to CPU {meta['pinning']['wrk_cpu']}; "
+          f"efficiency = floor / CPU/req")
     print()
     print(render(header, rows))
     print()
     if micro:
-        print("micro-benchmarks (median CPU): " + ", ".join(
-            f"{k.removeprefix('BM_')} {fmt_us(v)}" for k, v in sorted(micro.items())))
+        print(f"micro-benchmarks (median CPU{', lower of 2 runs' if len(runs) > 1 else ''}): " +
+              ", ".join(f"{k.removeprefix('BM_')} {fmt_us(v)}" for k, v in sorted(micro.items())))
+        if drift:
+            print(f"micro-benchmark drift between the runs before and after the pinned run: median "
+                  f"{drift[2] * 100:.0f} %, largest {drift[1] * 100:.0f} % ({drift[0]})")
     else:
         print("micro-benchmarks: none (no floor, no efficiency)")
     for name, p in results.get("peers", {}).items():
