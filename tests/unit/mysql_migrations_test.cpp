@@ -21,190 +21,22 @@
 #include "auth/password_hasher.hpp"
 #include "config/settings.hpp"
 #include "store/migrations.hpp"
+#include "test_support.hpp"
 #include "store/mysql/mysql_migration_target.hpp"
 #include "store/mysql/mysql_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "mysql_test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
 
 namespace fs = std::filesystem;
-using Row = std::vector<std::optional<std::string>>;
+using testing::RawConnection;
+using testing::Row;
+using testing::TestDatabase;
+using testing::kUrlVariable;
+using testing::test_server;
 
-constexpr const char* kUrlVariable = "GATEHOUSE_TEST_MYSQL_URL";
-
-// The server the MariaDB tests use (mysql://user:pass@127.0.0.1:port/db); nullopt when unset.
-std::optional<config::DatabaseSettings> test_server() {
-  const char* url = std::getenv(kUrlVariable);
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  auto parsed = config::parse_database_url(url);
-  if (!parsed) throw std::runtime_error(std::string(kUrlVariable) + ": " + parsed.error().internal);
-  return *parsed;
-}
-
-// A connection of the test's own (text protocol). Failures throw, failing the test there.
-class RawConnection {
- public:
-  RawConnection(const config::DatabaseSettings& server, const std::string& database) {
-    mysql_ = mysql_init(nullptr);
-    mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (mysql_real_connect(
-            mysql_, server.host.c_str(), server.user.c_str(), server.password.c_str(),
-            database.empty() ? nullptr : database.c_str(), server.port,
-            server.unix_socket.empty() ? nullptr : server.unix_socket.c_str(), 0) == nullptr) {
-      const std::string message = mysql_error(mysql_);
-      mysql_close(mysql_);
-      throw std::runtime_error("test connection: " + message);
-    }
-    exec("SET time_zone = '+00:00'");
-  }
-  ~RawConnection() { mysql_close(mysql_); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  // Runs statements separated by ';' at line ends, as the tutorial's tools sent them one by one.
-  void exec(const std::string& sql) {
-    std::size_t start = 0;
-    while (start < sql.size()) {
-      std::size_t end = sql.find(";\n", start);
-      if (end == std::string::npos) end = sql.size();
-      const std::string statement = sql.substr(start, end - start);
-      start = end + 2;
-      if (statement.find_first_not_of(" \n\t;") == std::string::npos) continue;
-      (void)query(statement);
-    }
-  }
-
-  std::vector<Row> query(const std::string& sql) {
-    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
-      throw std::runtime_error("test SQL failed: " + std::string(mysql_error(mysql_)) +
-                               " in: " + sql);
-    }
-    std::vector<Row> rows;
-    MYSQL_RES* result = mysql_store_result(mysql_);
-    if (result == nullptr) return rows;
-    const unsigned columns = mysql_num_fields(result);
-    while (MYSQL_ROW row = mysql_fetch_row(result)) {
-      const unsigned long* lengths = mysql_fetch_lengths(result);
-      Row out;
-      for (unsigned i = 0; i < columns; ++i) {
-        out.push_back(row[i] == nullptr
-                          ? std::nullopt
-                          : std::optional<std::string>(std::string(row[i], lengths[i])));
-      }
-      rows.push_back(std::move(out));
-    }
-    mysql_free_result(result);
-    return rows;
-  }
-
-  std::string scalar(const std::string& sql) {
-    const auto rows = query(sql);
-    if (rows.empty() || rows[0].empty()) return "";
-    return rows[0][0].value_or("NULL");
-  }
-
- private:
-  MYSQL* mysql_ = nullptr;
-};
-
-// A database `gh_t_<random>` of the test's own, dropped at destruction.
-class TestDatabase {
- public:
-  explicit TestDatabase(config::DatabaseSettings server)
-      : server_(std::move(server)), name_(random_name()), admin_(server_, "") {
-    admin_.exec("CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-    raw_ = std::make_unique<RawConnection>(server_, name_);
-  }
-  ~TestDatabase() {
-    raw_.reset();
-    try {
-      admin_.exec("DROP DATABASE IF EXISTS " + name_);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-  }
-
-  RawConnection& raw() { return *raw_; }
-
-  MysqlEndpoint endpoint() const {
-    MysqlEndpoint e;
-    e.host = server_.host;
-    e.port = server_.port;
-    e.unix_socket = server_.unix_socket;
-    e.user = server_.user;
-    e.password = server_.password;
-    e.database = name_;
-    return e;
-  }
-
-  std::set<std::string> tables() {
-    std::set<std::string> names;
-    for (const Row& row : raw_->query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
-                                      "TABLE_SCHEMA = DATABASE()")) {
-      names.insert(*row[0]);
-    }
-    return names;
-  }
-
-  std::set<std::string> indexes(const std::string& table) {
-    std::set<std::string> names;
-    for (const Row& row :
-         raw_->query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
-                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
-                     table + "'")) {
-      names.insert(*row[0]);
-    }
-    return names;
-  }
-
-  // Columns, indexes and table options of `table`, with `prefix` written as "{p}", one line each.
-  std::vector<std::string> shape(const std::string& prefix, const std::string& table) {
-    const std::string name = prefix + table;
-    std::vector<std::string> out;
-    const auto add = [&](const std::vector<Row>& rows) {
-      for (const Row& row : rows) {
-        std::string line;
-        for (const auto& value : row) line += value.value_or("NULL") + " | ";
-        out.push_back(line);
-      }
-    };
-    add(
-        raw_->query("SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
-                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
-                    name + "'"));
-    add(raw_->query(
-        "SELECT COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, COLUMN_TYPE, EXTRA, "
-        "CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-        "DATABASE() AND TABLE_NAME = '" +
-        name + "' ORDER BY ORDINAL_POSITION"));
-    add(raw_->query("SELECT REPLACE(INDEX_NAME, '" + prefix +
-                    "', '{p}') AS n, NON_UNIQUE, "
-                    "SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE "
-                    "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
-                    name + "' ORDER BY n, 3"));
-    for (std::string& line : out) {
-      for (std::size_t at = line.find(name); at != std::string::npos; at = line.find(name)) {
-        line.replace(at, name.size(), "{p}" + table);
-      }
-    }
-    return out;
-  }
-
- private:
-  static std::string random_name() {
-    std::random_device rd;
-    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "gh_t_%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
-  }
-
-  config::DatabaseSettings server_;
-  std::string name_;
-  RawConnection admin_;
-  std::unique_ptr<RawConnection> raw_;
-};
 
 // What the tutorial's `alembic upgrade head` sent to MySQL: Alembic's version table, revision
 // e176fc408bdb as SQLAlchemy renders it for the MySQL dialect (server defaults `False`, 'user' and
@@ -262,23 +94,7 @@ std::vector<int> all_versions(std::string_view dialect) {
 }
 
 // A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("gatehouse-mysql-migrations-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using gatehouse::testing::TempDir;
 
 void write_file(const fs::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);

@@ -21,6 +21,7 @@
 
 #include "config/settings.hpp"
 #include "store/migrations.hpp"
+#include "mysql_test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
@@ -29,145 +30,15 @@ using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using Row = std::vector<std::optional<std::string>>;
+using testing::RawConnection;
+using testing::Row;
+using testing::TestDatabase;
+using testing::kUrlVariable;
+using testing::test_server;
 
 // 2023-11-14 22:13:20 UTC.
 const SysTime kT0 = from_unix_seconds(1'700'000'000);
 
-constexpr const char* kUrlVariable = "GATEHOUSE_TEST_MYSQL_URL";
-
-// The server the MariaDB tests use (mysql://user:pass@127.0.0.1:port/db); nullopt when unset.
-std::optional<config::DatabaseSettings> test_server() {
-  const char* url = std::getenv(kUrlVariable);
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  auto parsed = config::parse_database_url(url);
-  if (!parsed) throw std::runtime_error(std::string(kUrlVariable) + ": " + parsed.error().internal);
-  return *parsed;
-}
-
-// A connection of the test's own, outside the store (text protocol), to set up odd rows, hold
-// locks and look at the server. Failures throw, so that they fail the test where they happen.
-class RawConnection {
- public:
-  RawConnection(const config::DatabaseSettings& server, const std::string& database) {
-    mysql_ = mysql_init(nullptr);
-    mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (mysql_real_connect(
-            mysql_, server.host.c_str(), server.user.c_str(), server.password.c_str(),
-            database.empty() ? nullptr : database.c_str(), server.port,
-            server.unix_socket.empty() ? nullptr : server.unix_socket.c_str(), 0) == nullptr) {
-      const std::string message = mysql_error(mysql_);
-      mysql_close(mysql_);
-      throw std::runtime_error("test connection: " + message);
-    }
-    exec("SET time_zone = '+00:00'");
-  }
-  ~RawConnection() { mysql_close(mysql_); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  void exec(const std::string& sql) { (void)query(sql); }
-
-  std::vector<Row> query(const std::string& sql) {
-    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
-      throw std::runtime_error("test SQL failed: " + std::string(mysql_error(mysql_)) +
-                               " in: " + sql);
-    }
-    std::vector<Row> rows;
-    MYSQL_RES* result = mysql_store_result(mysql_);
-    if (result == nullptr) return rows;
-    const unsigned columns = mysql_num_fields(result);
-    while (MYSQL_ROW row = mysql_fetch_row(result)) {
-      const unsigned long* lengths = mysql_fetch_lengths(result);
-      Row out;
-      for (unsigned i = 0; i < columns; ++i) {
-        out.push_back(row[i] == nullptr
-                          ? std::nullopt
-                          : std::optional<std::string>(std::string(row[i], lengths[i])));
-      }
-      rows.push_back(std::move(out));
-    }
-    mysql_free_result(result);
-    return rows;
-  }
-
-  // The first column of the first row ("NULL" for NULL, "" for no row).
-  std::string scalar(const std::string& sql) {
-    const auto rows = query(sql);
-    if (rows.empty() || rows[0].empty()) return "";
-    return rows[0][0].value_or("NULL");
-  }
-
- private:
-  MYSQL* mysql_ = nullptr;
-};
-
-// A database `gh_t_<random>` of the test's own, dropped at destruction, so tests run in parallel.
-class TestDatabase {
- public:
-  explicit TestDatabase(config::DatabaseSettings server)
-      : server_(std::move(server)), name_(random_name()), admin_(server_, "") {
-    admin_.exec("CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-    raw_ = std::make_unique<RawConnection>(server_, name_);
-  }
-  ~TestDatabase() {
-    raw_.reset();
-    try {
-      admin_.exec("DROP DATABASE IF EXISTS " + name_);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-  }
-
-  const std::string& name() const { return name_; }
-  RawConnection& raw() { return *raw_; }
-  std::unique_ptr<RawConnection> connect() const {
-    return std::make_unique<RawConnection>(server_, name_);
-  }
-
-  MysqlEndpoint endpoint() const {
-    MysqlEndpoint e;
-    e.host = server_.host;
-    e.port = server_.port;
-    e.unix_socket = server_.unix_socket;
-    e.user = server_.user;
-    e.password = server_.password;
-    e.database = name_;
-    return e;
-  }
-
-  // The id of the server connection executing the rotation's SELECT ... FOR UPDATE (waiting for
-  // a row lock the test holds), or "".
-  std::string locking_read() {
-    return raw_->scalar(
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + name_ +
-        "' AND COMMAND = 'Execute' AND INFO LIKE '%FOR UPDATE%' ORDER BY ID DESC LIMIT 1");
-  }
-
-  // Ids of the server connections to this database other than the test's own.
-  std::set<std::string> store_connections() {
-    std::set<std::string> ids;
-    for (const Row& row : raw_->query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
-                                      name_ + "' AND ID <> CONNECTION_ID()")) {
-      ids.insert(*row[0]);
-    }
-    return ids;
-  }
-
- private:
-  static std::string random_name() {
-    std::random_device rd;
-    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "gh_t_%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
-  }
-
-  config::DatabaseSettings server_;
-  std::string name_;
-  RawConnection admin_;
-  std::unique_ptr<RawConnection> raw_;
-};
 
 NewUser make_user(std::string email, SysTime now = kT0) {
   NewUser user;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/migrations.hpp"
+#include "test_support.hpp"
 #include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
@@ -27,23 +28,7 @@ using std::chrono::seconds;
 // 2023-11-14 22:13:20 UTC.
 const SysTime kT0 = from_unix_seconds(1'700'000'000);
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("gatehouse-store-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using gatehouse::testing::TempDir;
 
 // A connection of the test's own, outside the store, to set up odd rows and to hold locks.
 class RawDb {
