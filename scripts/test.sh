@@ -125,4 +125,15 @@ if [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]]; then
   fi
 fi
 
+# ---------------------------------------------------------------- benchmark smoke run
+# Seconds, no pass/fail on speed: only that the benchmark harness still works (issue 5).
+echo "== benchmark smoke run"
+if "$root/bench/run.sh" --smoke --binary "$root/build/gatehouse" --out "$work/bench" >"$work/bench.log" 2>&1; then
+  tail -n 30 "$work/bench.log"
+  passed=$((passed + 1))
+else
+  tail -n 40 "$work/bench.log" >&2
+  fail_step "benchmark smoke run"
+fi
+
 finish
