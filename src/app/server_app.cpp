@@ -6,6 +6,10 @@ namespace gatehouse::app {
 
 namespace {
 
+// Password hashing yields the CPU to everything else (lower priority, not fewer threads), so a
+// flood of logins cannot starve health checks, /me and refresh.
+constexpr int kHashingNice = 10;
+
 api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   api::AuthApiSettings out;
   out.access_ttl = s.access_token_ttl;
@@ -93,7 +97,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
       workers_("worker pool", settings.worker_threads, settings.max_connections),
       hashing_("hashing pool", settings.hash_threads,
-               settings.hash_threads + settings.hash_queue_limit),
+               settings.hash_threads + settings.hash_queue_limit, kHashingNice),
       server_(server_options(settings), application_, workers_, hashing_) {}
 
 http::Router ServerApp::build_router() const {

@@ -4,8 +4,8 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -13,17 +13,21 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace gatehouse::net {
 
 // A fixed set of threads for blocking work (database calls, RSA signing, password hashing), kept
 // off the I/O threads. At most `queue_limit` jobs wait or run at once; beyond that `run` refuses
 // at once (the caller answers 503 with Retry-After) instead of letting latency and memory grow.
+// `nice` lowers the threads' scheduling priority (Linux per-thread nice): the hashing pool runs at
+// a lower priority than the workers, so saturated logins do not delay /me and refresh.
 class BlockingPool {
  public:
-  BlockingPool(std::string name, std::size_t threads, std::size_t queue_limit);
+  BlockingPool(std::string name, std::size_t threads, std::size_t queue_limit, int nice = 0);
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
@@ -41,7 +45,9 @@ class BlockingPool {
 
  private:
   std::string name_;
-  boost::asio::thread_pool pool_;
+  boost::asio::io_context pool_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
+  std::vector<std::thread> threads_;
   std::size_t limit_;
   std::atomic<std::size_t> pending_{0};
 };
