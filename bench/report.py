@@ -279,8 +279,8 @@ def main():
           f"argon2id m={meta['argon2']['memory_kib']} KiB t={meta['argon2']['passes']}"
           f"{', SMOKE RUN (numbers meaningless)' if meta['smoke'] else ''}")
     print(f"req/s, p50, p99, ratios: unpinned (as deployed, default pools; mean of {meta['reps']} "
-          f"interleaved run(s)); CPU/req: server pinned to CPU {meta['pinning']['server_cpu']} "
-          f"with one thread per pool, wrk to CPU {meta['pinning']['wrk_cpu']}; "
+          f"interleaved run(s)); CPU/req: server (default pools) pinned to CPU "
+          f"{meta['pinning']['server_cpu']}, wrk to CPU {meta['pinning']['wrk_cpu']}; "
           f"efficiency = floor / CPU/req")
     print()
     print(render(header, rows))
@@ -288,6 +288,9 @@ def main():
     if micro:
         print(f"micro-benchmarks (median CPU{', lower of 2 runs' if len(runs) > 1 else ''}): " +
               ", ".join(f"{k.removeprefix('BM_')} {fmt_us(v)}" for k, v in sorted(micro.items())))
+        if results.get("micro_other_load"):
+            print("other processes during the micro-benchmarks: " +
+                  ", ".join(f"{x:.2f}" for x in results["micro_other_load"]) + " cores")
         if drift:
             print(f"micro-benchmark drift between the runs before and after the pinned run: median "
                   f"{drift[2] * 100:.0f} %, largest {drift[1] * 100:.0f} % ({drift[0]})")
