@@ -80,6 +80,26 @@ def proc_tree(root_pid):
     return out
 
 
+def start_time(pid):
+    """The process's start time (field 22 of /proc/PID/stat), to tell it from a later process
+    that reuses its id; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def kill_if_same(pid, started, sig=signal.SIGKILL):
+    """Signals `pid` only if it is still the process that started at `started` (never a
+    stranger that got the same id)."""
+    if started is not None and start_time(pid) == started:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
 def cpu_seconds(pids):
     """utime + stime of the processes (all their threads), in seconds."""
     total = 0
@@ -235,7 +255,7 @@ def wait_ready(port, timeout, proc=None):
 def stop_process(proc, timeout=15):
     if proc is None or proc.poll() is not None:
         return
-    tree = proc_tree(proc.pid)
+    tree = [(p, start_time(p)) for p in proc_tree(proc.pid)]
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=timeout)
@@ -243,11 +263,8 @@ def stop_process(proc, timeout=15):
         log(f"pid {proc.pid} did not stop on SIGTERM within {timeout} s: SIGKILL")
         proc.kill()
         proc.wait()
-    for pid in tree[1:]:  # workers left behind (their own ids only)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    for pid, started in tree[1:]:  # workers left behind (ours only, checked by start time)
+        kill_if_same(pid, started)
 
 
 # ---------------------------------------------------------------- targets
@@ -536,8 +553,21 @@ def start_seed_peer(src, work):
 
 
 def stop_seed_peer(target):
+    """uvicorn first (its graceful shutdown can wait long for hung registrations: SIGKILL after
+    10 s, by its pids), then the peer's own stop.sh --all for MariaDB."""
+    if getattr(target, "stopped", False):
+        return
+    target.stopped = True
+    tree = [(p, start_time(p)) for p in target.pids()]
+    for pid, started in tree[:1]:
+        kill_if_same(pid, started, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(start_time(p) == st for p, st in tree):
+        time.sleep(0.2)
+    for pid, started in tree:
+        kill_if_same(pid, started)
     copy, env = target.seed
-    subprocess.run(["./stop.sh", "--all"], cwd=copy, env=env, capture_output=True, timeout=120)
+    subprocess.run(["./stop.sh", "--all"], cwd=copy, env=env, capture_output=True, timeout=300)
 
 
 # ---------------------------------------------------------------- wrk
