@@ -2,8 +2,8 @@
 # Gatehouse's benchmark: builds a Release binary and the micro-benchmarks into build-bench/,
 # starts the server on a fresh SQLite database, runs the wrk scenarios and prints one table.
 #
-#   bench/run.sh                     full run (about 3 minutes without peers)
-#   bench/run.sh --peers             also the Node peer and the tutorial app, interleaved (~10 min)
+#   bench/run.sh                     full run (about 4 minutes without peers)
+#   bench/run.sh --peers             also the Node peer and the tutorial app, interleaved (~12 min)
 #   bench/run.sh --smoke             a few seconds, no peers, no 5,000-connection test; exits 0
 #                                    whenever the harness works (no pass/fail on speed)
 #   bench/run.sh --smoke --binary build/gatehouse   reuse an existing binary (no build)
