@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <cassert>
 #include <climits>
 #include <utility>
@@ -198,8 +201,8 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
   // From here the connection owns `db` and closes it on every return.
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, statement_slots));
   sqlite3_extended_result_codes(db, 1);
-  const auto timeout_ms = busy_timeout.count();
-  sqlite3_busy_timeout(db, timeout_ms > INT_MAX ? INT_MAX : static_cast<int>(timeout_ms));
+  conn->busy_timeout_ = busy_timeout;
+  sqlite3_busy_handler(db, &SqliteConnection::on_busy, conn.get());
 
   auto mode = pragma_text(db, kJournalModeSql);
   if (!mode) return std::move(mode).error();
@@ -215,6 +218,19 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
                  "sqlite open " + path + ": foreign_keys could not be enabled"};
   }
   return conn;
+}
+
+int SqliteConnection::on_busy(void* connection, int attempt) {
+  auto* self = static_cast<SqliteConnection*>(connection);
+  const auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) self->busy_since_ = now;
+  if (now - self->busy_since_ >= self->busy_timeout_) return 0;  // SQLITE_BUSY to the caller
+  if (attempt < 4) {
+    std::this_thread::yield();
+  } else {
+    std::this_thread::sleep_for(std::chrono::microseconds(20 << std::min(attempt - 4, 5)));
+  }
+  return 1;
 }
 
 Result<SqliteStatement> SqliteConnection::statement(std::size_t slot, std::string_view name,

@@ -100,9 +100,15 @@ class SqliteConnection {
 
  private:
   explicit SqliteConnection(sqlite3* db, std::size_t statement_slots);
+  // SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, though a write lock here is
+  // held for about 0.1 ms, so waiting writers slept far longer than the lock was held. This one
+  // retries after microseconds, up to the same busy_timeout.
+  static int on_busy(void* connection, int attempt);
   Status run_control(std::size_t which, std::string_view sql);
 
   sqlite3* db_;
+  std::chrono::milliseconds busy_timeout_{0};
+  std::chrono::steady_clock::time_point busy_since_{};
   std::vector<sqlite3_stmt*> statements_;
   std::array<sqlite3_stmt*, 3> control_{};  // BEGIN IMMEDIATE, COMMIT, ROLLBACK
 };
