@@ -25,7 +25,8 @@ constexpr std::size_t kMaxColumnChars = 255;
 http::Response too_many(std::chrono::seconds retry_after) {
   http::Response r = http::error_response(ErrorCode::kRateLimited);
   for (auto& [name, value] : r.headers) {
-    if (name == "Retry-After") value = std::to_string(std::max<std::int64_t>(1, retry_after.count()));
+    if (name == "Retry-After")
+      value = std::to_string(std::max<std::int64_t>(1, retry_after.count()));
   }
   return r;
 }
@@ -73,8 +74,7 @@ http::Response AuthApi::register_user(const http::Request& request) const {
   auto photo = body.string_field("photo", {.max_chars = kMaxColumnChars});
   auto password =
       body.string_field("password", {.min_chars = 8, .max_bytes = settings_.password_max_bytes});
-  auto confirm =
-      body.string_field("passwordConfirm", {.max_bytes = settings_.password_max_bytes});
+  auto confirm = body.string_field("passwordConfirm", {.max_bytes = settings_.password_max_bytes});
   if (!body.ok()) return body.response();
 
   auto limited = throttle_.registration_attempt(request.client_ip);
@@ -228,8 +228,8 @@ http::Response AuthApi::logout(const http::Request& request) const {
     if (!ended) return fail(ended.error(), "logout");
     if (scope == "others") {
       return http::json_response(
-          bhttp::status::ok,
-          json::object{{"status", "success"}, {"sessions_ended", static_cast<std::int64_t>(*ended)}});
+          bhttp::status::ok, json::object{{"status", "success"},
+                                          {"sessions_ended", static_cast<std::int64_t>(*ended)}});
     }
   } else {
     return http::validation_response({{{"query", "scope"},

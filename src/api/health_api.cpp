@@ -10,11 +10,10 @@ namespace json = boost::json;
 HealthApi::HealthApi(store::Store& store) : store_(store) {}
 
 void HealthApi::add_routes(http::Router& router) const {
-  router.add(bhttp::verb::get, "/api/healthchecker", http::Execution::kInline,
-             [](const http::Request&) {
-               return http::json_response(bhttp::status::ok,
-                                          json::object{{"message", "Hello World"}});
-             });
+  router.add(
+      bhttp::verb::get, "/api/healthchecker", http::Execution::kInline, [](const http::Request&) {
+        return http::json_response(bhttp::status::ok, json::object{{"message", "Hello World"}});
+      });
   router.add(bhttp::verb::get, "/api/readyz", http::Execution::kWorker,
              [this](const http::Request&) {
                if (auto st = store_.ping(); !st) return fail(st.error(), "readyz");

@@ -44,7 +44,8 @@ http::Response SessionsApi::remove(const http::Request& request) const {
   auto principal = authenticator_.authenticate(request);
   if (!principal) return fail(principal.error(), "end session");
   if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
-    return fail(Error{ErrorCode::kForbidden, "cross-site session end with a cookie"}, "end session");
+    return fail(Error{ErrorCode::kForbidden, "cross-site session end with a cookie"},
+                "end session");
   }
   const std::string& sid = request.path_params.at(0);
   auto ended = store_.revoke_user_session(principal->user.id, sid, clock_.now(), "user");

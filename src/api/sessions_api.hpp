@@ -13,7 +13,8 @@
 namespace gatehouse::api {
 
 // /api/users/me/sessions: a user's own logins, listed (the calling one marked `current`) and
-// ended one by one. Ending a session revokes its refresh token and every access token of it at once.
+// ended one by one. Ending a session revokes its refresh token and every access token of it at
+// once.
 class SessionsApi final {
  public:
   SessionsApi(store::Store& store, const auth::Authenticator& authenticator, const Clock& clock,

@@ -16,8 +16,8 @@ namespace gatehouse::app {
 namespace {
 
 int report(const Error& error) {
-  std::cerr << "gatehouse: " << (error.internal.empty() ? std::string(to_string(error.code))
-                                                        : error.internal)
+  std::cerr << "gatehouse: "
+            << (error.internal.empty() ? std::string(to_string(error.code)) : error.internal)
             << "\n";
   return 1;
 }
@@ -105,7 +105,8 @@ int run_migrate(const std::optional<std::filesystem::path>& env_file,
     std::cout << "  unknown  " << m.version << " " << m.name
               << " (applied by a newer gatehouse?)\n";
   }
-  std::cout << (status->pending.empty() ? "up to date" : "migrations pending: run `gatehouse migrate up`")
+  std::cout << (status->pending.empty() ? "up to date"
+                                        : "migrations pending: run `gatehouse migrate up`")
             << "\n";
   return 0;
 }

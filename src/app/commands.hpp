@@ -15,10 +15,11 @@ int run_serve(const std::optional<std::filesystem::path>& env_file);
 struct MigrateOptions {
   std::string action;  // up | down | status | new
   std::optional<int> steps;
-  std::string name;                       // for `new`
+  std::string name;                          // for `new`
   std::optional<std::filesystem::path> dir;  // a folder of migrations instead of the built-in ones
 };
-int run_migrate(const std::optional<std::filesystem::path>& env_file, const MigrateOptions& options);
+int run_migrate(const std::optional<std::filesystem::path>& env_file,
+                const MigrateOptions& options);
 
 // `gatehouse keys generate`: prints JWT_PRIVATE_KEY= / JWT_PUBLIC_KEY= lines for a .env.
 int run_keys_generate(int bits, const std::string& algorithm);

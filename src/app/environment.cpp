@@ -33,7 +33,8 @@ Result<config::EnvMap> with_development_keys(config::EnvMap env) {
 
   std::error_code ec;
   if (!fs::exists(kDevKeysFile, ec)) {
-    auto algorithm = auth::parse_algorithm(env.count("JWT_ALGORITHM") ? env["JWT_ALGORITHM"] : "RS256");
+    auto algorithm =
+        auth::parse_algorithm(env.count("JWT_ALGORITHM") ? env["JWT_ALGORITHM"] : "RS256");
     if (!algorithm) return std::move(algorithm).error();
     auto pair = auth::generate_key_pair(*algorithm, 2048);
     if (!pair) return std::move(pair).error();

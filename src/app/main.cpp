@@ -1,9 +1,9 @@
 // gatehouse: the command line. Everything else lives in the library; see src/app/commands.hpp.
 #include <sodium.h>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -35,10 +35,12 @@ int main(int argc, char** argv) {
       "--dir", [&](const std::string& p) { migrate_options.dir = p; },
       "use the migration files in this folder instead of the built-in ones");
   auto* up = migrate->add_subcommand("up", "apply pending migrations (all, or N)");
-  up->add_option_function<int>("N", [&](int n) { migrate_options.steps = n; }, "how many")
+  up->add_option_function<int>(
+        "N", [&](int n) { migrate_options.steps = n; }, "how many")
       ->check(CLI::PositiveNumber);
   auto* down = migrate->add_subcommand("down", "revert the newest N migrations (default 1)");
-  down->add_option_function<int>("N", [&](int n) { migrate_options.steps = n; }, "how many")
+  down->add_option_function<int>(
+          "N", [&](int n) { migrate_options.steps = n; }, "how many")
       ->check(CLI::PositiveNumber);
   auto* status = migrate->add_subcommand("status", "list applied and pending migrations");
   auto* create = migrate->add_subcommand("new", "write the next numbered migration files");

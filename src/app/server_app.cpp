@@ -40,12 +40,13 @@ net::ServerOptions server_options(const config::Settings& s) {
 Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& settings) {
   auto algorithm = auth::parse_algorithm(settings.jwt_algorithm);
   if (!algorithm) return std::move(algorithm).error();
-  auto keys = auth::load_key_pair(*algorithm, settings.jwt_private_key_pem,
-                                  settings.jwt_public_key_pem);
+  auto keys =
+      auth::load_key_pair(*algorithm, settings.jwt_private_key_pem, settings.jwt_public_key_pem);
   if (!keys) return std::move(keys).error();
 
   // Both pools call the store, so each of their threads can hold a connection.
-  auto opened = store::open_store(settings.database, settings.worker_threads + settings.hash_threads);
+  auto opened =
+      store::open_store(settings.database, settings.worker_threads + settings.hash_threads);
   if (!opened) return std::move(opened).error();
 
   store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
@@ -69,8 +70,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& set
   return std::unique_ptr<ServerApp>(new ServerApp(settings, std::move(*keys), std::move(*opened)));
 }
 
-ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys,
-                     store::OpenedStore store)
+ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store)
     : settings_(settings),
       store_(std::move(store)),
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),

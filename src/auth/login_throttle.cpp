@@ -27,9 +27,8 @@ void account_failure(store::ThrottleRecord& r, std::int64_t now,
   const auto free = static_cast<std::int64_t>(limits.login_free_failures);
   if (r.consecutive >= free) {
     const std::int64_t doublings = std::min<std::int64_t>(r.consecutive - free, 30);
-    const std::int64_t delay =
-        std::min<std::int64_t>(limits.login_base_delay.count() << doublings,
-                               limits.login_max_delay.count());
+    const std::int64_t delay = std::min<std::int64_t>(limits.login_base_delay.count() << doublings,
+                                                      limits.login_max_delay.count());
     r.blocked_until = std::max(r.blocked_until, now + delay);
   }
   if (r.window_count >= static_cast<std::int64_t>(limits.login_failures_per_hour)) {
@@ -62,7 +61,9 @@ namespace {
 std::string account_key(std::string_view email) {
   return "acct:" + hash_refresh_token(email).substr(0, 40);
 }
-std::string ip_login_key(std::string_view ip) { return "ipl:" + hash_refresh_token(ip).substr(0, 40); }
+std::string ip_login_key(std::string_view ip) {
+  return "ipl:" + hash_refresh_token(ip).substr(0, 40);
+}
 std::string ip_register_key(std::string_view ip) {
   return "ipr:" + hash_refresh_token(ip).substr(0, 40);
 }
@@ -80,8 +81,8 @@ Result<std::optional<std::chrono::seconds>> LoginThrottle::blocked(const std::st
   return throttle_policy::retry_after(**record, now);
 }
 
-Result<std::optional<std::chrono::seconds>> LoginThrottle::check_login(
-    std::string_view email_lower, std::string_view client_ip) {
+Result<std::optional<std::chrono::seconds>> LoginThrottle::check_login(std::string_view email_lower,
+                                                                       std::string_view client_ip) {
   if (!limits_.enabled) return std::optional<std::chrono::seconds>{};
   const std::int64_t now = unix_seconds(clock_.now());
   auto account = blocked(account_key(email_lower), now);

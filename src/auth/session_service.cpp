@@ -12,12 +12,18 @@ constexpr std::size_t kSessionIdBytes = 16;     // 128 bits
 
 std::string_view outcome_name(store::RotateOutcome outcome) {
   switch (outcome) {
-    case store::RotateOutcome::kRotated: return "rotated";
-    case store::RotateOutcome::kUnknown: return "unknown token";
-    case store::RotateOutcome::kExpired: return "expired";
-    case store::RotateOutcome::kRevoked: return "session revoked";
-    case store::RotateOutcome::kReused: return "reuse of a retired token: session revoked";
-    case store::RotateOutcome::kGraceReplay: return "concurrent refresh within the grace interval";
+    case store::RotateOutcome::kRotated:
+      return "rotated";
+    case store::RotateOutcome::kUnknown:
+      return "unknown token";
+    case store::RotateOutcome::kExpired:
+      return "expired";
+    case store::RotateOutcome::kRevoked:
+      return "session revoked";
+    case store::RotateOutcome::kReused:
+      return "reuse of a retired token: session revoked";
+    case store::RotateOutcome::kGraceReplay:
+      return "concurrent refresh within the grace interval";
   }
   return "?";
 }
@@ -71,8 +77,8 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
   if (auto st = store_.create_session(row); !st) return std::move(st).error();
 
   out.access_token = tokens_.issue_access(user.id, row.id);
-  out.session = store::Session{row.id,         user.id,       now, now, row.expires_at,
-                               std::nullopt,   row.user_agent, row.ip};
+  out.session = store::Session{row.id,       user.id,        now,   now, row.expires_at,
+                               std::nullopt, row.user_agent, row.ip};
   out.user = user;
   return out;
 }

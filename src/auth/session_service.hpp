@@ -15,7 +15,7 @@
 namespace gatehouse::auth {
 
 struct SessionSettings {
-  std::chrono::seconds refresh_ttl{60 * 60};            // REFRESH_TOKEN_EXPIRES_IN
+  std::chrono::seconds refresh_ttl{60 * 60};             // REFRESH_TOKEN_EXPIRES_IN
   std::chrono::seconds session_lifetime{7 * 24 * 3600};  // SESSION_LIFETIME_MINUTES
   std::chrono::seconds reuse_grace{5};                   // REFRESH_REUSE_GRACE_SECONDS
 };
@@ -41,7 +41,8 @@ class SessionService {
 
   Result<IssuedTokens> start(const store::User& user, std::string_view user_agent,
                              std::string_view ip);
-  // kRefreshInvalid for every refused token (unknown, expired, revoked, reused; the log says which).
+  // kRefreshInvalid for every refused token (unknown, expired, revoked, reused; the log says
+  // which).
   Result<IssuedTokens> refresh(std::string_view refresh_token);
   Status end(std::string_view sid);
   // The session a refresh token belongs to, if any (logout by refresh cookie).

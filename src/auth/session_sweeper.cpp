@@ -8,7 +8,9 @@ SessionSweeper::SessionSweeper(store::Store& store, const Clock& clock,
                                std::chrono::seconds interval, std::chrono::seconds retention)
     : store_(store), clock_(clock), interval_(interval), retention_(retention) {}
 
-SessionSweeper::~SessionSweeper() { stop(); }
+SessionSweeper::~SessionSweeper() {
+  stop();
+}
 
 void SessionSweeper::start() {
   std::lock_guard lock(mutex_);
@@ -26,7 +28,9 @@ void SessionSweeper::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<std::size_t> SessionSweeper::sweep_once() { return store_.sweep(clock_.now(), retention_); }
+Result<std::size_t> SessionSweeper::sweep_once() {
+  return store_.sweep(clock_.now(), retention_);
+}
 
 void SessionSweeper::loop() {
   std::unique_lock lock(mutex_);

@@ -12,12 +12,14 @@ constexpr std::string_view kContext = "gatehouse refresh-token seal v1";
 
 TokenSealer::TokenSealer(std::string_view secret) {
   // BLAKE2b keyed by the context string: a key for this purpose only, not the signing key.
-  crypto_generichash(key_.data(), key_.size(), reinterpret_cast<const unsigned char*>(secret.data()),
-                     secret.size(), reinterpret_cast<const unsigned char*>(kContext.data()),
-                     kContext.size());
+  crypto_generichash(key_.data(), key_.size(),
+                     reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size());
 }
 
-TokenSealer::~TokenSealer() { sodium_memzero(key_.data(), key_.size()); }
+TokenSealer::~TokenSealer() {
+  sodium_memzero(key_.data(), key_.size());
+}
 
 std::string TokenSealer::seal(std::string_view token) const {
   std::vector<unsigned char> out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
@@ -36,10 +38,9 @@ std::optional<std::string> TokenSealer::open(std::string_view sealed) const {
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(raw->data());
   std::string token(raw->size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(token.data()),
-                                 bytes + crypto_secretbox_NONCEBYTES,
-                                 raw->size() - crypto_secretbox_NONCEBYTES, bytes,
-                                 key_.data()) != 0) {
+  if (crypto_secretbox_open_easy(
+          reinterpret_cast<unsigned char*>(token.data()), bytes + crypto_secretbox_NONCEBYTES,
+          raw->size() - crypto_secretbox_NONCEBYTES, bytes, key_.data()) != 0) {
     return std::nullopt;
   }
   return token;

@@ -38,6 +38,8 @@ class ManualClock final : public Clock {
 inline std::int64_t unix_seconds(SysTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline SysTime from_unix_seconds(std::int64_t s) { return SysTime(std::chrono::seconds(s)); }
+inline SysTime from_unix_seconds(std::int64_t s) {
+  return SysTime(std::chrono::seconds(s));
+}
 
 }  // namespace gatehouse

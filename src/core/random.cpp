@@ -6,7 +6,9 @@
 
 namespace gatehouse {
 
-void SodiumRandom::fill(std::span<unsigned char> out) { randombytes_buf(out.data(), out.size()); }
+void SodiumRandom::fill(std::span<unsigned char> out) {
+  randombytes_buf(out.data(), out.size());
+}
 
 std::string random_token(Random& random, std::size_t n) {
   std::vector<unsigned char> bytes(n);

@@ -11,8 +11,8 @@ Application::Application(Router router, CorsPolicy cors, ClientAddressResolver a
 
 std::string Application::client_address(const BeastRequest& message, std::string_view peer) const {
   auto xff = message.find("X-Forwarded-For");
-  return addresses_.resolve(peer, xff == message.end() ? std::string_view{}
-                                                       : std::string_view(xff->value()));
+  return addresses_.resolve(
+      peer, xff == message.end() ? std::string_view{} : std::string_view(xff->value()));
 }
 
 std::string_view Application::target_path(std::string_view target) {
@@ -35,8 +35,8 @@ Response Application::invoke(const Route& route, const Request& request) noexcep
   try {
     return route.handler(request);
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: unhandled exception: {}", std::string_view(request.message.method_string()),
-                  request.path, e.what());
+    spdlog::error("{} {}: unhandled exception: {}",
+                  std::string_view(request.message.method_string()), request.path, e.what());
   } catch (...) {
     spdlog::error("{} {}: unhandled non-standard exception",
                   std::string_view(request.message.method_string()), request.path);

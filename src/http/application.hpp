@@ -26,7 +26,9 @@ class Application {
   static Response invoke(const Route& route, const Request& request) noexcept;
 
   // Adds the CORS grant when the request's Origin is allowed.
-  void finish(const Request& request, Response& response) const { cors_.decorate(request, response); }
+  void finish(const Request& request, Response& response) const {
+    cors_.decorate(request, response);
+  }
 
   // The client's address for a request from socket peer `peer` (see ClientAddressResolver).
   std::string client_address(const BeastRequest& message, std::string_view peer) const;

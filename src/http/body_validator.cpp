@@ -87,7 +87,8 @@ bool is_atext(unsigned char c) {
 }
 
 bool valid_local(std::string_view local) {
-  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.')
+    return false;
   char prev = 0;
   for (char c : local) {
     if (c == '.') {

@@ -18,7 +18,7 @@ struct StringRule {
   std::size_t min_chars = 0;
   std::size_t max_chars = std::numeric_limits<std::size_t>::max();  // code points
   std::size_t max_bytes = std::numeric_limits<std::size_t>::max();  // UTF-8 bytes
-  bool email = false;  // EmailStr
+  bool email = false;                                               // EmailStr
 };
 
 // Validates a JSON request body the way FastAPI does for the tutorial: every problem is collected

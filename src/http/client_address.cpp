@@ -27,8 +27,10 @@ ClientAddressResolver::ClientAddressResolver(const std::vector<std::string>& tru
     }
     const auto a = ip::make_address(entry, ec);
     if (ec) continue;
-    if (a.is_v4()) v4_.emplace_back(a.to_v4(), 32);
-    else v6_.emplace_back(a.to_v6(), 128);
+    if (a.is_v4())
+      v4_.emplace_back(a.to_v4(), 32);
+    else
+      v6_.emplace_back(a.to_v6(), 128);
   }
 }
 

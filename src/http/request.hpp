@@ -16,8 +16,8 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 // connection. A view: valid only while the session holds the message.
 struct Request {
   const BeastRequest& message;
-  std::string_view path;                // target without the query string
-  std::string client_ip;                // peer, or X-Forwarded-For behind a trusted proxy
+  std::string_view path;                 // target without the query string
+  std::string client_ip;                 // peer, or X-Forwarded-For behind a trusted proxy
   std::vector<std::string> path_params;  // values of `{name}` segments, in order
 
   std::string_view header(boost::beast::http::field name) const;

@@ -18,7 +18,9 @@ Response json_response(status code, const json::value& body) {
   return r;
 }
 
-Response error_response(const Error& error) { return error_response(error.code); }
+Response error_response(const Error& error) {
+  return error_response(error.code);
+}
 
 Response error_response(ErrorCode code) {
   const ErrorMapping m = map_error(code);
@@ -35,7 +37,8 @@ Response validation_response(const std::vector<ValidationIssue>& issues) {
   for (const auto& issue : issues) {
     json::array loc;
     for (const auto& part : issue.loc) loc.emplace_back(part);
-    detail.push_back(json::object{{"loc", std::move(loc)}, {"msg", issue.msg}, {"type", issue.type}});
+    detail.push_back(
+        json::object{{"loc", std::move(loc)}, {"msg", issue.msg}, {"type", issue.type}});
   }
   return json_response(status::unprocessable_entity, json::object{{"detail", std::move(detail)}});
 }

@@ -37,7 +37,7 @@ class Router {
            Handler handler);
 
   struct Match {
-    const Route* route = nullptr;          // null: see `error`
+    const Route* route = nullptr;            // null: see `error`
     ErrorCode error = ErrorCode::kNotFound;  // kNotFound or kMethodNotAllowed when no route
     std::vector<std::string> params;
   };

@@ -10,8 +10,7 @@
 
 namespace gatehouse::net {
 
-BlockingPool::BlockingPool(std::string name, std::size_t threads, std::size_t queue_limit,
-                           int nice)
+BlockingPool::BlockingPool(std::string name, std::size_t threads, std::size_t queue_limit, int nice)
     : name_(std::move(name)), keep_running_(pool_.get_executor()), limit_(queue_limit) {
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
@@ -28,7 +27,9 @@ BlockingPool::BlockingPool(std::string name, std::size_t threads, std::size_t qu
   }
 }
 
-BlockingPool::~BlockingPool() { join(); }
+BlockingPool::~BlockingPool() {
+  join();
+}
 
 void BlockingPool::join() {
   keep_running_.reset();  // run() returns once the queued jobs are done

@@ -60,28 +60,30 @@ boost::asio::awaitable<std::optional<std::invoke_result_t<F&>>> BlockingPool::ru
     pending_.fetch_sub(1, std::memory_order_acq_rel);
     co_return std::nullopt;
   }
-  std::optional<R> result = co_await asio::async_initiate<const asio::use_awaitable_t<>,
-                                           void(std::exception_ptr, std::optional<R>)>(
-      [this, &fn](auto handler) {
-        // The work guard keeps the I/O context running while the job is away from it.
-        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(pool_, [this, &fn, handler = std::move(handler),
-                           work = std::move(work)]() mutable {
-          std::exception_ptr error;
-          std::optional<R> value;
-          try {
-            value.emplace(fn());
-          } catch (...) {
-            error = std::current_exception();
-          }
-          pending_.fetch_sub(1, std::memory_order_acq_rel);
-          auto ex = work.get_executor();
-          asio::post(ex, [handler = std::move(handler), error, value = std::move(value)]() mutable {
-            std::move(handler)(error, std::move(value));
-          });
-        });
-      },
-      asio::use_awaitable);
+  std::optional<R> result =
+      co_await asio::async_initiate<const asio::use_awaitable_t<>,
+                                    void(std::exception_ptr, std::optional<R>)>(
+          [this, &fn](auto handler) {
+            // The work guard keeps the I/O context running while the job is away from it.
+            auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+            asio::post(pool_,
+                       [this, &fn, handler = std::move(handler), work = std::move(work)]() mutable {
+                         std::exception_ptr error;
+                         std::optional<R> value;
+                         try {
+                           value.emplace(fn());
+                         } catch (...) {
+                           error = std::current_exception();
+                         }
+                         pending_.fetch_sub(1, std::memory_order_acq_rel);
+                         auto ex = work.get_executor();
+                         asio::post(ex, [handler = std::move(handler), error,
+                                         value = std::move(value)]() mutable {
+                           std::move(handler)(error, std::move(value));
+                         });
+                       });
+          },
+          asio::use_awaitable);
   co_return result;
 }
 

@@ -263,9 +263,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                                 options_.request_timeout);
         co_await drain_and_close(stream);
       } else if (ec == bhttp::error::header_limit) {
-        http::Response r = http::json_response(
-            bhttp::status::request_header_fields_too_large,
-            boost::json::object{{"detail", "Request header fields too large"}});
+        http::Response r =
+            http::json_response(bhttp::status::request_header_fields_too_large,
+                                boost::json::object{{"detail", "Request header fields too large"}});
         co_await write_response(stream, std::move(r), false, options_.request_timeout);
       } else if (!is_disconnect(ec)) {
         spdlog::debug("bad request header from {}: {}", peer, ec.message());
@@ -312,8 +312,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
 
 asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
                                                    std::string_view peer) {
-  http::Request request{message, http::Application::target_path(message.target()),
-                        app_.client_address(message, peer), {}};
+  http::Request request{message,
+                        http::Application::target_path(message.target()),
+                        app_.client_address(message, peer),
+                        {}};
   auto routed = app_.route(request);
   http::Response response;
   if (auto* answer = std::get_if<http::Response>(&routed)) {
@@ -324,8 +326,8 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
       response = http::Application::invoke(route, request);
     } else {
       BlockingPool& pool = route.execution == http::Execution::kHashing ? hashing_ : workers_;
-      auto result =
-          co_await pool.run([&route, &request] { return http::Application::invoke(route, request); });
+      auto result = co_await pool.run(
+          [&route, &request] { return http::Application::invoke(route, request); });
       if (result) {
         response = std::move(*result);
       } else {

@@ -15,7 +15,7 @@ namespace gatehouse::store {
 // writes `{{prefix}}` where the table prefix (DATABASE_PREFIX, the tutorial's "api_") goes.
 struct Migration {
   int version = 0;
-  std::string name;      // e.g. "create_user"
+  std::string name;  // e.g. "create_user"
   std::string up_sql;
   std::string down_sql;
 };
@@ -65,7 +65,8 @@ class MigrationTarget {
 struct MigrationStatus {
   std::vector<AppliedMigration> applied;
   std::vector<Migration> pending;
-  std::vector<AppliedMigration> unknown;  // applied versions this binary does not know (newer binary ran)
+  std::vector<AppliedMigration>
+      unknown;  // applied versions this binary does not know (newer binary ran)
   // The tutorial's Alembic revision (kTutorialAlembicRevision) when `{prefix}user` is the
   // tutorial's table, adopted in place: migration 1 is recorded as applied without running it (or
   // will be, by `up`, while it is pending).
@@ -93,7 +94,8 @@ class Migrator {
   Result<std::vector<Migration>> down(int steps = 1);
   Result<MigrationStatus> status();
 
-  // Writes the next numbered pair `NNNN_<name>.up.sql` / `.down.sql` into `dir`; returns the up path.
+  // Writes the next numbered pair `NNNN_<name>.up.sql` / `.down.sql` into `dir`; returns the up
+  // path.
   static Result<std::filesystem::path> create_files(const std::filesystem::path& dir,
                                                     std::string_view name);
 

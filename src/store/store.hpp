@@ -14,7 +14,8 @@
 
 namespace gatehouse::store {
 
-// A row of `{prefix}user`: the tutorial's table, unchanged, so a tutorial database is adopted in place.
+// A row of `{prefix}user`: the tutorial's table, unchanged, so a tutorial database is adopted in
+// place.
 struct User {
   std::int64_t id = 0;
   std::string name;
@@ -82,11 +83,11 @@ struct RotateRequest {
 };
 
 enum class RotateOutcome {
-  kRotated,   // presented token was current: it is retired and new_hash is now current
-  kUnknown,   // no such token
-  kExpired,   // the token's or the session's lifetime is over
-  kRevoked,   // the session was ended (logout, reuse)
-  kReused,    // presented token was already retired: the whole session is now revoked
+  kRotated,      // presented token was current: it is retired and new_hash is now current
+  kUnknown,      // no such token
+  kExpired,      // the token's or the session's lifetime is over
+  kRevoked,      // the session was ended (logout, reuse)
+  kReused,       // presented token was already retired: the whole session is now revoked
   kGraceReplay,  // the parent of the current token within the grace interval: nothing changed;
                  // current_sealed holds the current token, session and user are set
 };
@@ -99,12 +100,13 @@ struct RotateResult {
 };
 
 // One rate-limit counter (`{prefix}throttle`), keyed by a hash of what it limits (an account, a
-// client address). Times are unix seconds. The policy that reads and moves it is auth::LoginThrottle.
+// client address). Times are unix seconds. The policy that reads and moves it is
+// auth::LoginThrottle.
 struct ThrottleRecord {
-  std::int64_t window_start = 0;     // start of the current one-hour window
-  std::int64_t window_count = 0;     // failures (or attempts) in that window
-  std::int64_t consecutive = 0;      // failures since the last success
-  std::int64_t blocked_until = 0;    // no attempt is allowed before this
+  std::int64_t window_start = 0;   // start of the current one-hour window
+  std::int64_t window_count = 0;   // failures (or attempts) in that window
+  std::int64_t consecutive = 0;    // failures since the last success
+  std::int64_t blocked_until = 0;  // no attempt is allowed before this
 };
 
 // The storage interface. One implementation per backend (sqlite/, mysql/); handlers never know
@@ -122,7 +124,8 @@ class Store {
 
   virtual Status create_session(const NewSession& session) = 0;
   // The user `user_id` and whether session `sid` of that user is live at `now`; nullopt when the
-  // user does not exist. Also refreshes the session's last-used time (cheaply, at most once a minute).
+  // user does not exist. Also refreshes the session's last-used time (cheaply, at most once a
+  // minute).
   virtual Result<std::optional<UserWithSession>> find_user_with_session(std::int64_t user_id,
                                                                         std::string_view sid,
                                                                         SysTime now) = 0;
@@ -154,8 +157,9 @@ class Store {
   // Read-modify-write of one counter under the write lock (a zeroed record when absent), so
   // concurrent failures from several threads all count. `mutate` may run more than once (a
   // backend retries after a lock conflict): it must only compute from the record it is given.
-  virtual Result<ThrottleRecord> update_throttle(
-      std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) = 0;
+  virtual Result<ThrottleRecord> update_throttle(std::string_view key,
+                                                 const std::function<void(ThrottleRecord&)>& mutate,
+                                                 SysTime now) = 0;
 };
 
 }  // namespace gatehouse::store

@@ -23,7 +23,9 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
-boost::json::value HttpResult::json() const { return boost::json::parse(body); }
+boost::json::value HttpResult::json() const {
+  return boost::json::parse(body);
+}
 
 std::string HttpResult::detail() const {
   boost::system::error_code ec;

@@ -30,8 +30,8 @@ Target parse(const std::string& url) {
 
 MYSQL* connect(const Target& t, const char* db) {
   MYSQL* m = mysql_init(nullptr);
-  if (mysql_real_connect(m, t.host.c_str(), t.user.c_str(), t.password.c_str(), db, t.port,
-                         nullptr, CLIENT_MULTI_STATEMENTS) == nullptr) {
+  if (mysql_real_connect(m, t.host.c_str(), t.user.c_str(), t.password.c_str(), db, t.port, nullptr,
+                         CLIENT_MULTI_STATEMENTS) == nullptr) {
     const std::string err = mysql_error(m);
     mysql_close(m);
     throw std::runtime_error("cannot connect to the test MariaDB: " + err);
@@ -41,7 +41,8 @@ MYSQL* connect(const Target& t, const char* db) {
 
 void run(MYSQL* m, const std::string& sql) {
   if (mysql_query(m, sql.c_str()) != 0) {
-    throw std::runtime_error("SQL failed: " + std::string(mysql_error(m)) + " in: " + sql.substr(0, 200));
+    throw std::runtime_error("SQL failed: " + std::string(mysql_error(m)) +
+                             " in: " + sql.substr(0, 200));
   }
   do {
     if (MYSQL_RES* r = mysql_store_result(m)) mysql_free_result(r);

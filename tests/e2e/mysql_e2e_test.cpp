@@ -58,9 +58,11 @@ TEST(MysqlAdoption, TutorialDatabaseIsUpgradedInPlaceAndEveryUserLogsIn) {
   if (db.url().empty()) GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set";
   db.execute(kTutorialSchema);
   for (const auto& u : kLegacyUsers) {
-    db.execute("INSERT INTO api_user (id, name, email, password, photo, verified, role, created_at, "
-               "updated_at) VALUES (" + std::to_string(u.id) + ", 'Legacy', '" + u.email + "', '" +
-               u.hash + "', 'p.png', 1, 'user', '2022-11-10 09:00:00', '2022-11-10 09:00:00')");
+    db.execute(
+        "INSERT INTO api_user (id, name, email, password, photo, verified, role, created_at, "
+        "updated_at) VALUES (" +
+        std::to_string(u.id) + ", 'Legacy', '" + u.email + "', '" + u.hash +
+        "', 'p.png', 1, 'user', '2022-11-10 09:00:00', '2022-11-10 09:00:00')");
   }
 
   TempDir dir;
@@ -78,25 +80,31 @@ TEST(MysqlAdoption, TutorialDatabaseIsUpgradedInPlaceAndEveryUserLogsIn) {
   ASSERT_TRUE(server.ready()) << server.log();
   HttpClient c(server.port());
   for (const auto& u : kLegacyUsers) {
-    auto login = c.post_json("/api/auth/login", json::object{{"email", u.email}, {"password", u.password}});
+    auto login =
+        c.post_json("/api/auth/login", json::object{{"email", u.email}, {"password", u.password}});
     ASSERT_EQ(login.status, 200) << u.email << ": " << login.body;
-    auto me = c.get("/api/users/me",
-                    {{"Authorization", "Bearer " + std::string(login.json().at("access_token").as_string())}});
+    auto me = c.get(
+        "/api/users/me",
+        {{"Authorization", "Bearer " + std::string(login.json().at("access_token").as_string())}});
     ASSERT_EQ(me.status, 200) << me.body;
     EXPECT_EQ(me.json().at("id").as_int64(), u.id);
-    EXPECT_EQ(std::string(me.json().at("created_at").as_string()).substr(0, 19), "2022-11-10T09:00:00");
-    auto wrong = c.post_json("/api/auth/login", json::object{{"email", u.email}, {"password", "not-the-password"}});
+    EXPECT_EQ(std::string(me.json().at("created_at").as_string()).substr(0, 19),
+              "2022-11-10T09:00:00");
+    auto wrong = c.post_json("/api/auth/login",
+                             json::object{{"email", u.email}, {"password", "not-the-password"}});
     EXPECT_EQ(wrong.status, 400);
   }
   // A new registration continues after the highest adopted id.
-  auto reg = c.post_json("/api/auth/register",
-                         json::object{{"name", "New"}, {"email", "new@example.com"}, {"photo", "n.png"},
-                                      {"password", "Passw0rd!42"}, {"passwordConfirm", "Passw0rd!42"}});
+  auto reg = c.post_json("/api/auth/register", json::object{{"name", "New"},
+                                                            {"email", "new@example.com"},
+                                                            {"photo", "n.png"},
+                                                            {"password", "Passw0rd!42"},
+                                                            {"passwordConfirm", "Passw0rd!42"}});
   ASSERT_EQ(reg.status, 201) << reg.body;
   EXPECT_GT(reg.json().at("id").as_int64(), 12);
   // The old password still works after its hash was upgraded to argon2id.
-  auto again = c.post_json("/api/auth/login",
-                           json::object{{"email", "alice@example.com"}, {"password", "alice-password-1"}});
+  auto again = c.post_json("/api/auth/login", json::object{{"email", "alice@example.com"},
+                                                           {"password", "alice-password-1"}});
   EXPECT_EQ(again.status, 200);
 }
 
@@ -111,8 +119,8 @@ class PrivateMariadb {
     ok_ = std::system(cmd.c_str()) == 0;
   }
   void stop() {
-    const std::string cmd = std::string(GATEHOUSE_SOURCE_DIR) + "/scripts/mariadb.sh stop " +
-                            dir_.path().string();
+    const std::string cmd =
+        std::string(GATEHOUSE_SOURCE_DIR) + "/scripts/mariadb.sh stop " + dir_.path().string();
     (void)std::system(cmd.c_str());
   }
   bool ok() const { return ok_; }
@@ -142,12 +150,14 @@ TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
   std::string access;
   {
     HttpClient c(server.port());
-    auto reg = c.post_json("/api/auth/register",
-                           json::object{{"name", "O"}, {"email", "outage@example.com"}, {"photo", "p"},
-                                        {"password", "Passw0rd!42"}, {"passwordConfirm", "Passw0rd!42"}});
+    auto reg = c.post_json("/api/auth/register", json::object{{"name", "O"},
+                                                              {"email", "outage@example.com"},
+                                                              {"photo", "p"},
+                                                              {"password", "Passw0rd!42"},
+                                                              {"passwordConfirm", "Passw0rd!42"}});
     ASSERT_EQ(reg.status, 201) << reg.body;
-    auto login = c.post_json("/api/auth/login",
-                             json::object{{"email", "outage@example.com"}, {"password", "Passw0rd!42"}});
+    auto login = c.post_json("/api/auth/login", json::object{{"email", "outage@example.com"},
+                                                             {"password", "Passw0rd!42"}});
     ASSERT_EQ(login.status, 200) << login.body;
     access = std::string(login.json().at("access_token").as_string());
   }
@@ -169,9 +179,11 @@ TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
           status = -1;
         }
         const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - start).count();
+                            std::chrono::steady_clock::now() - start)
+                            .count();
         long prev = slowest_ms.load();
-        while (ms > prev && !slowest_ms.compare_exchange_weak(prev, ms)) {}
+        while (ms > prev && !slowest_ms.compare_exchange_weak(prev, ms)) {
+        }
         (status == 200 ? ok : status == 503 ? unavailable : other)++;
         std::this_thread::sleep_for(5ms);
       }

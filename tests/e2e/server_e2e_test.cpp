@@ -22,9 +22,17 @@ namespace fs = std::filesystem;
 
 // The tutorial's own sample key pair (512 bits): Gatehouse must refuse it.
 constexpr const char* kTutorialPrivateKey =
-    "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlCT2dJQkFBSkJBSSs3QnZUS0FWdHVQYzEzbEFkVk94TlVmcWxzMm1SVmlQWlJyVFpjd3l4RVhVRGpNaFZuCi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NOU3ZNd2xNQ0F3RUFBUUpBYm5LaENOQ0dOSFZGaHJPQ0RCU0IKdmZ2ckRWUzVpZXAwd2h2SGlBUEdjeWV6bjd0U2RweUZ0NEU0QTNXT3VQOXhqenNjTFZyb1pzRmVMUWlqT1JhUwp3UUloQU84MWl2b21iVGhjRkltTFZPbU16Vk52TGxWTW02WE5iS3B4bGh4TlpUTmhBaUVBbWRISlpGM3haWFE0Cm15QnNCeEhLQ3JqOTF6bVFxU0E4bHUvT1ZNTDNSak1DSVFEbDJxOUdtN0lMbS85b0EyaCtXdnZabGxZUlJPR3oKT21lV2lEclR5MUxaUVFJZ2ZGYUlaUWxMU0tkWjJvdXF4MHdwOWVEejBEWklLVzVWaSt6czdMZHRDdUVDSUVGYwo3d21VZ3pPblpzbnU1clBsTDJjZldLTGhFbWwrUVFzOCtkMFBGdXlnCi0tLS0tRU5EIFJTQSBQUklWQVRFIEtFWS0tLS0t";
+    "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlCT2dJQkFBSkJBSSs3QnZUS0FWdHVQYzEzbEFkVk94TlVmcW"
+    "xzMm1SVmlQWlJyVFpjd3l4RVhVRGpNaFZuCi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NOU3ZNd2xNQ0F3RUFBUUpB"
+    "Ym5LaENOQ0dOSFZGaHJPQ0RCU0IKdmZ2ckRWUzVpZXAwd2h2SGlBUEdjeWV6bjd0U2RweUZ0NEU0QTNXT3VQOXhqenNjTF"
+    "Zyb1pzRmVMUWlqT1JhUwp3UUloQU84MWl2b21iVGhjRkltTFZPbU16Vk52TGxWTW02WE5iS3B4bGh4TlpUTmhBaUVBbWRI"
+    "SlpGM3haWFE0Cm15QnNCeEhLQ3JqOTF6bVFxU0E4bHUvT1ZNTDNSak1DSVFEbDJxOUdtN0lMbS85b0EyaCtXdnZabGxZUl"
+    "JPR3oKT21lV2lEclR5MUxaUVFJZ2ZGYUlaUWxMU0tkWjJvdXF4MHdwOWVEejBEWklLVzVWaSt6czdMZHRDdUVDSUVGYwo3"
+    "d21VZ3pPblpzbnU1clBsTDJjZldLTGhFbWwrUVFzOCtkMFBGdXlnCi0tLS0tRU5EIFJTQSBQUklWQVRFIEtFWS0tLS0t";
 constexpr const char* kTutorialPublicKey =
-    "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZ3d0RRWUpLb1pJaHZjTkFRRUJCUUFEU3dBd1NBSkJBSSs3QnZUS0FWdHVQYzEzbEFkVk94TlVmcWxzMm1SVgppUFpSclRaY3d5eEVYVURqTWhWbi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NOU3ZNd2xNQ0F3RUFBUT09Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQ==";
+    "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZ3d0RRWUpLb1pJaHZjTkFRRUJCUUFEU3dBd1NBSkJBSSs3QnZUS0FWdH"
+    "VQYzEzbEFkVk94TlVmcWxzMm1SVgppUFpSclRaY3d5eEVYVURqTWhWbi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NO"
+    "U3ZNd2xNQ0F3RUFBUT09Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQ==";
 
 // The API end to end, once per backend: the embedded SQLite default and a real MariaDB.
 class ServerTest : public ::testing::TestWithParam<std::string> {
@@ -44,9 +52,13 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
 
   HttpClient client() { return HttpClient(server_->port()); }
 
-  json::object register_payload(const std::string& email, const std::string& password = "Passw0rd!42") {
-    return json::object{{"name", "E2E User"}, {"email", email}, {"photo", "default.png"},
-                        {"password", password}, {"passwordConfirm", password}};
+  json::object register_payload(const std::string& email,
+                                const std::string& password = "Passw0rd!42") {
+    return json::object{{"name", "E2E User"},
+                        {"email", email},
+                        {"photo", "default.png"},
+                        {"password", password},
+                        {"passwordConfirm", password}};
   }
 
   std::string unique_email(const std::string& tag) {
@@ -59,7 +71,8 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     auto c = client();
     auto r = c.post_json("/api/auth/register", register_payload(email));
     EXPECT_EQ(r.status, 201) << r.body;
-    auto l = c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
+    auto l =
+        c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
     EXPECT_EQ(l.status, 200) << l.body;
     return l;
   }
@@ -113,7 +126,8 @@ TEST_P(ServerTest, RegisterLoginMeRefreshLogout) {
   for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   EXPECT_EQ(user.at("email").as_string(), lower);
 
-  auto login = c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
+  auto login =
+      c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
   ASSERT_EQ(login.status, 200) << login.body;
   EXPECT_EQ(login.json().at("status"), "success");
   EXPECT_EQ(login.header("cache-control"), "no-store");
@@ -162,7 +176,8 @@ TEST_P(ServerTest, RegisterLoginMeRefreshLogout) {
   EXPECT_EQ(c.get("/api/users/me", {{"Authorization", "Bearer " + access2}}).status, 401);
 
   // Logout of a second session revokes its access and refresh tokens at once.
-  auto login2 = c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
+  auto login2 =
+      c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
   ASSERT_EQ(login2.status, 200);
   const std::string access3 = std::string(login2.json().at("access_token").as_string());
   const std::string refresh3 = *login2.cookie_value("refresh_token");
@@ -189,11 +204,12 @@ TEST_P(ServerTest, TutorialErrorMessages) {
   auto mismatch = c.post_json("/api/auth/register", p);
   EXPECT_EQ(mismatch.status, 400);
   EXPECT_EQ(mismatch.detail(), "Passwords do not match");
-  auto wrong = c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "WrongPass1"}});
+  auto wrong =
+      c.post_json("/api/auth/login", json::object{{"email", email}, {"password", "WrongPass1"}});
   EXPECT_EQ(wrong.status, 400);
   EXPECT_EQ(wrong.detail(), "Incorrect Email or Password");
-  auto unknown = c.post_json("/api/auth/login",
-                             json::object{{"email", unique_email("ghost")}, {"password", "WrongPass1"}});
+  auto unknown = c.post_json("/api/auth/login", json::object{{"email", unique_email("ghost")},
+                                                             {"password", "WrongPass1"}});
   EXPECT_EQ(unknown.detail(), "Incorrect Email or Password");
   EXPECT_EQ(c.get("/api/users/me").detail(), "You are not logged in");
   EXPECT_EQ(c.get("/api/users/me", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status, 401);
@@ -215,7 +231,8 @@ TEST_P(ServerTest, ValidationErrorsUseFastapiShape) {
   }
   r = c.request("POST", "/api/auth/login", "{not json", {{"Content-Type", "application/json"}});
   EXPECT_EQ(r.status, 422);
-  r = c.request("POST", "/api/auth/login", "{\"email\": \"\xff\xfe@x.com\", \"password\": \"12345678\"}",
+  r = c.request("POST", "/api/auth/login",
+                "{\"email\": \"\xff\xfe@x.com\", \"password\": \"12345678\"}",
                 {{"Content-Type", "application/json"}});
   EXPECT_EQ(r.status, 422) << "invalid UTF-8";
   auto long_name = register_payload(unique_email("longname"));
@@ -233,12 +250,16 @@ TEST_P(ServerTest, ValidationErrorsUseFastapiShape) {
 TEST_P(ServerTest, OversizeBodyGets413AndServerKeepsServing) {
   const std::string body(2 << 20, 'x');
   const std::string answer = raw_exchange(
-      server_->port(), "POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+      server_->port(),
+      "POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 413") << answer.substr(0, 200);
   const std::string chunked = raw_exchange(
-      server_->port(), "POST /api/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "200000\r\n" + body.substr(0, 0x200000) + "\r\n0\r\n\r\n");
+      server_->port(),
+      "POST /api/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "200000\r\n" +
+          body.substr(0, 0x200000) + "\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.substr(0, 12), "HTTP/1.1 413") << chunked.substr(0, 200);
   EXPECT_EQ(client().get("/api/healthchecker").status, 200);
 }
@@ -249,8 +270,9 @@ TEST_P(ServerTest, MalformedHttpGets4xxAndServerKeepsServing) {
                                               std::string(20000, 'a') + "\r\n\r\n")
                 .substr(0, 12),
             "HTTP/1.1 431");
-  EXPECT_EQ(raw_exchange(server_->port(), "GET http://x/%%% HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 12),
-            "HTTP/1.1 400");
+  EXPECT_EQ(
+      raw_exchange(server_->port(), "GET http://x/%%% HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 12),
+      "HTTP/1.1 400");
   EXPECT_EQ(client().get("/api/healthchecker").status, 200);
 }
 
@@ -271,8 +293,9 @@ TEST_P(ServerTest, CorsForConfiguredOriginOnly) {
   EXPECT_EQ(pre.status, 200);
   EXPECT_EQ(pre.header("access-control-allow-origin"), "http://localhost:3000");
   EXPECT_EQ(pre.header("access-control-allow-credentials"), "true");
-  auto foreign = c.request("OPTIONS", "/api/auth/login", "",
-                           {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  auto foreign =
+      c.request("OPTIONS", "/api/auth/login", "",
+                {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_FALSE(foreign.header("access-control-allow-origin"));
 }
 
@@ -377,8 +400,11 @@ TEST_F(CommandTest, ReadsDotEnvAndEnvironmentOverridesIt) {
   ServerProcess server(dir_.path(), env);  // PORT from the environment wins over .env
   ASSERT_TRUE(server.ready()) << server.log();
   HttpClient c(server.port());
-  json::object p{{"name", "n"}, {"email", "dotenv@example.com"}, {"photo", "p"},
-                 {"password", "Passw0rd!42"}, {"passwordConfirm", "Passw0rd!42"}};
+  json::object p{{"name", "n"},
+                 {"email", "dotenv@example.com"},
+                 {"photo", "p"},
+                 {"password", "Passw0rd!42"},
+                 {"passwordConfirm", "Passw0rd!42"}};
   ASSERT_EQ(c.post_json("/api/auth/register", p).status, 201);
   auto l = c.post_json("/api/auth/login",
                        json::object{{"email", "dotenv@example.com"}, {"password", "Passw0rd!42"}});
@@ -406,7 +432,8 @@ TEST_F(CommandTest, IdleConnectionsCloseAndConnectionsAreCapped) {
     held.push_back(std::make_unique<HttpClient>(server.port()));
     ASSERT_EQ(held.back()->get("/api/healthchecker").status, 200);
   }
-  const std::string refused = raw_exchange(server.port(), "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string refused =
+      raw_exchange(server.port(), "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(refused.substr(0, 12), "HTTP/1.1 503") << refused.substr(0, 100);
   held.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -446,7 +473,8 @@ TEST_F(CommandTest, MigrateUpDownStatusAndNew) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() / "m.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'api_user'", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'api_user'", -1, &stmt,
+                     nullptr);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
   sqlite3_finalize(stmt);
@@ -468,8 +496,9 @@ TEST_F(CommandTest, LegacyBcryptUserLogsInAndIsRehashedToArgon2id) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() / "legacy.db").c_str(), &db), SQLITE_OK);
   const std::string insert =
-      std::string("INSERT INTO api_user (name, email, password, photo, verified, role, created_at, "
-                  "updated_at) VALUES ('Old', 'old@example.com', '") +
+      std::string(
+          "INSERT INTO api_user (name, email, password, photo, verified, role, created_at, "
+          "updated_at) VALUES ('Old', 'old@example.com', '") +
       kHash + "', 'p.png', 1, 'user', '2022-11-10 09:00:00', '2022-11-10 09:00:00')";
   ASSERT_EQ(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
 
@@ -477,18 +506,22 @@ TEST_F(CommandTest, LegacyBcryptUserLogsInAndIsRehashedToArgon2id) {
     ServerProcess server(dir_.path(), env);
     ASSERT_TRUE(server.ready()) << server.log();
     HttpClient c(server.port());
-    auto bad = c.post_json("/api/auth/login",
-                           json::object{{"email", "old@example.com"}, {"password", "wrong-password"}});
+    auto bad = c.post_json("/api/auth/login", json::object{{"email", "old@example.com"},
+                                                           {"password", "wrong-password"}});
     EXPECT_EQ(bad.status, 400);
     auto ok = c.post_json("/api/auth/login", json::object{{"email", "OLD@example.com"},
                                                           {"password", "tutorial-password"}});
     ASSERT_EQ(ok.status, 200) << ok.body;
-    auto me = c.get("/api/users/me", {{"Authorization", "Bearer " + std::string(ok.json().at("access_token").as_string())}});
+    auto me = c.get(
+        "/api/users/me",
+        {{"Authorization", "Bearer " + std::string(ok.json().at("access_token").as_string())}});
     EXPECT_EQ(me.status, 200);
-    EXPECT_EQ(std::string(me.json().at("created_at").as_string()).substr(0, 19), "2022-11-10T09:00:00");
+    EXPECT_EQ(std::string(me.json().at("created_at").as_string()).substr(0, 19),
+              "2022-11-10T09:00:00");
   }
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT password FROM api_user WHERE email = 'old@example.com'", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db, "SELECT password FROM api_user WHERE email = 'old@example.com'", -1, &stmt,
+                     nullptr);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   const std::string stored = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   EXPECT_EQ(stored.rfind("$argon2id$", 0), 0u) << stored;

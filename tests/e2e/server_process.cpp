@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 TempDir::TempDir() {
   std::random_device rd;
-  path_ = fs::temp_directory_path() / ("gatehouse-e2e-" + std::to_string(rd()) + std::to_string(rd()));
+  path_ =
+      fs::temp_directory_path() / ("gatehouse-e2e-" + std::to_string(rd()) + std::to_string(rd()));
   fs::create_directories(path_);
 }
 
@@ -139,7 +140,9 @@ bool ServerProcess::running() {
   return true;
 }
 
-std::string ServerProcess::log() const { return slurp(log_path_); }
+std::string ServerProcess::log() const {
+  return slurp(log_path_);
+}
 
 std::optional<int> ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;

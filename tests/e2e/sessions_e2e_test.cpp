@@ -40,10 +40,12 @@ class SessionsTest : public ::testing::TestWithParam<std::string> {
   std::string new_user() {
     static int n = 0;
     const std::string email = "sess-" + std::to_string(++n) + "@example.com";
-    auto r = client().post_json("/api/auth/register",
-                                json::object{{"name", "S"}, {"email", email}, {"photo", "p"},
-                                             {"password", "Passw0rd!42"},
-                                             {"passwordConfirm", "Passw0rd!42"}});
+    auto r =
+        client().post_json("/api/auth/register", json::object{{"name", "S"},
+                                                              {"email", email},
+                                                              {"photo", "p"},
+                                                              {"password", "Passw0rd!42"},
+                                                              {"passwordConfirm", "Passw0rd!42"}});
     EXPECT_EQ(r.status, 201) << r.body;
     return email;
   }
@@ -52,8 +54,8 @@ class SessionsTest : public ::testing::TestWithParam<std::string> {
     std::string access, refresh;
   };
   Login login(const std::string& email, Headers headers = {}) {
-    auto r = client().post_json("/api/auth/login",
-                                json::object{{"email", email}, {"password", "Passw0rd!42"}}, headers);
+    auto r = client().post_json(
+        "/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}}, headers);
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200) return {};
     return {std::string(r.json().at("access_token").as_string()),
@@ -61,7 +63,8 @@ class SessionsTest : public ::testing::TestWithParam<std::string> {
   }
 
   HttpResult refresh(const std::string& token) {
-    return client().request("POST", "/api/auth/refresh", "", {{"Authorization", "Bearer " + token}});
+    return client().request("POST", "/api/auth/refresh", "",
+                            {{"Authorization", "Bearer " + token}});
   }
   int me(const std::string& access) {
     return client().get("/api/users/me", {{"Authorization", "Bearer " + access}}).status;
@@ -98,9 +101,11 @@ TEST_P(SessionsTest, ConcurrentRefreshesOfOneTokenBothSucceedWithOneSession) {
     auto next = refresh(ra);
     EXPECT_EQ(next.status, 200) << "the shared token keeps working: " << next.body;
   }
-  auto sessions = client().get("/api/users/me/sessions", {{"Authorization", "Bearer " + first.access}});
+  auto sessions =
+      client().get("/api/users/me/sessions", {{"Authorization", "Bearer " + first.access}});
   ASSERT_EQ(sessions.status, 200) << sessions.body;
-  EXPECT_EQ(sessions.json().at("sessions").as_array().size(), 5u) << "one session per login, no forks";
+  EXPECT_EQ(sessions.json().at("sessions").as_array().size(), 5u)
+      << "one session per login, no forks";
 }
 
 TEST_P(SessionsTest, ReuseAfterTheGraceIntervalEndsTheSession) {
@@ -153,7 +158,8 @@ TEST_P(SessionsTest, LogoutScopesAndTheSessionsApi) {
   EXPECT_EQ(foreign.detail(), "Session not found");
 
   // scope=others keeps the caller's session; global ends all.
-  auto others = client().get("/api/auth/logout?scope=others", {{"Authorization", "Bearer " + a.access}});
+  auto others =
+      client().get("/api/auth/logout?scope=others", {{"Authorization", "Bearer " + a.access}});
   EXPECT_EQ(others.status, 200) << others.body;
   EXPECT_EQ(me(a.access), 200);
   EXPECT_EQ(me(c.access), 401);
@@ -164,7 +170,8 @@ TEST_P(SessionsTest, LogoutScopesAndTheSessionsApi) {
   EXPECT_EQ(me(a.access), 401);
   EXPECT_EQ(me(d.access), 401);
   EXPECT_EQ(me(other.access), 200) << "another user's sessions are untouched";
-  auto bad = client().get("/api/auth/logout?scope=everything", {{"Authorization", "Bearer " + other.access}});
+  auto bad = client().get("/api/auth/logout?scope=everything",
+                          {{"Authorization", "Bearer " + other.access}});
   EXPECT_EQ(bad.status, 422);
 }
 
@@ -173,7 +180,8 @@ TEST_P(SessionsTest, FailedLoginsAreLimitedPerAccountAndASuccessResets) {
   if (IsSkipped()) return;
   const std::string email = new_user();
   auto attempt = [&](const std::string& password) {
-    return client().post_json("/api/auth/login", json::object{{"email", email}, {"password", password}});
+    return client().post_json("/api/auth/login",
+                              json::object{{"email", email}, {"password", password}});
   };
   for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("Wrong-pass-" + std::to_string(i)).status, 400);
   auto limited = attempt("Passw0rd!42");  // even the right password waits out the delay
@@ -185,9 +193,14 @@ TEST_P(SessionsTest, FailedLoginsAreLimitedPerAccountAndASuccessResets) {
   EXPECT_EQ(attempt("Wrong-pass-x").status, 400) << "the success reset the count";
   // Unknown e-mails are limited the same way, and other accounts are not affected.
   for (int i = 0; i < 3; ++i) {
-    client().post_json("/api/auth/login", json::object{{"email", "ghost@example.com"}, {"password", "Wrong-pass"}});
+    client().post_json("/api/auth/login",
+                       json::object{{"email", "ghost@example.com"}, {"password", "Wrong-pass"}});
   }
-  EXPECT_EQ(client().post_json("/api/auth/login", json::object{{"email", "ghost@example.com"}, {"password", "Wrong-pass"}}).status, 429);
+  EXPECT_EQ(client()
+                .post_json("/api/auth/login",
+                           json::object{{"email", "ghost@example.com"}, {"password", "Wrong-pass"}})
+                .status,
+            429);
   EXPECT_EQ(login(new_user()).access.empty(), false);
 }
 
@@ -195,9 +208,12 @@ TEST_P(SessionsTest, RegistrationsPerAddressAreLimitedAndRateLimitsCanBeTurnedOf
   start({{"IP_REGISTRATIONS_PER_HOUR", "3"}});
   if (IsSkipped()) return;
   for (int i = 0; i < 3; ++i) new_user();
-  auto r = client().post_json("/api/auth/register",
-                              json::object{{"name", "S"}, {"email", "over@example.com"}, {"photo", "p"},
-                                           {"password", "Passw0rd!42"}, {"passwordConfirm", "Passw0rd!42"}});
+  auto r =
+      client().post_json("/api/auth/register", json::object{{"name", "S"},
+                                                            {"email", "over@example.com"},
+                                                            {"photo", "p"},
+                                                            {"password", "Passw0rd!42"},
+                                                            {"passwordConfirm", "Passw0rd!42"}});
   EXPECT_EQ(r.status, 429);
   EXPECT_TRUE(r.header("retry-after"));
 }
@@ -207,7 +223,11 @@ TEST_P(SessionsTest, RateLimitsOffMeansNoLimit) {
   if (IsSkipped()) return;
   const std::string email = new_user();
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(client().post_json("/api/auth/login", json::object{{"email", email}, {"password", "Wrong-pass"}}).status, 400);
+    EXPECT_EQ(client()
+                  .post_json("/api/auth/login",
+                             json::object{{"email", email}, {"password", "Wrong-pass"}})
+                  .status,
+              400);
   }
 }
 
@@ -221,24 +241,30 @@ TEST_P(SessionsTest, CrossSiteCookieRequestsAreRefusedBearerIsNot) {
     h.push_back(std::move(extra));
     return h;
   };
-  auto foreign = client().request("POST", "/api/auth/logout", "", with(cookie, {"Origin", "https://evil.example"}));
+  auto foreign = client().request("POST", "/api/auth/logout", "",
+                                  with(cookie, {"Origin", "https://evil.example"}));
   EXPECT_EQ(foreign.status, 403);
   EXPECT_EQ(me(s.access), 200) << "the refused logout changed nothing";
-  auto cross = client().request("POST", "/api/auth/refresh", "", with(cookie, {"Sec-Fetch-Site", "cross-site"}));
+  auto cross = client().request("POST", "/api/auth/refresh", "",
+                                with(cookie, {"Sec-Fetch-Site", "cross-site"}));
   EXPECT_EQ(cross.status, 403);
-  auto allowed = client().request("POST", "/api/auth/refresh", "", with(cookie, {"Origin", "http://localhost:3000"}));
+  auto allowed = client().request("POST", "/api/auth/refresh", "",
+                                  with(cookie, {"Origin", "http://localhost:3000"}));
   EXPECT_EQ(allowed.status, 200) << allowed.body;
   const Login t = login(email);
-  auto bearer = client().request("POST", "/api/auth/logout", "",
-                                 {{"Authorization", "Bearer " + t.access}, {"Origin", "https://evil.example"}});
+  auto bearer = client().request(
+      "POST", "/api/auth/logout", "",
+      {{"Authorization", "Bearer " + t.access}, {"Origin", "https://evil.example"}});
   EXPECT_EQ(bearer.status, 200);
 }
 
 TEST_P(SessionsTest, CookieSettingsApply) {
-  start({{"COOKIE_SECURE", "true"}, {"COOKIE_DOMAIN", "example.com"}, {"COOKIE_SAMESITE", "strict"}});
+  start(
+      {{"COOKIE_SECURE", "true"}, {"COOKIE_DOMAIN", "example.com"}, {"COOKIE_SAMESITE", "strict"}});
   if (IsSkipped()) return;
   const std::string email = new_user();
-  auto r = client().post_json("/api/auth/login", json::object{{"email", email}, {"password", "Passw0rd!42"}});
+  auto r = client().post_json("/api/auth/login",
+                              json::object{{"email", email}, {"password", "Passw0rd!42"}});
   ASSERT_EQ(r.status, 200);
   for (auto& [name, line] : r.set_cookies()) {
     EXPECT_NE(line.find("; Secure"), std::string::npos) << line;
