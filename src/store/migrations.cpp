@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "store/embedded_migration_files.hpp"
+#include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
 
@@ -427,6 +428,16 @@ Result<std::filesystem::path> Migrator::create_files(const std::filesystem::path
     return st.error();
   }
   return up_path;
+}
+
+Result<AppliedMigration> applied_migration_row(std::int64_t version, std::string name,
+                                               const std::string& applied_at) {
+  const auto parsed = parse_sql_timestamp(applied_at);
+  if (!parsed) {
+    return Error{ErrorCode::kInternal, "schema_migrations: version " + std::to_string(version) +
+                                           " has an unreadable applied_at '" + applied_at + "'"};
+  }
+  return AppliedMigration{static_cast<int>(version), std::move(name), *parsed};
 }
 
 }  // namespace gatehouse::store

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -108,6 +109,11 @@ class Migrator {
   std::vector<Migration> migrations_;
   std::string prefix_;
 };
+
+// A row of `{prefix}schema_migrations` as a backend reads it; kInternal for an unreadable
+// applied_at. Shared by the migration targets.
+Result<AppliedMigration> applied_migration_row(std::int64_t version, std::string name,
+                                               const std::string& applied_at);
 
 // Replaces every `{{prefix}}` in `sql`.
 std::string apply_prefix(std::string_view sql, std::string_view prefix);

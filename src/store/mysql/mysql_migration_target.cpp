@@ -138,17 +138,9 @@ Result<std::vector<AppliedMigration>> MysqlMigrationTarget::applied() {
     auto row = st->fetch();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    AppliedMigration m;
-    m.version = static_cast<int>(st->int64(0));
-    m.name = st->text(1);
-    const std::string applied_at = st->text(2);
-    const auto parsed = parse_sql_timestamp(applied_at);
-    if (!parsed) {
-      return Error{ErrorCode::kInternal, "schema_migrations: version " + std::to_string(m.version) +
-                                             " has an unreadable applied_at '" + applied_at + "'"};
-    }
-    m.applied_at = *parsed;
-    out.push_back(std::move(m));
+    auto m = applied_migration_row(st->int64(0), st->text(1), st->text(2));
+    if (!m) return std::move(m).error();
+    out.push_back(std::move(*m));
   }
   return out;
 }
