@@ -1,6 +1,7 @@
 // Unit tests for auth/jws.hpp: base64url, key loading and generation, JWS sign/verify. Security
 // tests are named after the attack they stop (jwt-cpp style).
 #include "auth/jws.hpp"
+#include "key_fixtures.hpp"
 
 #include <atomic>
 #include <memory>
@@ -22,6 +23,9 @@
 namespace gatehouse::auth {
 namespace {
 
+using gatehouse::testing::kEnv2048PrivateB64;
+using gatehouse::testing::kEnv2048PublicB64;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -42,42 +46,6 @@ constexpr std::string_view kSeed512PublicB64 =
     "S0FWdHVQYzEzbEFkVk94TlVmcWxzMm1SVgppUFpSclRaY3d5eEVYVURqTWhWbi9KVHRsd3h2a281T0pBQ1k3dVE0"
     "T09wODdiM3NOU3ZNd2xNQ0F3RUFBUT09Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQ==";
 
-// The 2048-bit pair the reference FastAPI peer runs with (peers/seed-fastapi/.env).
-constexpr std::string_view kEnv2048PrivateB64 =
-    "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBbXVTUGVWV2laMytMc1FZK05T"
-    "VVBZSldzMzNWUW1OdTN0di9NYUd5QmFpV0lYdlJaClE4RnhHUTZMUHV3bTRNSkM0dG51SDUwL0JwbTZjTXZJVkwz"
-    "OVhMY0ZsYytodUZiNktmVjEzNStFcUtMa1drZmQKcmRTTmNNUkwyOGRxRjJqZFI2Z0kwZ3JEVVFseFdlb0VuSTZM"
-    "Y1ZVeEdkNVJmenFQM1BocmNCbWhUaEEzMTZDNgpIVmRsZktlMlN0SnVjcnZlSmxKeHdjcXdNdmNBUk1BaW5WT1hU"
-    "N0ZqZ3NDMDBPeGNENExEd1loQXgzczZNTjdxCitJNlhzWGcxbGNYeHl1Qi9ZZmcrZjRxSTJoNzVQOU1uWTVEZVFQ"
-    "MTB3aExlODBtZzhIU2RNanFvNUxvMVRRL0QKd3lCZGY0anA5M1RJcGJCTWFNM2t1WFExQlFaNGh3b0ZONDZlandJ"
-    "REFRQUJBb0lCQUI2QmtINWhyc3c2a3gwbwo4UnlQY1lGZ3lUenpnbzJ3akhUVzJYL2hpdldJY2R6ZHZDejdqdFpV"
-    "Qm5tOGtnV25UUHdYMXUzVUR3TXlTTVdKClpTbkhoM3g0c1hscGZOenRDSFUyR21LU0xOTDN6Z2kzNmNHZ1FNRXFj"
-    "QlJYcUozMnNjbzRucEFidlk4YTBIL1kKZHRNTXdncnVyKzU3MmtvNEV2aCsxczRyeGhpMUM0Nk5oNEVIaWt4V3ZT"
-    "aThqVi9haGNsY0xPTXhmOWlqSFFweQp0NFROVWxtdGN4Mll1eGxqYkpVci9WOHZHaEgyRjB6NnU3MnFvVDdVZGxE"
-    "YnExK3Z1WFFueGFvd3R1ZXdLNkpkClNlY0oyUEpKNFFlck9CencwNFBldDBIMnpWR3ZBQ0x6QjMyVUdXRVR1aWFs"
-    "eVVQSFlPU3VHWi9qcklVQVJhTngKM1V1RkEzRUNnWUVBeXdla1AvbjVCZUo1UXVIVDlHdVcwcTlZZ1k5bEU0ZDA4"
-    "alNsZlFScjM1bU0yaWtpRHNnbApwaXprTnRUSk1wVGlKRjBDVnZ5SFFlVEYxcDlsSi92amlCNGhpemVNWkE0eVVB"
-    "L1d4QndOOTRxb0x6ODlocnM1CnVodGJ6bDZnM25lb0NxMHZOU01sem9KTVN3Nis5RG5GSE92bXJ2Y0gxZEwrY0RP"
-    "M2s1NDJBZkVDZ1lFQXcwM1kKOUUwT3dXeFRhUlBRc0dJZmFNaUt4RmtHVjJFUVpWdklpWUM3T214NXRKTjhudFVX"
-    "L3kyQ1NYZkU3bGdLVWF4dQpuZjRRYTYwNkZwVjQ1Q2o5aExncXpERllhZWg1SW5wa2ZQb2JQZm9FcEc3VGtGMUFR"
-    "YWZjdUZKc3AzWEM5eHV4CnFZUlVSQmc4NTE5NVhvcFBnbTRlRXJsUzQwQzdhY2hiNjF2V0tIOENnWUVBd1ppN3lq"
-    "VjJlMklFOXYyWHVvMk0KOThFengvY1FEcHN2ckhUL0NFTGJDZy9FKzVJVlk3citDNExxNmsza3ZGS3pnTEVmdGdw"
-    "K2Z4ckNlM0RxYUVJTQpLSk55c09sNitUMkFSRStXSHRJUmoyV3NFY0ZmemNWaHVsQzBMZ2lWcFF5OE05SUlIY2N5"
-    "R2NTdE16VVFhSmxkCmw4SnA2WlNzNS91Vm15LzFjTkYvOWtFQ2dZQlo5OHlQamNmVVZvQitFVUM3WUJnei90M2Q0"
-    "VnpJZDlCRHdPbzYKWFhEaVV3SWxxeU5uVDZaT1dycC8rWXBnZVhJWGVhVmpacHhOM2ZpNldwVGNGZjNqVzZ0cmNQ"
-    "ZlhvZDNiZ2lJMAphRXFRWEZJekpWS1VXRUMzZmdweFpwYmk5WjZna3NOZTRiU253YnFjb3lDWDZvTUNCSlFaOEFF"
-    "ODZwN3E5ZjlTCkJuWTdKUUtCZ0JtdlhPOEJTeEZxeUE2bTBaRk5zOFRSUzQ5dzgwUCt1a29JT3JSN3AvbDgwbWNO"
-    "d21yUTB2VkEKLzNIRHFkcWJZN3hneUlBSmdMcUR0QXRwSjl3UlBWVlVhSlRaYWVTS214cE43YnJMREhyaFllTWV3"
-    "dUtyMzdHVwp3OVFHbjNNaW5GbXBXNWh2d3dIOHlFcUJMc2djRWFKY3dSOVRXenBUbFBGY1JEV0FnWXJoCi0tLS0t"
-    "RU5EIFJTQSBQUklWQVRFIEtFWS0tLS0tCg==";
-constexpr std::string_view kEnv2048PublicB64 =
-    "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FROEFNSUlCQ2dL"
-    "Q0FRRUFtdVNQZVZXaVozK0xzUVkrTlNVUApZSldzMzNWUW1OdTN0di9NYUd5QmFpV0lYdlJaUThGeEdRNkxQdXdt"
-    "NE1KQzR0bnVINTAvQnBtNmNNdklWTDM5ClhMY0ZsYytodUZiNktmVjEzNStFcUtMa1drZmRyZFNOY01STDI4ZHFG"
-    "MmpkUjZnSTBnckRVUWx4V2VvRW5JNkwKY1ZVeEdkNVJmenFQM1BocmNCbWhUaEEzMTZDNkhWZGxmS2UyU3RKdWNy"
-    "dmVKbEp4d2Nxd012Y0FSTUFpblZPWApUN0ZqZ3NDMDBPeGNENExEd1loQXgzczZNTjdxK0k2WHNYZzFsY1h4eXVC"
-    "L1lmZytmNHFJMmg3NVA5TW5ZNURlClFQMTB3aExlODBtZzhIU2RNanFvNUxvMVRRL0R3eUJkZjRqcDkzVElwYkJN"
-    "YU0za3VYUTFCUVo0aHdvRk40NmUKandJREFRQUIKLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tCg==";
 // The same public key as PKCS#1 ("openssl rsa -RSAPublicKey_out").
 constexpr std::string_view kEnv2048RsaPublicPem =
     "-----BEGIN RSA PUBLIC KEY-----\n"
