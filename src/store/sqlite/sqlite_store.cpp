@@ -175,7 +175,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
 )sql"};
 
 Result<User> SqliteStore::Impl::create_user(const NewUser& user) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   auto st = statement(**conn, kInsertUser);
   if (!st) return std::move(st).error();
@@ -261,7 +261,7 @@ UPDATE {{prefix}}user SET password = ?1, updated_at = ?2 WHERE id = ?3
 
 Status SqliteStore::Impl::update_password_hash(std::int64_t user_id, std::string_view hash,
                                                SysTime now) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   auto st = statement(**conn, kUpdatePassword);
   if (!st) return std::move(st).error();
@@ -304,7 +304,7 @@ Status SqliteStore::Impl::insert_refresh_token(SqliteConnection& conn, std::stri
 }
 
 Status SqliteStore::Impl::create_session(const NewSession& session) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   auto tx = SqliteTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
@@ -374,7 +374,9 @@ Result<std::optional<UserWithSession>> SqliteStore::Impl::find_user_with_session
   }  // the read is reset here, before the write below
 
   if (touch) {
-    auto st = statement(**conn, kTouchSession);
+    auto writer = pool_->acquire_writer();
+    if (!writer) return std::move(writer).error();
+    auto st = statement(**writer, kTouchSession);
     if (!st) return std::move(st).error();
     st->bind(1, now_s);
     st->bind(2, sid);
@@ -402,7 +404,7 @@ UPDATE {{prefix}}refresh_token SET retired_at = ?1 WHERE token_hash = ?2 AND ret
 )sql"};
 
 Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest& request) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   const std::int64_t now_s = unix_seconds(request.now);
 
@@ -533,7 +535,7 @@ Status SqliteStore::Impl::revoke_session(SqliteConnection& conn, std::string_vie
 
 Status SqliteStore::Impl::revoke_session(std::string_view sid, SysTime now,
                                          std::string_view reason) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   return revoke_session(**conn, sid, now, reason);
 }
@@ -587,7 +589,7 @@ Result<std::size_t> SqliteStore::Impl::revoke_user_sessions(std::int64_t user_id
                                                             std::string_view keep_sid,
                                                             SysTime now,
                                                             std::string_view reason) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   auto st = statement(**conn, kRevokeUserSessions);
   if (!st) return std::move(st).error();
@@ -606,7 +608,7 @@ WHERE user_id = ?3 AND id = ?4 AND revoked_at IS NULL AND expires_at > ?1
 
 Result<bool> SqliteStore::Impl::revoke_user_session(std::int64_t user_id, std::string_view sid,
                                                     SysTime now, std::string_view reason) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   auto st = statement(**conn, kRevokeUserSession);
   if (!st) return std::move(st).error();
@@ -633,7 +635,7 @@ DELETE FROM {{prefix}}throttle WHERE updated_at < ?1 AND blocked_until < ?2
 )sql"};
 
 Result<std::size_t> SqliteStore::Impl::sweep(SysTime now, std::chrono::seconds retention) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   const std::int64_t cutoff = unix_seconds(now - retention);
   std::size_t deleted = 0;
@@ -685,7 +687,7 @@ Result<std::optional<ThrottleRecord>> SqliteStore::Impl::get_throttle(std::strin
 
 Result<ThrottleRecord> SqliteStore::Impl::update_throttle(
     std::string_view key, const std::function<void(ThrottleRecord&)>& mutate, SysTime now) {
-  auto conn = pool_->acquire();
+  auto conn = pool_->acquire_writer();
   if (!conn) return std::move(conn).error();
   // The write lock first, so concurrent failures from several threads all count.
   auto tx = SqliteTransaction::begin(**conn);

@@ -12,7 +12,7 @@
 namespace gatehouse::store {
 
 struct SqliteOptions {
-  std::string path;    // file path; ":memory:" is refused (each pooled connection would see its own)
+  std::string path;  // file path; ":memory:" is refused (each pooled connection would see its own)
   std::string prefix;  // DATABASE_PREFIX
   std::size_t pool_size = 2;
   std::chrono::milliseconds busy_timeout{5000};
@@ -21,6 +21,7 @@ struct SqliteOptions {
 // The embedded backend. A fixed pool of connections, each with its prepared statements made once
 // and reused; WAL journal, synchronous=NORMAL, foreign_keys=ON, busy_timeout on every connection.
 // Writers that must read-then-write (rotation) take the write lock up front (BEGIN IMMEDIATE).
+// Every write goes through the pool's one writer connection, one at a time.
 class SqliteStore final : public Store {
  public:
   // Opens (creating the file if missing) and configures the pool. Does not migrate.
