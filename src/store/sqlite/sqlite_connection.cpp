@@ -233,6 +233,18 @@ int SqliteConnection::on_busy(void* connection, int attempt) {
   return 1;
 }
 
+void SqliteConnection::hand_over_checkpoints(std::function<void(int wal_pages)> on_commit) {
+  on_commit_ = std::move(on_commit);
+  // sqlite3_wal_autocheckpoint(0) removes SQLite's own WAL hook; this one replaces it.
+  sqlite3_wal_autocheckpoint(db_, 0);
+  sqlite3_wal_hook(db_, &SqliteConnection::on_wal_commit, this);
+}
+
+int SqliteConnection::on_wal_commit(void* connection, sqlite3*, const char*, int wal_pages) {
+  static_cast<SqliteConnection*>(connection)->on_commit_(wal_pages);
+  return SQLITE_OK;
+}
+
 Result<SqliteStatement> SqliteConnection::statement(std::size_t slot, std::string_view name,
                                                     std::string_view sql) {
   assert(slot < statements_.size());

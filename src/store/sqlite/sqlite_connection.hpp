@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,11 @@ class SqliteConnection {
   // Runs `sql`, which may hold several statements (sqlite3_exec); for migrations.
   Status exec(const std::string& sql, std::string_view what);
 
+  // Turns off SQLite's checkpoint at commit (wal_autocheckpoint=0) and calls `on_commit` with the
+  // WAL's size in pages after every commit of this connection instead, on the committing thread,
+  // after the write lock is released. Whoever takes this over must checkpoint the WAL.
+  void hand_over_checkpoints(std::function<void(int wal_pages)> on_commit);
+
   // BEGIN IMMEDIATE (takes the write lock now, waiting up to busy_timeout), COMMIT, ROLLBACK.
   Status begin_immediate();
   Status commit();
@@ -104,9 +110,11 @@ class SqliteConnection {
   // held for about 0.1 ms, so waiting writers slept far longer than the lock was held. This one
   // retries after microseconds, up to the same busy_timeout.
   static int on_busy(void* connection, int attempt);
+  static int on_wal_commit(void* connection, sqlite3* db, const char* schema, int wal_pages);
   Status run_control(std::size_t which, std::string_view sql);
 
   sqlite3* db_;
+  std::function<void(int)> on_commit_;
   std::chrono::milliseconds busy_timeout_{0};
   std::chrono::steady_clock::time_point busy_since_{};
   std::vector<sqlite3_stmt*> statements_;

@@ -13,10 +13,15 @@ SqliteConnectionPool::Lease::~Lease() {
 
 Result<std::unique_ptr<SqliteConnectionPool>> SqliteConnectionPool::open(
     const std::string& path, std::size_t size, std::chrono::milliseconds busy_timeout,
-    std::size_t statement_slots) {
+    std::size_t statement_slots, const Configure& configure) {
   if (size == 0) return Error{ErrorCode::kInternal, "sqlite pool: pool_size must be at least 1"};
   const auto open_one = [&]() -> Result<std::unique_ptr<SqliteConnection>> {
-    return SqliteConnection::open(path, busy_timeout, statement_slots);
+    auto conn = SqliteConnection::open(path, busy_timeout, statement_slots);
+    if (!conn) return std::move(conn).error();
+    if (configure) {
+      if (auto st = configure(**conn); !st) return std::move(st).error();
+    }
+    return std::move(*conn);
   };
   std::vector<std::unique_ptr<SqliteConnection>> connections;
   connections.reserve(size);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,12 +62,16 @@ class SqliteConnectionPool {
     SqliteConnection* connection_;
   };
 
+  // Runs once on each new connection before the pool lends it out (e.g. to install hooks).
+  using Configure = std::function<Status(SqliteConnection&)>;
+
   // Opens `size` (> 0) connections to `path` and the writer connection; see
-  // SqliteConnection::open.
+  // SqliteConnection::open. `configure` (optional) runs on each; its first error fails the open.
   static Result<std::unique_ptr<SqliteConnectionPool>> open(const std::string& path,
                                                             std::size_t size,
                                                             std::chrono::milliseconds busy_timeout,
-                                                            std::size_t statement_slots);
+                                                            std::size_t statement_slots,
+                                                            const Configure& configure = {});
 
   // A free connection, waiting up to the busy timeout for one; kUnavailable when none frees up
   // (more concurrent callers than connections for that long).

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -55,6 +56,10 @@ struct Query {
 constexpr std::int64_t kTouchIntervalSeconds = 60;
 
 constexpr std::string_view kRefreshReuseReason = "refresh_reuse";
+
+// How long the checkpointer waits for other processes' writers and readers while it holds this
+// process's writers back: it gives up soon and tries again in its next round instead.
+constexpr std::chrono::milliseconds kCheckpointWait{100};
 
 // Prefixes become part of every statement's text: only identifier characters are allowed.
 bool valid_prefix(std::string_view prefix) {
@@ -121,8 +126,18 @@ Session read_session(const SqliteStatement& st, int first) {
 class SqliteStore::Impl {
  public:
   Impl(SqliteOptions options, std::vector<std::string> sql,
-       std::unique_ptr<SqliteConnectionPool> pool)
-      : options_(std::move(options)), sql_(std::move(sql)), pool_(std::move(pool)) {}
+       std::unique_ptr<SqliteCheckpointer> checkpointer, std::unique_ptr<SqliteConnectionPool> pool)
+      : options_(std::move(options)),
+        sql_(std::move(sql)),
+        checkpointer_(std::move(checkpointer)),
+        pool_(std::move(pool)) {
+    checkpointer_->start(*pool_);
+  }
+  // The checkpointer's thread holds the pool's writer at times: it stops before the pool goes,
+  // and the pool's connections (whose WAL hooks point at it) close before it does.
+  ~Impl() { checkpointer_->stop(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   Result<User> create_user(const NewUser& user);
   Result<std::optional<User>> find_user_by_email(std::string_view email_lower);
@@ -164,6 +179,7 @@ class SqliteStore::Impl {
 
   const SqliteOptions options_;
   const std::vector<std::string> sql_;  // by Slot, prefix substituted
+  const std::unique_ptr<SqliteCheckpointer> checkpointer_;
   const std::unique_ptr<SqliteConnectionPool> pool_;
 };
 
@@ -765,11 +781,21 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   sql.reserve(kAllQueries.size());
   for (const Query* query : kAllQueries) sql.push_back(apply_prefix(query->sql, options.prefix));
 
-  auto pool =
-      SqliteConnectionPool::open(options.path, options.pool_size, options.busy_timeout, kSlotCount);
+  auto own =
+      SqliteConnection::open(options.path, std::min(options.busy_timeout, kCheckpointWait), 0);
+  if (!own) return std::move(own).error();
+  auto checkpointer = std::make_unique<SqliteCheckpointer>(std::move(*own), options.checkpoints);
+  SqliteCheckpointer* const checkpoints = checkpointer.get();
+  auto pool = SqliteConnectionPool::open(options.path, options.pool_size, options.busy_timeout,
+                                         kSlotCount, [checkpoints](SqliteConnection& conn) {
+                                           conn.hand_over_checkpoints([checkpoints](int wal_pages) {
+                                             checkpoints->note_commit(wal_pages);
+                                           });
+                                           return ok_status();
+                                         });
   if (!pool) return std::move(pool).error();
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::make_unique<Impl>(options, std::move(sql), std::move(*pool))));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(
+      std::make_unique<Impl>(options, std::move(sql), std::move(checkpointer), std::move(*pool))));
 }
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

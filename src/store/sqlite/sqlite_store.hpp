@@ -7,6 +7,7 @@
 
 #include "core/result.hpp"
 #include "store/migrations.hpp"
+#include "store/sqlite/sqlite_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace gatehouse::store {
@@ -16,12 +17,14 @@ struct SqliteOptions {
   std::string prefix;  // DATABASE_PREFIX
   std::size_t pool_size = 2;
   std::chrono::milliseconds busy_timeout{5000};
+  SqliteCheckpointOptions checkpoints;
 };
 
 // The embedded backend. A fixed pool of connections, each with its prepared statements made once
 // and reused; WAL journal, synchronous=NORMAL, foreign_keys=ON, busy_timeout on every connection.
 // Writers that must read-then-write (rotation) take the write lock up front (BEGIN IMMEDIATE).
-// Every write goes through the pool's one writer connection, one at a time.
+// Every write goes through the pool's one writer connection, one at a time. The WAL is
+// checkpointed by a thread of the store's own (SqliteCheckpointer), never by a committing request.
 class SqliteStore final : public Store {
  public:
   // Opens (creating the file if missing) and configures the pool. Does not migrate.
