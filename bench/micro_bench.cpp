@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/argon2id.hpp"
 #include "auth/jws.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
@@ -80,18 +81,18 @@ struct Fixture {
     auto pems = must(auth::generate_key_pair(auth::JwsAlgorithm::kRS256, 2048), "generate keys");
     keys = must(auth::load_key_pair(auth::JwsAlgorithm::kRS256, pems.private_pem, pems.public_pem),
                 "load keys");
-    tokens = std::make_unique<auth::TokenService>(
-        auth::JwsSigner(keys.algorithm, keys.private_key),
-        auth::JwsVerifier(keys.algorithm, keys.public_key), clock, random,
-        std::chrono::minutes(15));
+    tokens =
+        std::make_unique<auth::TokenService>(auth::JwsSigner(keys.algorithm, keys.private_key),
+                                             auth::JwsVerifier(keys.algorithm, keys.public_key),
+                                             clock, random, std::chrono::minutes(15));
     sealer = std::make_unique<auth::TokenSealer>(pems.private_pem);
     const auto now = unix_seconds(clock.now());
     payload_json = R"({"sub":"1234","iat":)" + std::to_string(now) + R"(,"nbf":)" +
-                   std::to_string(now) +
-                   R"(,"jti":"7f0c3f7e-6b1e-4d1a-9c57-2b1f5d0c9a11","exp":)" +
+                   std::to_string(now) + R"(,"jti":"7f0c3f7e-6b1e-4d1a-9c57-2b1f5d0c9a11","exp":)" +
                    std::to_string(now + 900) +
                    R"(,"type":"access","fresh":false,"sid":"q3Yt6mXb0pV8sJk2LwE9Aw"})";
-    signed_token = auth::JwsSigner(keys.algorithm, keys.private_key).sign(header_json, payload_json);
+    signed_token =
+        auth::JwsSigner(keys.algorithm, keys.private_key).sign(header_json, payload_json);
     access_token = tokens->issue_access(1234, "q3Yt6mXb0pV8sJk2LwE9Aw");
   }
 };
@@ -138,8 +139,9 @@ struct Db {
     std::random_device rd;
     dir = fs::temp_directory_path() / ("gatehouse-micro-bench-" + std::to_string(rd()));
     fs::create_directories(dir);
-    store = must(store::SqliteStore::open(store::SqliteOptions{(dir / "bench.db").string(), "api_", 4}),
-                 "open sqlite");
+    store =
+        must(store::SqliteStore::open(store::SqliteOptions{(dir / "bench.db").string(), "api_", 4}),
+             "open sqlite");
     auto target = store->migration_target();
     store::Migrator migrator(*target, store::embedded_migrations("sqlite"), "api_");
     (void)must(migrator.up(), "migrate");
@@ -192,7 +194,8 @@ BENCHMARK(BM_Rs256Verify)->Unit(benchmark::kMicrosecond);
 // Claims JSON + uuid4 + base64url + RS256 sign: what login and refresh pay per access token.
 void BM_TokenIssueAccess(benchmark::State& state) {
   Fixture& f = Fixture::get();
-  for (auto _ : state) benchmark::DoNotOptimize(f.tokens->issue_access(1234, "q3Yt6mXb0pV8sJk2LwE9Aw"));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(f.tokens->issue_access(1234, "q3Yt6mXb0pV8sJk2LwE9Aw"));
 }
 BENCHMARK(BM_TokenIssueAccess)->Unit(benchmark::kMicrosecond);
 
@@ -255,7 +258,44 @@ void BM_Argon2idVerify(benchmark::State& state) {
 }
 BENCHMARK(BM_Argon2idVerify)->Unit(benchmark::kMillisecond);
 
-// For comparison only (the server uses libsodium): Debian's reference libargon2 at the same
+// The block function alone, without the encoding: Gatehouse's argon2id (per-thread memory,
+// AVX2 when present) and libsodium's crypto_pwhash (fresh mapping per call) at the same settings.
+void BM_Argon2idGatehouseRaw(benchmark::State& state) {
+  (void)Fixture::get();
+  const auth::Argon2Params p = argon2_params();
+  const std::string salt = "0123456789abcdef";
+  unsigned char out[32];
+  for (auto _ : state) {
+    if (!auth::argon2id::hash_raw(
+            out, "bench-password-1",
+            {reinterpret_cast<const unsigned char*>(salt.data()), salt.size()},
+            {static_cast<std::uint32_t>(p.memory_kib), p.passes})) {
+      state.SkipWithError("argon2id::hash_raw failed");
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetLabel(auth::argon2id::uses_avx2() ? "avx2" : "portable");
+}
+BENCHMARK(BM_Argon2idGatehouseRaw)->Unit(benchmark::kMillisecond);
+
+void BM_Argon2idLibsodiumRaw(benchmark::State& state) {
+  (void)Fixture::get();
+  const auth::Argon2Params p = argon2_params();
+  const std::string password = "bench-password-1";
+  const unsigned char salt[crypto_pwhash_SALTBYTES] = {1};
+  unsigned char out[32];
+  for (auto _ : state) {
+    if (crypto_pwhash(out, sizeof out, password.data(), password.size(), salt, p.passes,
+                      static_cast<std::size_t>(p.memory_kib) * 1024,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0) {
+      state.SkipWithError("crypto_pwhash failed");
+    }
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_Argon2idLibsodiumRaw)->Unit(benchmark::kMillisecond);
+
+// For comparison only (the server uses its own argon2id): Debian's reference libargon2 at the same
 // settings, loaded at run time so the build does not depend on it; skipped when it is missing.
 void BM_Argon2idLibargon2Raw(benchmark::State& state) {
   using HashRaw = int (*)(std::uint32_t, std::uint32_t, std::uint32_t, const void*, std::size_t,
@@ -354,8 +394,8 @@ void BM_SqliteRotateRefreshToken(benchmark::State& state) {
   Fixture& f = Fixture::get();
   const SysTime start = f.clock.now();
   std::string current = fake_hash(db.next_hash++);
-  (void)must(db.store->create_session(db.new_session(db.user_ids[0], random_token(f.random, 16),
-                                                     current, start)),
+  (void)must(db.store->create_session(
+                 db.new_session(db.user_ids[0], random_token(f.random, 16), current, start)),
              "create session");
   for (auto _ : state) {
     store::RotateRequest req;

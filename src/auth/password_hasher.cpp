@@ -4,14 +4,17 @@
 #include <sodium.h>
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace gatehouse::auth {
 namespace {
@@ -29,6 +32,94 @@ constexpr std::size_t kBcryptHashBytes = 60;
 constexpr std::size_t kBcryptHeaderBytes = 7;
 
 constexpr std::size_t kDummySecretBytes = 16;
+
+// What libsodium's crypto_pwhash_str writes: hashes stay readable by libsodium and other argon2
+// libraries, and hashes stored before the in-house argon2id verify here.
+constexpr std::size_t kSaltBytes = crypto_pwhash_SALTBYTES;
+constexpr std::size_t kTagBytes = 32;  // crypto_pwhash_str's tag length
+// Salt and tag lengths the in-house argon2id takes; others go to libsodium.
+constexpr std::size_t kMinSaltBytes = 8;
+constexpr std::size_t kMaxSaltBytes = 64;
+constexpr std::size_t kMinTagBytes = 16;
+constexpr std::size_t kMaxTagBytes = 64;
+constexpr int kBase64 = sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+
+std::string to_base64(const unsigned char* data, std::size_t size) {
+  std::string out(sodium_base64_ENCODED_LEN(size, kBase64), '\0');
+  sodium_bin2base64(out.data(), out.size(), data, size, kBase64);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// "$argon2id$v=19$m=<m>,t=<t>,p=1$<salt>$<tag>", as libsodium writes it.
+std::string encode_argon2id(std::uint32_t memory_kib, std::uint32_t passes,
+                            const unsigned char* salt, std::size_t salt_size,
+                            const unsigned char* tag, std::size_t tag_size) {
+  std::string out(kArgon2idPrefix);
+  out += "v=19$m=" + std::to_string(memory_kib) + ",t=" + std::to_string(passes) + ",p=1$";
+  out += to_base64(salt, salt_size);
+  out += '$';
+  out += to_base64(tag, tag_size);
+  return out;
+}
+
+struct DecodedArgon2id {
+  std::uint32_t memory_kib = 0;
+  std::uint32_t passes = 0;
+  std::uint32_t lanes = 0;
+  std::vector<unsigned char> salt;
+  std::vector<unsigned char> tag;
+};
+
+// Consumes `literal` at the front of `text`.
+bool eat(std::string_view& text, std::string_view literal) {
+  if (!text.starts_with(literal)) return false;
+  text.remove_prefix(literal.size());
+  return true;
+}
+
+// A decimal without sign or leading zero that fits 32 bits.
+bool eat_u32(std::string_view& text, std::uint32_t& value) {
+  if (text.empty() || (text[0] == '0' && text.size() > 1 && text[1] >= '0' && text[1] <= '9')) {
+    return false;
+  }
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return false;
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  return true;
+}
+
+bool decode_base64(std::string_view text, std::size_t max_bytes, std::vector<unsigned char>& out) {
+  out.resize(max_bytes);
+  std::size_t size = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &size, &end,
+                        kBase64) != 0 ||
+      end != text.data() + text.size()) {
+    return false;
+  }
+  out.resize(size);
+  return true;
+}
+
+// Only the well-formed version-1.3 argon2id strings this hasher can compute itself; anything else
+// (argon2i, other versions, odd lengths) is left to libsodium.
+std::optional<DecodedArgon2id> decode_argon2id(std::string_view text) {
+  DecodedArgon2id d;
+  if (!eat(text, kArgon2idPrefix) || !eat(text, "v=19$m=") || !eat_u32(text, d.memory_kib) ||
+      !eat(text, ",t=") || !eat_u32(text, d.passes) || !eat(text, ",p=") ||
+      !eat_u32(text, d.lanes) || !eat(text, "$")) {
+    return std::nullopt;
+  }
+  const std::size_t dollar = text.find('$');
+  if (dollar == std::string_view::npos ||
+      !decode_base64(text.substr(0, dollar), kMaxSaltBytes, d.salt) ||
+      !decode_base64(text.substr(dollar + 1), kMaxTagBytes, d.tag) ||
+      d.salt.size() < kMinSaltBytes || d.tag.size() < kMinTagBytes) {
+    return std::nullopt;
+  }
+  return d;
+}
 
 // Never hand libsodium a null pointer, even for an empty password.
 const char* password_ptr(std::string_view password) {
@@ -125,13 +216,44 @@ Result<std::string> PasswordHasher::hash(std::string_view password) const {
   if (password.size() > crypto_pwhash_PASSWD_MAX) {
     return Error{ErrorCode::kInternal, "argon2id: password too long"};
   }
-  std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password_ptr(password), password.size(), params_.passes,
-                            static_cast<std::size_t>(params_.memory_kib) * 1024,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  std::array<unsigned char, kSaltBytes> salt{};
+  randombytes_buf(salt.data(), salt.size());
+  std::array<unsigned char, kTagBytes> tag{};
+  if (!argon2id::hash_raw(tag, password, salt, argon2_params())) {
     return Error{ErrorCode::kInternal, "argon2id: hashing failed (out of memory?)"};
   }
-  return std::string(out.data());
+  std::string encoded = encode_argon2id(argon2_params().memory_kib, params_.passes, salt.data(),
+                                        salt.size(), tag.data(), tag.size());
+  sodium_memzero(tag.data(), tag.size());
+  return encoded;
+}
+
+argon2id::Params PasswordHasher::argon2_params() const {
+  return {.memory_kib = static_cast<std::uint32_t>(params_.memory_kib), .passes = params_.passes};
+}
+
+// The common case (a hash this hasher wrote, or any v1.3 argon2id with one lane and no more
+// memory than configured) runs in-house on the thread's kept memory; the rest through libsodium,
+// whose memory is mapped per call, so a stored hash can never make a hashing thread keep more
+// than the configured memory.
+std::optional<bool> PasswordHasher::verify_argon2id_inhouse(std::string_view password,
+                                                            std::string_view stored_hash,
+                                                            bool& needs_rehash) const {
+  const std::optional<DecodedArgon2id> decoded = decode_argon2id(stored_hash);
+  if (!decoded || decoded->lanes != 1 || decoded->memory_kib > params_.memory_kib ||
+      decoded->passes > crypto_pwhash_argon2id_OPSLIMIT_MAX || decoded->passes < 1) {
+    return std::nullopt;
+  }
+  std::array<unsigned char, kMaxTagBytes> computed{};
+  const std::span<unsigned char> tag(computed.data(), decoded->tag.size());
+  if (!argon2id::hash_raw(tag, password, decoded->salt,
+                          {.memory_kib = decoded->memory_kib, .passes = decoded->passes})) {
+    return std::nullopt;
+  }
+  const bool match = sodium_memcmp(tag.data(), decoded->tag.data(), tag.size()) == 0;
+  sodium_memzero(computed.data(), computed.size());
+  needs_rehash = decoded->memory_kib != params_.memory_kib || decoded->passes != params_.passes;
+  return match;
 }
 
 PasswordVerdict PasswordHasher::verify(std::string_view password,
@@ -142,6 +264,14 @@ PasswordVerdict PasswordHasher::verify(std::string_view password,
     if (stored_hash.size() > kMaxArgon2HashBytes ||
         stored_hash.find('\0') != std::string_view::npos) {
       return PasswordVerdict::kMismatch;
+    }
+    if (argon2id) {
+      bool needs_rehash = false;
+      if (const std::optional<bool> match =
+              verify_argon2id_inhouse(password, stored_hash, needs_rehash)) {
+        if (!*match) return PasswordVerdict::kMismatch;
+        return needs_rehash ? PasswordVerdict::kMatchNeedsRehash : PasswordVerdict::kMatch;
+      }
     }
     const std::string encoded(stored_hash);  // libsodium wants a NUL-terminated string
     if (crypto_pwhash_str_verify(encoded.c_str(), password_ptr(password), password.size()) != 0) {

@@ -97,6 +97,52 @@ TEST_F(PasswordHasherTest, ChangedParamsNeedRehash) {
   EXPECT_EQ(more_memory.verify("secret-password", *old_hash), PasswordVerdict::kMatchNeedsRehash);
 }
 
+// New hashes are computed in-house but must stay libsodium's format, in both directions: hashes
+// from before the switch (or from another libsodium user) verify, and libsodium reads ours.
+TEST_F(PasswordHasherTest, HashesInterchangeWithLibsodium) {
+  const std::string password = "correct horse battery staple";
+  const Result<std::string> ours = hasher_.hash(password);
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(crypto_pwhash_str_verify(ours->c_str(), password.data(), password.size()), 0);
+  EXPECT_NE(crypto_pwhash_str_verify(ours->c_str(), "wrong", 5), 0);
+  EXPECT_EQ(crypto_pwhash_str_needs_rehash(ours->c_str(), 1, 8192 * 1024), 0);
+
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  ASSERT_EQ(crypto_pwhash_str_alg(out.data(), password.data(), password.size(), 1, 8192 * 1024,
+                                  crypto_pwhash_ALG_ARGON2ID13),
+            0);
+  EXPECT_EQ(hasher_.verify(password, out.data()), PasswordVerdict::kMatch);
+  EXPECT_EQ(hasher_.verify("wrong", out.data()), PasswordVerdict::kMismatch);
+}
+
+// A stored hash with more memory than configured is still verified (through libsodium, so the
+// hashing thread does not keep the larger memory) and is rehashed at the configured settings.
+TEST_F(PasswordHasherTest, StoredHashWithMoreMemoryVerifiesAndNeedsRehash) {
+  const PasswordHasher bigger{Argon2Params{.memory_kib = 16384, .passes = 1}};
+  const Result<std::string> stored = bigger.hash("secret-password");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(hasher_.verify("secret-password", *stored), PasswordVerdict::kMatchNeedsRehash);
+  EXPECT_EQ(hasher_.verify("wrong-password", *stored), PasswordVerdict::kMismatch);
+}
+
+TEST_F(PasswordHasherTest, TamperedArgon2idIsMismatch) {
+  const Result<std::string> good = hasher_.hash("pw");
+  ASSERT_TRUE(good);
+  const std::size_t tag_start = good->rfind('$') + 1;
+  std::string tag_flipped = *good;
+  tag_flipped[tag_start + 3] = tag_flipped[tag_start + 3] == 'A' ? 'B' : 'A';
+  std::string salt_flipped = *good;
+  const std::size_t salt_start = good->rfind('$', tag_start - 2) + 1;
+  salt_flipped[salt_start + 2] = salt_flipped[salt_start + 2] == 'A' ? 'B' : 'A';
+  std::string fewer_passes = *good;
+  fewer_passes.replace(fewer_passes.find(",t=1,"), 5, ",t=2,");
+  std::string leading_zero = *good;
+  leading_zero.replace(leading_zero.find("m=8192"), 6, "m=08192");
+  for (const std::string& stored : {tag_flipped, salt_flipped, fewer_passes, leading_zero}) {
+    EXPECT_EQ(hasher_.verify("pw", stored), PasswordVerdict::kMismatch) << stored;
+  }
+}
+
 TEST_F(PasswordHasherTest, Argon2iNeedsRehashEvenWithSameParams) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
   const std::string password = "secret-password";

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace gatehouse::auth::argon2id {
+
+struct Params {
+  std::uint32_t memory_kib = 0;  // m, in 1 KiB blocks; at least 8
+  std::uint32_t passes = 0;      // t; at least 1
+};
+
+// Argon2id version 1.3 (RFC 9106) with one lane (p = 1), the only shape libsodium writes and
+// the one Gatehouse stores. It exists for speed, not for features: libsodium maps, populates,
+// wipes and unmaps a fresh `memory_kib` region on every call, which is a third of a login's CPU
+// here (kernel page work). This implementation keeps one block buffer per thread (hashing
+// threads are few and long-lived, so memory stays bounded by the hashing pool) and uses an AVX2
+// block function when the CPU has it. Outputs are bit-identical to libsodium's
+// crypto_pwhash(ALG_ARGON2ID13), which the unit tests check on many random inputs.
+//
+// Writes `tag.size()` bytes (4..1024) derived from `password` and `salt` (8..1024 bytes).
+// Returns false, with `tag` zeroed, for parameters out of range or when memory cannot be had.
+// The block memory is wiped before returning. Thread-safe.
+bool hash_raw(std::span<unsigned char> tag, std::string_view password,
+              std::span<const unsigned char> salt, Params params);
+
+// True when the vectorised block function is in use on this CPU (for benchmarks and logs).
+bool uses_avx2();
+
+// For tests only: the same computation with the portable block function.
+bool hash_raw_portable(std::span<unsigned char> tag, std::string_view password,
+                       std::span<const unsigned char> salt, Params params);
+
+}  // namespace gatehouse::auth::argon2id
