@@ -202,15 +202,126 @@ __attribute__((target("avx2"))) void fill_block_avx2(const Block& prev, const Bl
   }
 }
 #undef GATEHOUSE_AVX2
+
+// AVX-512: the same four-rows-of-four layout, with two P's side by side in the two 256-bit halves
+// of each register (rows 2k and 2k+1, then columns 2k and 2k+1), and native 64-bit rotations.
+#define GATEHOUSE_AVX512 __attribute__((target("avx512f"), always_inline)) inline
+
+GATEHOUSE_AVX512 __m512i blamka8(__m512i x, __m512i y) {
+  const __m512i product = _mm512_mul_epu32(x, y);
+  return _mm512_add_epi64(_mm512_add_epi64(x, y), _mm512_add_epi64(product, product));
+}
+
+GATEHOUSE_AVX512 void g8(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
+  a = blamka8(a, b);
+  d = _mm512_ror_epi64(_mm512_xor_si512(d, a), 32);
+  c = blamka8(c, d);
+  b = _mm512_ror_epi64(_mm512_xor_si512(b, c), 24);
+  a = blamka8(a, b);
+  d = _mm512_ror_epi64(_mm512_xor_si512(d, a), 16);
+  c = blamka8(c, d);
+  b = _mm512_ror_epi64(_mm512_xor_si512(b, c), 63);
+}
+
+GATEHOUSE_AVX512 void permute8(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
+  g8(a, b, c, d);
+  b = _mm512_permutex_epi64(b, _MM_SHUFFLE(0, 3, 2, 1));
+  c = _mm512_permutex_epi64(c, _MM_SHUFFLE(1, 0, 3, 2));
+  d = _mm512_permutex_epi64(d, _MM_SHUFFLE(2, 1, 0, 3));
+  g8(a, b, c, d);
+  b = _mm512_permutex_epi64(b, _MM_SHUFFLE(2, 1, 0, 3));
+  c = _mm512_permutex_epi64(c, _MM_SHUFFLE(1, 0, 3, 2));
+  d = _mm512_permutex_epi64(d, _MM_SHUFFLE(0, 3, 2, 1));
+}
+
+// [lo0..lo3 | hi0..hi3] from two 256-bit loads, and its inverse.
+GATEHOUSE_AVX512 __m512i load_pair(const std::uint64_t* lo, const std::uint64_t* hi) {
+  return _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_load_si256(reinterpret_cast<const __m256i*>(lo))),
+      _mm256_load_si256(reinterpret_cast<const __m256i*>(hi)), 1);
+}
+
+GATEHOUSE_AVX512 void store_pair(std::uint64_t* lo, std::uint64_t* hi, __m512i x) {
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lo), _mm512_castsi512_si256(x));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(hi), _mm512_extracti64x4_epi64(x, 1));
+}
+
+__attribute__((target("avx512f"))) void fill_block_avx512(const Block& prev, const Block& ref,
+                                                          Block& next, bool with_xor) {
+  Block r;
+  __m512i keep[kBlockWords / 8];
+  for (std::size_t i = 0; i < kBlockWords / 8; ++i) {
+    const __m512i x =
+        _mm512_xor_si512(_mm512_load_si512(prev.v + 8 * i), _mm512_load_si512(ref.v + 8 * i));
+    _mm512_store_si512(r.v + 8 * i, x);
+    keep[i] = with_xor ? _mm512_xor_si512(x, _mm512_load_si512(next.v + 8 * i)) : x;
+  }
+  for (std::size_t k = 0; k < 4; ++k) {
+    std::uint64_t* w = r.v + 32 * k;  // rows 2k and 2k+1
+    __m512i a = load_pair(w, w + 16);
+    __m512i b = load_pair(w + 4, w + 20);
+    __m512i c = load_pair(w + 8, w + 24);
+    __m512i d = load_pair(w + 12, w + 28);
+    permute8(a, b, c, d);
+    store_pair(w, w + 16, a);
+    store_pair(w + 4, w + 20, b);
+    store_pair(w + 8, w + 24, c);
+    store_pair(w + 12, w + 28, d);
+  }
+  // Column i is words (2i, 2i+1, 2i+16, 2i+17, ..., 2i+112, 2i+113). For columns 2k and 2k+1 the
+  // 256-bit loads at 4k+16j hold both columns' pairs; this index separates them (and is its own
+  // inverse, so it also puts them back).
+  const __m512i split = _mm512_setr_epi64(0, 1, 4, 5, 2, 3, 6, 7);
+  for (std::size_t k = 0; k < 4; ++k) {
+    std::uint64_t* w = r.v + 4 * k;
+    __m512i a = _mm512_permutexvar_epi64(split, load_pair(w, w + 16));
+    __m512i b = _mm512_permutexvar_epi64(split, load_pair(w + 32, w + 48));
+    __m512i c = _mm512_permutexvar_epi64(split, load_pair(w + 64, w + 80));
+    __m512i d = _mm512_permutexvar_epi64(split, load_pair(w + 96, w + 112));
+    permute8(a, b, c, d);
+    store_pair(w, w + 16, _mm512_permutexvar_epi64(split, a));
+    store_pair(w + 32, w + 48, _mm512_permutexvar_epi64(split, b));
+    store_pair(w + 64, w + 80, _mm512_permutexvar_epi64(split, c));
+    store_pair(w + 96, w + 112, _mm512_permutexvar_epi64(split, d));
+  }
+  for (std::size_t i = 0; i < kBlockWords / 8; ++i) {
+    _mm512_store_si512(next.v + 8 * i, _mm512_xor_si512(keep[i], _mm512_load_si512(r.v + 8 * i)));
+  }
+}
+#undef GATEHOUSE_AVX512
 #endif
 
 using FillBlock = void (*)(const Block&, const Block&, Block&, bool);
 
-FillBlock best_fill_block() {
+bool cpu_has(Implementation impl) {
+  switch (impl) {
+    case Implementation::kPortable:
+      return true;
 #ifdef GATEHOUSE_ARGON2_X86
-  if (__builtin_cpu_supports("avx2")) return fill_block_avx2;
+    case Implementation::kAvx2:
+      return __builtin_cpu_supports("avx2");
+    case Implementation::kAvx512:
+      return __builtin_cpu_supports("avx512f");
+#else
+    case Implementation::kAvx2:
+    case Implementation::kAvx512:
+      return false;
 #endif
-  return fill_block_portable;
+  }
+  return false;
+}
+
+FillBlock fill_block_for(Implementation impl) {
+  switch (impl) {
+#ifdef GATEHOUSE_ARGON2_X86
+    case Implementation::kAvx512:
+      return fill_block_avx512;
+    case Implementation::kAvx2:
+      return fill_block_avx2;
+#endif
+    default:
+      return fill_block_portable;
+  }
 }
 
 // ---- per-thread block memory ------------------------------------------------------------------
@@ -444,19 +555,41 @@ bool run(std::span<unsigned char> tag, std::string_view password,
 
 }  // namespace
 
+Implementation best_implementation() {
+  static const Implementation best = [] {
+    for (Implementation impl : {Implementation::kAvx512, Implementation::kAvx2}) {
+      if (cpu_has(impl)) return impl;
+    }
+    return Implementation::kPortable;
+  }();
+  return best;
+}
+
+std::string_view implementation_name(Implementation impl) {
+  switch (impl) {
+    case Implementation::kAvx512:
+      return "avx512";
+    case Implementation::kAvx2:
+      return "avx2";
+    case Implementation::kPortable:
+      break;
+  }
+  return "portable";
+}
+
 bool hash_raw(std::span<unsigned char> tag, std::string_view password,
               std::span<const unsigned char> salt, Params params) {
-  static const FillBlock fill_block = best_fill_block();
+  static const FillBlock fill_block = fill_block_for(best_implementation());
   return run(tag, password, salt, params, fill_block);
 }
 
-bool uses_avx2() {
-  return best_fill_block() != fill_block_portable;
-}
-
-bool hash_raw_portable(std::span<unsigned char> tag, std::string_view password,
-                       std::span<const unsigned char> salt, Params params) {
-  return run(tag, password, salt, params, fill_block_portable);
+bool hash_raw_using(Implementation impl, std::span<unsigned char> tag, std::string_view password,
+                    std::span<const unsigned char> salt, Params params) {
+  if (!cpu_has(impl)) {
+    sodium_memzero(tag.data(), tag.size());
+    return false;
+  }
+  return run(tag, password, salt, params, fill_block_for(impl));
 }
 
 }  // namespace gatehouse::auth::argon2id

@@ -17,7 +17,7 @@ struct Params {
 // wipes and unmaps a fresh `memory_kib` region on every call, which is a third of a login's CPU
 // here (kernel page work). This implementation keeps one block buffer per thread (hashing
 // threads are few and long-lived, so memory stays bounded by the hashing pool) and uses an AVX2
-// block function when the CPU has it. Outputs are bit-identical to libsodium's
+// (or AVX-512) block function when the CPU has it. Outputs are bit-identical to libsodium's
 // crypto_pwhash(ALG_ARGON2ID13), which the unit tests check on many random inputs.
 //
 // Writes `tag.size()` bytes (4..1024) derived from `password` and `salt` (8..1024 bytes).
@@ -26,11 +26,14 @@ struct Params {
 bool hash_raw(std::span<unsigned char> tag, std::string_view password,
               std::span<const unsigned char> salt, Params params);
 
-// True when the vectorised block function is in use on this CPU (for benchmarks and logs).
-bool uses_avx2();
+// Block functions, fastest first; hash_raw uses the best one the CPU has.
+enum class Implementation { kAvx512, kAvx2, kPortable };
+Implementation best_implementation();
+std::string_view implementation_name(Implementation impl);
 
-// For tests only: the same computation with the portable block function.
-bool hash_raw_portable(std::span<unsigned char> tag, std::string_view password,
-                       std::span<const unsigned char> salt, Params params);
+// For tests and benchmarks: the same computation with a given block function; false (tag zeroed)
+// when this CPU lacks it.
+bool hash_raw_using(Implementation impl, std::span<unsigned char> tag, std::string_view password,
+                    std::span<const unsigned char> salt, Params params);
 
 }  // namespace gatehouse::auth::argon2id
