@@ -336,6 +336,12 @@ class BlockArena {
   BlockArena& operator=(const BlockArena&) = delete;
   ~BlockArena() { release(); }
 
+  void release() {
+    if (base_ != nullptr) munmap(base_, bytes_);
+    base_ = nullptr;
+    bytes_ = 0;
+  }
+
   Block* get(std::size_t blocks) {
     const std::size_t bytes = blocks * kBlockBytes;
     if (bytes <= bytes_) return base_;
@@ -357,12 +363,6 @@ class BlockArena {
   }
 
  private:
-  void release() {
-    if (base_ != nullptr) munmap(base_, bytes_);
-    base_ = nullptr;
-    bytes_ = 0;
-  }
-
   Block* base_ = nullptr;
   std::size_t bytes_ = 0;
 };
@@ -554,6 +554,10 @@ bool run(std::span<unsigned char> tag, std::string_view password,
 }
 
 }  // namespace
+
+void release_thread_memory() {
+  thread_arena().release();
+}
 
 Implementation best_implementation() {
   static const Implementation best = [] {

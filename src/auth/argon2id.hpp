@@ -26,6 +26,10 @@ struct Params {
 bool hash_raw(std::span<unsigned char> tag, std::string_view password,
               std::span<const unsigned char> salt, Params params);
 
+// Unmaps the calling thread's block memory (the next hash on this thread maps it again). For
+// threads that hash once, like start-up making the dummy hash, so they do not keep it.
+void release_thread_memory();
+
 // Block functions, fastest first; hash_raw uses the best one the CPU has.
 enum class Implementation { kAvx512, kAvx2, kPortable };
 Implementation best_implementation();

@@ -210,6 +210,8 @@ PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
     throw std::runtime_error("argon2id: cannot make the dummy hash: " + dummy.error().internal);
   }
   dummy_hash_ = std::move(*dummy);
+  // The constructing thread (start-up) does not hash again; the hashing pool's threads keep theirs.
+  argon2id::release_thread_memory();
 }
 
 Result<std::string> PasswordHasher::hash(std::string_view password) const {
