@@ -51,13 +51,15 @@ std::string header_json_for(JwsAlgorithm alg) {
 }  // namespace
 
 TokenService::TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock,
-                           Random& random, std::chrono::seconds access_ttl)
+                           Random& random, std::chrono::seconds access_ttl,
+                           std::size_t verified_cache_capacity)
     : signer_(std::move(signer)),
       verifier_(std::move(verifier)),
       clock_(clock),
       random_(random),
       access_ttl_(access_ttl),
-      header_json_(header_json_for(signer_.algorithm())) {}
+      header_json_(header_json_for(signer_.algorithm())),
+      verified_(std::make_unique<VerifiedTokenCache>(verified_cache_capacity)) {}
 
 std::string TokenService::issue_access(std::int64_t user_id, std::string_view sid) const {
   if (user_id <= 0) throw std::invalid_argument("issue_access: user id must be positive");
@@ -79,6 +81,11 @@ std::string TokenService::issue_access(std::int64_t user_id, std::string_view si
 }
 
 Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
+  const std::int64_t now = unix_seconds(clock_.now());
+  const std::int64_t leeway = kLeeway.count();
+  if (std::optional<AccessClaims> cached = verified_->find(token, now, leeway)) {
+    return std::move(*cached);
+  }
   auto payload = verifier_.verify(token);
   if (!payload) return std::move(payload).error();
 
@@ -95,14 +102,13 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
     return invalid("not an access token (type " + shown.substr(0, 40) + ")");
   }
 
-  const std::int64_t now = unix_seconds(clock_.now());
-  const std::int64_t leeway = kLeeway.count();
   const auto exp = as_int64(claims.if_contains("exp"));
   if (!exp) return invalid("exp is missing or not an integer");
   // As PyJWT: expired when exp <= now - leeway.
   if (*exp <= now - leeway) {
     return invalid("expired (exp " + std::to_string(*exp) + ", now " + std::to_string(now) + ")");
   }
+  std::int64_t nbf_seen = 0;
   if (const boost::json::value* nbf_value = claims.if_contains("nbf")) {
     const auto nbf = as_int64(nbf_value);
     if (!nbf) return invalid("nbf is not an integer");
@@ -110,6 +116,7 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
       return invalid("not yet valid (nbf " + std::to_string(*nbf) + ", now " + std::to_string(now) +
                      ")");
     }
+    nbf_seen = *nbf;
   }
   const auto iat = as_int64(claims.if_contains("iat"));
   if (!iat) return invalid("iat is missing or not an integer");
@@ -123,6 +130,7 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
   out.user_id = *user_id;
   out.iat = *iat;
   out.exp = *exp;
+  out.nbf = nbf_seen;
   if (const boost::json::value* sid = claims.if_contains("sid")) {
     if (!sid->is_string()) return invalid("sid is not a string");
     out.sid = sid->get_string();
@@ -131,6 +139,7 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
     if (!jti->is_string()) return invalid("jti is not a string");
     out.jti = jti->get_string();
   }
+  verified_->insert(token, out, now);
   return out;
 }
 

@@ -2,24 +2,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "auth/access_claims.hpp"
 #include "auth/jws.hpp"
+#include "auth/verified_token_cache.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
 
 namespace gatehouse::auth {
-
-// The claims of an access token that Gatehouse relies on.
-struct AccessClaims {
-  std::int64_t user_id = 0;  // from `sub`, a decimal string as the tutorial writes it
-  std::string sid;           // the server-side session; empty in tokens minted elsewhere
-  std::string jti;
-  std::int64_t iat = 0;
-  std::int64_t exp = 0;
-};
 
 // Issues and checks access JWTs with the claims fastapi-jwt-auth writes, so resource servers built
 // on the tutorial keep accepting them:
@@ -29,15 +23,21 @@ struct AccessClaims {
 // Thread-safe.
 class TokenService {
  public:
+  // Verified tokens kept: ~1 KiB each, so a few MiB at most.
+  static constexpr std::size_t kVerifiedCacheCapacity = 4096;
+
+  // `verified_cache_capacity` 0 turns the verified-token cache off (benchmarks of a full check).
   TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock, Random& random,
-               std::chrono::seconds access_ttl);
+               std::chrono::seconds access_ttl,
+               std::size_t verified_cache_capacity = kVerifiedCacheCapacity);
 
   // Signs (RSA: ~250 us; call off the I/O threads).
   std::string issue_access(std::int64_t user_id, std::string_view sid) const;
 
   // kTokenInvalid (reason in `internal`) unless: the signature verifies with the pinned algorithm,
   // `type` is "access", `exp` is in the future and `nbf` is not, `sub` is a positive decimal
-  // user id. A few seconds of leeway (kLeeway) absorb clock skew between servers.
+  // user id. A few seconds of leeway (kLeeway) absorb clock skew between servers. A token that
+  // passed before is answered from a VerifiedTokenCache (exp and nbf checked again).
   Result<AccessClaims> verify_access(std::string_view token) const;
 
   static constexpr std::chrono::seconds kLeeway{0};
@@ -49,6 +49,8 @@ class TokenService {
   Random& random_;
   std::chrono::seconds access_ttl_;
   std::string header_json_;  // {"typ":"JWT","alg":"<signer's algorithm>"}
+  // Behind a pointer: the cache holds mutexes, and TokenService moves into the app's wiring.
+  std::unique_ptr<VerifiedTokenCache> verified_;
 };
 
 // A random UUID version 4 in its canonical text form, as Python's str(uuid.uuid4()).

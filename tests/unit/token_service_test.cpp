@@ -26,7 +26,6 @@ using gatehouse::testing::kEnv2048PublicB64;
 
 using ::testing::HasSubstr;
 
-
 // Made with that key by the peer's fastapi-jwt-auth code path (PyJWT 2.6 algorithms, header
 // {"typ":"JWT","alg":"RS256"}) at iat 1700000000 with a 900 s lifetime, sub "7" and
 // jti 3b241101-e2bb-4255-8caf-4136c566a962; the second adds "sid":"s-1", the third is the
@@ -230,6 +229,71 @@ TEST_F(TokenServiceTest, ExpiredFails) {
   expect_invalid(token, "expired");
   clock_.advance(std::chrono::hours(24 * 365));
   expect_invalid(token, "expired");
+}
+
+// The same service answers a token it verified before from its cache; time still counts.
+TEST_F(TokenServiceTest, VerifiedTokenStillExpiresAndHonoursNbf) {
+  const TokenService service = make_service(ec_pair());
+  const std::string token = service.issue_access(7, "s");
+  const auto first = service.verify_access(token);
+  ASSERT_TRUE(first.ok());
+  const auto again = service.verify_access(token);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->user_id, 7);
+  EXPECT_EQ(again->sid, "s");
+  EXPECT_EQ(again->jti, first->jti);
+
+  clock_.advance(std::chrono::seconds(-1));  // before nbf (= iat)
+  EXPECT_FALSE(service.verify_access(token).ok());
+  clock_.advance(std::chrono::seconds(1) + kTtl);  // now == exp
+  const auto expired = service.verify_access(token);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_THAT(expired.error().internal, HasSubstr("expired"));
+}
+
+TEST_F(TokenServiceTest, AlteredTokensAreNeverAnsweredFromTheCache) {
+  const TokenService service = make_service(ec_pair());
+  const std::string token = service.issue_access(7, "s");
+  ASSERT_TRUE(service.verify_access(token).ok());
+  std::string signature_changed = token;
+  signature_changed[token.size() - 5] = signature_changed[token.size() - 5] == 'A' ? 'B' : 'A';
+  std::string payload_changed = token;
+  const std::size_t dot = token.find('.');
+  payload_changed[dot + 3] = payload_changed[dot + 3] == 'A' ? 'B' : 'A';
+  for (const std::string& altered :
+       {signature_changed, payload_changed, token + "A", token.substr(0, token.size() - 1)}) {
+    EXPECT_FALSE(service.verify_access(altered).ok()) << altered;
+  }
+  EXPECT_TRUE(service.verify_access(token).ok());
+}
+
+TEST(VerifiedTokenCacheTest, StaysWithinCapacityAndDropsExpiredFirst) {
+  VerifiedTokenCache cache(32);  // two entries per shard
+  AccessClaims claims;
+  claims.user_id = 1;
+  claims.exp = 1000;
+  for (int i = 0; i < 500; ++i) cache.insert("token-" + std::to_string(i), claims, 10);
+  EXPECT_LE(cache.size(), 32U);
+  EXPECT_GT(cache.size(), 0U);
+
+  // Everything stored so far expires at 1000; a token inserted later evicts those first.
+  AccessClaims fresh = claims;
+  fresh.exp = 5000;
+  cache.insert("fresh", fresh, 2000);
+  const auto found = cache.find("fresh", 2000, 0);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->exp, 5000);
+  EXPECT_FALSE(cache.find("token-499", 2000, 0).has_value());  // expired
+  EXPECT_FALSE(cache.find("never-stored", 10, 0).has_value());
+}
+
+TEST(VerifiedTokenCacheTest, ZeroCapacityStoresNothing) {
+  VerifiedTokenCache cache(0);
+  AccessClaims claims;
+  claims.exp = 1000;
+  cache.insert("t", claims, 10);
+  EXPECT_EQ(cache.size(), 0U);
+  EXPECT_FALSE(cache.find("t", 10, 0).has_value());
 }
 
 TEST_F(TokenServiceTest, TutorialTokenExpires) {
