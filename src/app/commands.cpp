@@ -76,10 +76,21 @@ int run_migrate(const std::optional<std::filesystem::path>& env_file,
   store::Migrator migrator(*opened->migrations, std::move(migrations), settings->database.prefix);
 
   if (options.action == "up") {
+    // Read before up(): while migration 1 is pending, status() names the tutorial revision up()
+    // will adopt, and that step keeps the table rather than creating it.
+    auto before = migrator.status();
+    if (!before) return report(before.error());
     auto applied = migrator.up(options.steps);
     if (!applied) return report(applied.error());
     if (applied->empty()) std::cout << opened->description << ": already up to date\n";
-    for (const auto& m : *applied) std::cout << "applied " << m.version << " " << m.name << "\n";
+    for (const auto& m : *applied) {
+      if (before->adopted_from && m.version == store::kAdoptedVersion) {
+        std::cout << "adopted " << m.version << " " << m.name << " (tutorial database at Alembic "
+                  << *before->adopted_from << "; its table and rows are kept)\n";
+      } else {
+        std::cout << "applied " << m.version << " " << m.name << "\n";
+      }
+    }
     return 0;
   }
   if (options.action == "down") {

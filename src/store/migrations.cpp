@@ -25,8 +25,6 @@ constexpr std::string_view kDownSuffix = ".down.sql";
 // Versions are at most nine digits, so they always fit an int.
 constexpr std::size_t kMaxVersionDigits = 9;
 constexpr std::size_t kMaxNameLength = 100;
-// The migration that creates the tutorial's user table, recorded without running on adoption.
-constexpr int kAdoptedVersion = 1;
 constexpr std::string_view kAdoptedName = "create_user";
 
 // What create_files writes into a new up file.

@@ -38,6 +38,8 @@ Result<std::vector<Migration>> load_migrations_dir(const std::filesystem::path& 
 // The Alembic revision of the tutorial's only migration ("creat users table"), which created
 // `api_user`. A database at this revision is adopted: its user table, rows and ids are kept.
 inline constexpr std::string_view kTutorialAlembicRevision = "e176fc408bdb";
+// The migration that creates the tutorial's user table, recorded without running on adoption.
+inline constexpr int kAdoptedVersion = 1;
 
 // What a database holds from before Gatehouse (the tutorial's Alembic bookkeeping).
 struct LegacySchema {

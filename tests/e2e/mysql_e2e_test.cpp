@@ -73,6 +73,9 @@ TEST(MysqlAdoption, TutorialDatabaseIsUpgradedInPlaceAndEveryUserLogsIn) {
   EXPECT_NE(status.out.find("e176fc408bdb"), std::string::npos) << status.out;
   auto up = run_gatehouse({"migrate", "up"}, dir.path(), env);
   ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_NE(up.out.find("adopted 1 create_user"), std::string::npos) << up.out;
+  EXPECT_EQ(up.out.find("applied 1 "), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("applied 2 "), std::string::npos) << up.out;
   status = run_gatehouse({"migrate", "status"}, dir.path(), env);
   EXPECT_NE(status.out.find("up to date"), std::string::npos) << status.out;
 
