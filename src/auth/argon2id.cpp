@@ -386,6 +386,7 @@ void blake2b_long(unsigned char* out, std::size_t out_len, const unsigned char* 
     crypto_generichash_blake2b_update(&state, len_le, sizeof len_le);
     crypto_generichash_blake2b_update(&state, input, input_len);
     crypto_generichash_blake2b_final(&state, out, out_len);
+    sodium_memzero(&state, sizeof state);
     return;
   }
   constexpr std::size_t kHalf = 32;
@@ -405,6 +406,7 @@ void blake2b_long(unsigned char* out, std::size_t out_len, const unsigned char* 
   }
   crypto_generichash_blake2b(out, left, v, sizeof v, nullptr, 0);
   sodium_memzero(v, sizeof v);
+  sodium_memzero(&state, sizeof state);
 }
 
 void update32(crypto_generichash_blake2b_state& state, std::uint32_t value) {
