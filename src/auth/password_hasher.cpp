@@ -224,8 +224,8 @@ Result<std::string> PasswordHasher::hash(std::string_view password) const {
   if (!argon2id::hash_raw(tag, password, salt, argon2_params())) {
     return Error{ErrorCode::kInternal, "argon2id: hashing failed (out of memory?)"};
   }
-  std::string encoded = encode_argon2id(argon2_params().memory_kib, params_.passes, salt.data(),
-                                        salt.size(), tag.data(), tag.size());
+  std::string encoded = encode_argon2id(argon2_params().memory_kib, argon2_params().passes,
+                                        salt.data(), salt.size(), tag.data(), tag.size());
   sodium_memzero(tag.data(), tag.size());
   return encoded;
 }
@@ -238,24 +238,25 @@ argon2id::Params PasswordHasher::argon2_params() const {
 // memory than configured) runs in-house on the thread's kept memory; the rest through libsodium,
 // whose memory is mapped per call, so a stored hash can never make a hashing thread keep more
 // than the configured memory.
-std::optional<bool> PasswordHasher::verify_argon2id_inhouse(std::string_view password,
-                                                            std::string_view stored_hash,
-                                                            bool& needs_rehash) const {
+std::optional<PasswordVerdict> PasswordHasher::verify_argon2id_inhouse(
+    std::string_view password, std::string_view stored_hash) const {
   const std::optional<DecodedArgon2id> decoded = decode_argon2id(stored_hash);
-  if (!decoded || decoded->lanes != 1 || decoded->memory_kib > params_.memory_kib ||
-      decoded->passes > crypto_pwhash_argon2id_OPSLIMIT_MAX || decoded->passes < 1) {
+  if (!decoded || decoded->lanes != 1 || decoded->memory_kib > params_.memory_kib) {
     return std::nullopt;
   }
   std::array<unsigned char, kMaxTagBytes> computed{};
   const std::span<unsigned char> tag(computed.data(), decoded->tag.size());
+  // false for parameters it does not take (e.g. t=0): libsodium decides those.
   if (!argon2id::hash_raw(tag, password, decoded->salt,
                           {.memory_kib = decoded->memory_kib, .passes = decoded->passes})) {
     return std::nullopt;
   }
   const bool match = sodium_memcmp(tag.data(), decoded->tag.data(), tag.size()) == 0;
   sodium_memzero(computed.data(), computed.size());
-  needs_rehash = decoded->memory_kib != params_.memory_kib || decoded->passes != params_.passes;
-  return match;
+  if (!match) return PasswordVerdict::kMismatch;
+  return decoded->memory_kib != params_.memory_kib || decoded->passes != params_.passes
+             ? PasswordVerdict::kMatchNeedsRehash
+             : PasswordVerdict::kMatch;
 }
 
 PasswordVerdict PasswordHasher::verify(std::string_view password,
@@ -268,12 +269,7 @@ PasswordVerdict PasswordHasher::verify(std::string_view password,
       return PasswordVerdict::kMismatch;
     }
     if (argon2id) {
-      bool needs_rehash = false;
-      if (const std::optional<bool> match =
-              verify_argon2id_inhouse(password, stored_hash, needs_rehash)) {
-        if (!*match) return PasswordVerdict::kMismatch;
-        return needs_rehash ? PasswordVerdict::kMatchNeedsRehash : PasswordVerdict::kMatch;
-      }
+      if (const auto verdict = verify_argon2id_inhouse(password, stored_hash)) return *verdict;
     }
     const std::string encoded(stored_hash);  // libsodium wants a NUL-terminated string
     if (crypto_pwhash_str_verify(encoded.c_str(), password_ptr(password), password.size()) != 0) {

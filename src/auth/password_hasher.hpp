@@ -45,9 +45,8 @@ class PasswordHasher {
  private:
   argon2id::Params argon2_params() const;
   // nullopt when the stored hash is not one the in-house argon2id takes (libsodium decides then).
-  std::optional<bool> verify_argon2id_inhouse(std::string_view password,
-                                              std::string_view stored_hash,
-                                              bool& needs_rehash) const;
+  std::optional<PasswordVerdict> verify_argon2id_inhouse(std::string_view password,
+                                                         std::string_view stored_hash) const;
 
   Argon2Params params_;
   std::string dummy_hash_;
