@@ -34,12 +34,16 @@ ROOT = os.path.dirname(HERE)
 WRK_LUA = os.path.join(HERE, "wrk.lua")
 SCENARIOS = ["health", "me_bearer", "me_cookie", "refresh", "login", "register"]
 PASSWORD = "bench-password-1"
-# The pinned server keeps the default pools (IO 1, workers 2, hashing 2): the server as deployed,
-# confined to one core. (One thread per pool was tried: /me then costs 10-15 % more per request,
-# with more hand-offs; a single hashing thread saves about 10 % per hash.)
+# The pinned server keeps the default pools, which follow the CPUs it may run on (pool_defaults):
+# the server as deployed, confined to one core.
 PINNED_POOLS = {}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUIET_BUDGET = 600.0  # seconds, in all, that wait_quiet may spend waiting for other processes
+
+
+def pool_defaults(cpus):
+    """The pools Gatehouse sizes itself for `cpus` usable CPUs (config::load_settings)."""
+    return {"IO_THREADS": 1, "WORKER_THREADS": max(2, cpus), "HASH_THREADS": min(max(cpus, 1), 8)}
 
 
 class HarnessError(Exception):
@@ -860,8 +864,8 @@ def main():
             "command": args.command, "smoke": smoke, "duration_s": duration,
             "connections": conns, "reps": reps, "wait_quiet_s": wait_q, "machine": machine_info(),
             "argon2": argon2, "hash_queue_limit": args.hash_queue_limit,
-            "server_defaults": {"IO_THREADS": 1, "WORKER_THREADS": 2, "HASH_THREADS": 2},
-            "pinned_pools": PINNED_POOLS or "defaults",
+            "server_defaults": pool_defaults(len(cpus)),
+            "pinned_pools": PINNED_POOLS or pool_defaults(1),
             "pinning": {"server_cpu": server_cpu, "wrk_cpu": client_cpu},
             "loadavg_start": loadavg(), "binary": os.path.abspath(args.binary),
             "git": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
@@ -1029,7 +1033,8 @@ def main():
         # a harsher test, the probes then compete for the CPUs too)
         gt = targets[0]
         iso_d = max(2, duration)
-        log(f"hashing isolation: login saturated ({conns} connections, HASH_THREADS=2); "
+        log(f"hashing isolation: login saturated ({conns} connections, "
+            f"HASH_THREADS={results['meta']['server_defaults']['HASH_THREADS']}); "
             f"health and /me paced at 200/s, then wrk flat out (2 connections each)")
         probes = {}
         gt.access = login_sessions(gt, 1)[0][0]  # a fresh access token (15 min lifetime)

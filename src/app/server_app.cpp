@@ -6,9 +6,12 @@ namespace gatehouse::app {
 
 namespace {
 
-// Password hashing yields the CPU to everything else (lower priority, not fewer threads), so a
-// flood of logins cannot starve health checks, /me and refresh.
-constexpr int kHashingNice = 10;
+// Threads that hand requests to each other do not preempt each other on every hand-off (batch
+// scheduling, see net/thread_scheduling.hpp); password hashing also yields the CPU to everything
+// else (lower priority, not fewer threads), so a flood of logins cannot starve health checks, /me
+// and refresh.
+constexpr net::ThreadScheduling kRequestThreads{.batch = true, .nice = 0};
+constexpr net::ThreadScheduling kHashingThreads{.batch = true, .nice = 10};
 
 api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   api::AuthApiSettings out;
@@ -32,6 +35,7 @@ net::ServerOptions server_options(const config::Settings& s) {
   out.idle_timeout = s.idle_timeout;
   out.request_timeout = s.request_timeout;
   out.max_connections = s.max_connections;
+  out.io_scheduling = kRequestThreads;
   return out;
 }
 
@@ -95,9 +99,9 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       // Every connection has at most one request in flight, so the worker queue is bounded by
       // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
-      workers_("worker pool", settings.worker_threads, settings.max_connections),
+      workers_("worker pool", settings.worker_threads, settings.max_connections, kRequestThreads),
       hashing_("hashing pool", settings.hash_threads,
-               settings.hash_threads + settings.hash_queue_limit, kHashingNice),
+               settings.hash_threads + settings.hash_queue_limit, kHashingThreads),
       server_(server_options(settings), application_, workers_, hashing_) {}
 
 http::Router ServerApp::build_router() const {

@@ -4,6 +4,7 @@
 
 #include "config/settings.hpp"
 
+#include <sched.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -478,8 +479,18 @@ Result<DatabaseSettings> parse_database_url(std::string_view url) {
   return url_error("unsupported database " + echo(dialect) + "; use sqlite or mysql");
 }
 
-Result<Settings> load_settings(const EnvMap& env) {
+std::size_t available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<std::size_t>(std::max(1, CPU_COUNT(&set)));
+}
+
+Result<Settings> load_settings(const EnvMap& env, std::size_t cpus) {
+  constexpr std::size_t kMaxDefaultHashThreads = 8;
   Settings settings;
+  settings.worker_threads = std::max<std::size_t>(2, cpus);
+  settings.hash_threads = std::clamp<std::size_t>(cpus, 1, kMaxDefaultHashThreads);
   Result<DatabaseSettings> database = load_database(env);
   if (!database) return std::move(database).error();
   settings.database = std::move(*database);

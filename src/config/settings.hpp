@@ -85,6 +85,7 @@ struct Settings {
   std::size_t io_threads = 1;         // IO_THREADS
   std::size_t worker_threads = 2;     // WORKER_THREADS: database calls and token signing
   std::size_t hash_threads = 2;       // HASH_THREADS: argon2id/bcrypt (memory = threads x ARGON2_MEMORY_KIB)
+  // (load_settings sizes these two pools by the CPUs the process may run on; see there.)
   std::size_t hash_queue_limit = 64;  // HASH_QUEUE_LIMIT: waiting hashes beyond it get 503
   std::size_t max_body_bytes = 1 << 20;   // MAX_BODY_BYTES: 413 beyond
   std::size_t max_header_bytes = 16 << 10;  // MAX_HEADER_BYTES: 431 beyond
@@ -101,11 +102,19 @@ struct Settings {
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
 };
 
+// The number of CPUs this process may run on (sched_getaffinity), at least 1.
+std::size_t available_cpus();
+
 // Builds Settings from `env` (the .env file's values already overridden by the process
 // environment). On a bad value, the error's `internal` is one line that names the variable and the
 // fix, e.g. "PORT: 'abc' is not a port number (1-65535)". Keys are only decoded here; checking that
 // they parse and match is the job of auth::load_key_pair.
-Result<Settings> load_settings(const EnvMap& env);
+//
+// Unless set, the pools follow `cpus`, the CPUs the process may run on (its affinity mask, which
+// taskset, cpusets and containers narrow): WORKER_THREADS max(2, cpus), HASH_THREADS cpus, at
+// most 8 (more hashing threads than CPUs only make each hash slower, and each holds
+// ARGON2_MEMORY_KIB).
+Result<Settings> load_settings(const EnvMap& env, std::size_t cpus = available_cpus());
 
 // Parses SQLAlchemy-style DATABASE_URL: sqlite:///relative.db, sqlite:////absolute.db,
 // mysql://user:password@host:port/db (also mysql+pymysql:// and mariadb://), percent-decoding the parts.

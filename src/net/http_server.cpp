@@ -168,8 +168,15 @@ void HttpServer::run() {
   });
   asio::co_spawn(control_, accept_loop(), asio::detached);
 
+  // The calling thread serves too, so it takes the I/O threads' scheduling from here on.
+  apply_to_this_thread(options_.io_scheduling, "I/O thread");
   std::vector<std::thread> extra;
-  for (std::size_t i = 1; i < options_.io_threads; ++i) extra.emplace_back([this] { ioc_.run(); });
+  for (std::size_t i = 1; i < options_.io_threads; ++i) {
+    extra.emplace_back([this] {
+      apply_to_this_thread(options_.io_scheduling, "I/O thread");
+      ioc_.run();
+    });
+  }
   ioc_.run();
   for (auto& t : extra) t.join();
 }

@@ -31,6 +31,7 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{30};
   std::size_t max_connections = 10000;
   std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long after a signal
+  ThreadScheduling io_scheduling;           // for the threads that run() serves on
 };
 
 // HTTP/1.1 server on Beast and Asio C++20 coroutines: one coroutine per connection on its own

@@ -105,9 +105,27 @@ TEST(SettingsTest, EmptyEnvironmentGivesDefaults) {
   EXPECT_EQ(s.client_origins, defaults.client_origins);
   EXPECT_EQ(s.argon2.memory_kib, 19456u);
   EXPECT_EQ(s.argon2.passes, 2u);
-  EXPECT_EQ(s.worker_threads, 2u);
-  EXPECT_EQ(s.hash_threads, 2u);
   EXPECT_EQ(s.log_level, "info");
+}
+
+// Unset, the pools follow the CPUs the process may use: at least two workers (one can wait on
+// the database while the other signs), one hashing thread per CPU up to eight.
+TEST(SettingsTest, PoolDefaultsFollowTheAvailableCpus) {
+  struct Case {
+    std::size_t cpus, workers, hashers;
+  };
+  for (const Case c : {Case{1, 2, 1}, Case{2, 2, 2}, Case{6, 6, 6}, Case{64, 64, 8}}) {
+    Result<Settings> s = load_settings({}, c.cpus);
+    ASSERT_TRUE(s) << s.error().internal;
+    EXPECT_EQ(s->io_threads, 1u) << c.cpus;
+    EXPECT_EQ(s->worker_threads, c.workers) << c.cpus;
+    EXPECT_EQ(s->hash_threads, c.hashers) << c.cpus;
+  }
+  Result<Settings> set = load_settings({{"WORKER_THREADS", "3"}, {"HASH_THREADS", "1"}}, 64);
+  ASSERT_TRUE(set) << set.error().internal;
+  EXPECT_EQ(set->worker_threads, 3u);
+  EXPECT_EQ(set->hash_threads, 1u);
+  EXPECT_GE(available_cpus(), 1u);
 }
 
 TEST(SettingsTest, UnknownVariablesAreIgnored) {

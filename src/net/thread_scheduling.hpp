@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string_view>
+
+namespace gatehouse::net {
+
+// How a server thread competes for a CPU (Linux, per thread; no privilege needed).
+//
+// `batch` is SCHED_BATCH: a batch thread that is woken does not preempt the thread that woke it;
+// it runs when that thread blocks or at the scheduler tick. Requests travel between the I/O
+// thread and the worker pool twice each (there and back): with ordinary scheduling the woken side
+// preempts the waker every time, which costs two context switches per hand-off and, during a
+// 250 µs RS256 signature, evicts the signer's cache. As batch threads, the I/O thread reads every
+// ready request before a worker runs, and a worker finishes its signature before the I/O thread
+// writes the answers (bench/RESULTS.md has the measurements). Latency is unchanged when a CPU is
+// idle (the woken thread goes there); under saturation a hand-off can wait for a running thread
+// to block, which is why long jobs (password hashing) yield the CPU at short intervals.
+//
+// `nice` lowers the thread's priority (0 keeps it): hashing runs below everything else.
+struct ThreadScheduling {
+  bool batch = false;
+  int nice = 0;
+};
+
+// Applies `scheduling` to the calling thread; a refusal by the kernel is logged as a warning
+// naming `who`, and the thread goes on with what it has.
+void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view who);
+
+}  // namespace gatehouse::net

@@ -1,0 +1,98 @@
+#include "net/blocking_pool.hpp"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+namespace gatehouse::net {
+namespace {
+
+namespace asio = boost::asio;
+
+int this_thread_nice() {
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+}
+
+struct ThreadState {
+  int policy = -1;
+  int nice = -100;
+  std::thread::id id;
+};
+
+// A nicer value than the caller's (an unprivileged thread may only raise its nice value).
+int nicer_by(int steps) {
+  return std::min(19, this_thread_nice() + steps);
+}
+
+ThreadState this_thread_state() {
+  ThreadState out;
+  out.policy = ::sched_getscheduler(0);
+  out.nice = this_thread_nice();
+  out.id = std::this_thread::get_id();
+  return out;
+}
+
+// Runs `fn` on `pool` from a coroutine on its own I/O context, as the HTTP sessions do.
+template <class F>
+auto run_on(BlockingPool& pool, F fn) {
+  asio::io_context io;
+  auto future = asio::co_spawn(io, pool.run(std::move(fn)), asio::use_future);
+  io.run();
+  return future.get();
+}
+
+TEST(BlockingPoolTest, RunsJobsOnItsThreadsWithItsScheduling) {
+  const int caller_policy = ::sched_getscheduler(0);
+  const int nice = nicer_by(5);
+  BlockingPool pool("test pool", 2, 8, ThreadScheduling{.batch = true, .nice = nice});
+  const auto state = run_on(pool, [] { return this_thread_state(); });
+  ASSERT_TRUE(state.has_value());
+  EXPECT_NE(state->id, std::this_thread::get_id());
+  EXPECT_EQ(state->policy, SCHED_BATCH);
+  EXPECT_EQ(state->nice, nice);
+
+  // The caller's own thread is left as it was.
+  EXPECT_EQ(::sched_getscheduler(0), caller_policy);
+}
+
+TEST(BlockingPoolTest, DefaultSchedulingIsUntouched) {
+  BlockingPool pool("plain pool", 1, 8);
+  const ThreadState caller = this_thread_state();
+  const auto state = run_on(pool, [] { return this_thread_state(); });
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->policy, caller.policy);  // inherited from the thread that made the pool
+  EXPECT_EQ(state->nice, caller.nice);
+}
+
+TEST(BlockingPoolTest, ExceptionsReachTheAwaitingCoroutine) {
+  BlockingPool pool("throwing pool", 1, 8);
+  EXPECT_THROW(run_on(pool, []() -> int { throw std::runtime_error("job failed"); }),
+               std::runtime_error);
+}
+
+TEST(BlockingPoolTest, ApplyToThisThreadSetsOnlyTheCallingThread) {
+  const int caller_policy = ::sched_getscheduler(0);
+  const int nice = nicer_by(2);
+  ThreadState inside;
+  std::thread t([&] {
+    apply_to_this_thread(ThreadScheduling{.batch = true, .nice = nice}, "test thread");
+    inside = this_thread_state();
+  });
+  t.join();
+  EXPECT_EQ(inside.policy, SCHED_BATCH);
+  EXPECT_EQ(inside.nice, nice);
+  EXPECT_EQ(::sched_getscheduler(0), caller_policy);
+}
+
+}  // namespace
+}  // namespace gatehouse::net
