@@ -97,6 +97,13 @@ struct RotateResult {
   std::optional<Session> session;  // set for kRotated
   std::optional<User> user;        // set for kRotated and kGraceReplay
   std::string current_sealed;      // set for kGraceReplay
+
+  // A rotation that ends without a new token: only the outcome is set.
+  static RotateResult only(RotateOutcome outcome) {
+    RotateResult result;
+    result.outcome = outcome;
+    return result;
+  }
 };
 
 // One rate-limit counter (`{prefix}throttle`), keyed by a hash of what it limits (an account, a

@@ -69,7 +69,12 @@ NewSession make_session(std::int64_t user_id, std::string id, std::string refres
 }
 
 RotateRequest make_rotation(std::string presented, std::string next, SysTime now) {
-  return RotateRequest{std::move(presented), std::move(next), now + hours(1), now};
+  RotateRequest r;
+  r.presented_hash = std::move(presented);
+  r.new_hash = std::move(next);
+  r.new_expires_at = now + hours(1);
+  r.now = now;
+  return r;
 }
 
 class SqliteStoreTest : public ::testing::Test {

@@ -89,13 +89,6 @@ bool is_lock_conflict(unsigned error_number) {
   return error_number == ER_LOCK_DEADLOCK || error_number == ER_LOCK_WAIT_TIMEOUT;
 }
 
-// A rotation that ends without a new token: only the outcome is set.
-RotateResult outcome_only(RotateOutcome outcome) {
-  RotateResult result;
-  result.outcome = outcome;
-  return result;
-}
-
 Result<SysTime> read_timestamp(const MysqlStatement& st, int column, std::string_view name) {
   if (auto t = st.time(column)) return *t;
   return Error{ErrorCode::kInternal,
@@ -463,7 +456,7 @@ Result<RotateResult> MysqlStore::Impl::rotate_once(MysqlConnection& conn,
     if (auto run = st->execute({request.presented_hash}); !run) return std::move(run).error();
     auto row = st->fetch();
     if (!row) return std::move(row).error();
-    if (!*row) return outcome_only(RotateOutcome::kUnknown);
+    if (!*row) return RotateResult::only(RotateOutcome::kUnknown);
     retired = !st->is_null(0);
     retired_s = st->int64(0);
     token_expires_s = st->int64(1);
@@ -472,7 +465,7 @@ Result<RotateResult> MysqlStore::Impl::rotate_once(MysqlConnection& conn,
 
   // Read-only outcomes return without committing: the transaction guard rolls back (releasing
   // the row locks).
-  if (session.revoked_at) return outcome_only(RotateOutcome::kRevoked);
+  if (session.revoked_at) return RotateResult::only(RotateOutcome::kRevoked);
   if (retired && now_s - retired_s < request.grace.count() &&
       unix_seconds(session.expires_at) > now_s) {
     // Two tabs refreshing at once, or a response lost on the way: if this token's replacement is
@@ -490,7 +483,7 @@ Result<RotateResult> MysqlStore::Impl::rotate_once(MysqlConnection& conn,
     if (child_sealed) {
       auto user = find_user(conn, kFindUserById, session.user_id);
       if (!user) return std::move(user).error();
-      if (!*user) return outcome_only(RotateOutcome::kUnknown);
+      if (!*user) return RotateResult::only(RotateOutcome::kUnknown);
       RotateResult out;
       out.outcome = RotateOutcome::kGraceReplay;
       out.session = std::move(session);
@@ -506,10 +499,10 @@ Result<RotateResult> MysqlStore::Impl::rotate_once(MysqlConnection& conn,
       return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
-    return outcome_only(RotateOutcome::kReused);
+    return RotateResult::only(RotateOutcome::kReused);
   }
   if (token_expires_s <= now_s || unix_seconds(session.expires_at) <= now_s) {
-    return outcome_only(RotateOutcome::kExpired);
+    return RotateResult::only(RotateOutcome::kExpired);
   }
 
   {
@@ -534,7 +527,7 @@ Result<RotateResult> MysqlStore::Impl::rotate_once(MysqlConnection& conn,
   auto user = find_user(conn, kFindUserById, session.user_id);
   if (!user) return std::move(user).error();
   // Unreachable while the foreign keys hold (the session cascades with its user); roll back.
-  if (!*user) return outcome_only(RotateOutcome::kUnknown);
+  if (!*user) return RotateResult::only(RotateOutcome::kUnknown);
   if (auto st = tx->commit(); !st) return std::move(st).error();
   RotateResult result;
   result.outcome = RotateOutcome::kRotated;

@@ -439,7 +439,7 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
     st->bind(1, std::string_view(request.presented_hash));
     auto row = st->step();
     if (!row) return std::move(row).error();
-    if (!*row) return RotateResult{RotateOutcome::kUnknown, {}, {}};
+    if (!*row) return RotateResult::only(RotateOutcome::kUnknown);
     retired = !st->is_null(0);
     retired_s = retired ? st->int64(0) : 0;
     token_expires_s = st->int64(1);
@@ -447,7 +447,7 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
   }
 
   // Read-only outcomes return without committing: the transaction guard rolls back nothing.
-  if (session.revoked_at) return RotateResult{RotateOutcome::kRevoked, {}, {}};
+  if (session.revoked_at) return RotateResult::only(RotateOutcome::kRevoked);
   if (retired && now_s - retired_s < request.grace.count() &&
       unix_seconds(session.expires_at) > now_s) {
     // Two tabs refreshing at once, or a response lost on the way: if this token's replacement is
@@ -464,8 +464,11 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
     if (child_sealed) {
       auto user = find_user_by_id(**conn, session.user_id);
       if (!user) return std::move(user).error();
-      if (!*user) return RotateResult{RotateOutcome::kUnknown, {}, {}};
-      RotateResult out{RotateOutcome::kGraceReplay, std::move(session), std::move(**user)};
+      if (!*user) return RotateResult::only(RotateOutcome::kUnknown);
+      RotateResult out;
+      out.outcome = RotateOutcome::kGraceReplay;
+      out.session = std::move(session);
+      out.user = std::move(**user);
       out.current_sealed = std::move(*child_sealed);
       return out;
     }
@@ -477,10 +480,10 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
       return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
-    return RotateResult{RotateOutcome::kReused, {}, {}};
+    return RotateResult::only(RotateOutcome::kReused);
   }
   if (token_expires_s <= now_s || unix_seconds(session.expires_at) <= now_s) {
-    return RotateResult{RotateOutcome::kExpired, {}, {}};
+    return RotateResult::only(RotateOutcome::kExpired);
   }
 
   {
@@ -507,9 +510,13 @@ Result<RotateResult> SqliteStore::Impl::rotate_refresh_token(const RotateRequest
   auto user = find_user_by_id(**conn, session.user_id);
   if (!user) return std::move(user).error();
   // Only reachable with foreign keys off (the session cascades with its user); roll back.
-  if (!*user) return RotateResult{RotateOutcome::kUnknown, {}, {}};
+  if (!*user) return RotateResult::only(RotateOutcome::kUnknown);
   if (auto st = tx->commit(); !st) return std::move(st).error();
-  return RotateResult{RotateOutcome::kRotated, std::move(session), std::move(**user)};
+  RotateResult out;
+  out.outcome = RotateOutcome::kRotated;
+  out.session = std::move(session);
+  out.user = std::move(**user);
+  return out;
 }
 
 constexpr Query kFindSessionByRefreshHash{kFindSessionByRefreshHashSlot,

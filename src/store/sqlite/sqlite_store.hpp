@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/result.hpp"
 #include "store/migrations.hpp"
@@ -13,6 +14,16 @@
 namespace gatehouse::store {
 
 struct SqliteOptions {
+  SqliteOptions() = default;
+  // The common case in one expression (not an aggregate, so that leaving out the trailing
+  // members does not trip -Wmissing-field-initializers).
+  SqliteOptions(std::string path_, std::string prefix_, std::size_t pool_size_ = 2,
+                std::chrono::milliseconds busy_timeout_ = std::chrono::milliseconds{5000})
+      : path(std::move(path_)),
+        prefix(std::move(prefix_)),
+        pool_size(pool_size_),
+        busy_timeout(busy_timeout_) {}
+
   std::string path;  // file path; ":memory:" is refused (each pooled connection would see its own)
   std::string prefix;  // DATABASE_PREFIX
   std::size_t pool_size = 2;
