@@ -37,6 +37,11 @@ PASSWORD = "bench-password-1"
 # The pinned server keeps the default pools, which follow the CPUs it may run on (pool_defaults):
 # the server as deployed, confined to one core.
 PINNED_POOLS = {}
+# A second Gatehouse with its verified-token cache off runs the /me scenario too, so that the table
+# also shows /me with an RS256 verification on every request (the Node peer verifies every token).
+NOCACHE = "gatehouse-nocache"
+NOCACHE_ENV = {"VERIFIED_TOKEN_CACHE_SIZE": "0"}
+NOCACHE_SCENARIOS = ["me_bearer"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUIET_BUDGET = 600.0  # seconds, in all, that wait_quiet may spend waiting for other processes
 
@@ -969,6 +974,16 @@ def main():
                 res.update(phase="pinned", rep=0)
                 results["runs"].append(res)
             t.stop()
+            t, _ = gh.start(NOCACHE, cpu=server_cpu, extra={**PINNED_POOLS, **NOCACHE_ENV})
+            started.append(t)
+            prepare_target(t, conns, args.users, "pin")
+            for sc in NOCACHE_SCENARIOS:
+                res = run_wrk(t, sc, duration, conns, wrk_cpu=client_cpu,
+                              threads=wrk_threads(sc, conns, True), work=work,
+                              max_wait_quiet=wait_q)
+                res.update(phase="pinned", rep=0)
+                results["runs"].append(res)
+            t.stop()
             if not smoke:
                 micro("2")
         else:
@@ -977,6 +992,9 @@ def main():
         # ---- unpinned, interleaved with the peers
         targets = []
         t, _ = gh.start("gatehouse")
+        started.append(t)
+        targets.append(t)
+        t, _ = gh.start(NOCACHE, extra=NOCACHE_ENV)
         started.append(t)
         targets.append(t)
         if args.peers:
@@ -1009,7 +1027,7 @@ def main():
             try:
                 prepare_target(tg, conns, args.users, "unp")
             except (HarnessError, OSError) as e:
-                if tg.name == "gatehouse":
+                if tg.name in ("gatehouse", NOCACHE):
                     raise
                 results["peers"][tg.name] = {"status": f"setup failed: {e}"}
                 targets.remove(tg)
@@ -1017,12 +1035,14 @@ def main():
         for sc in SCENARIOS:
             for rep in range(reps):
                 for tg in targets:
+                    if tg.name == NOCACHE and sc not in NOCACHE_SCENARIOS:
+                        continue
                     try:
                         res = run_wrk(tg, sc, duration, conns,
                                       threads=wrk_threads(sc, conns, False), work=work,
                                       others=targets, max_wait_quiet=wait_q)
                     except HarnessError as e:
-                        if tg.name == "gatehouse":
+                        if tg.name in ("gatehouse", NOCACHE):
                             raise
                         results["errors"].append(f"{tg.name} {sc}: {e}")
                         continue
@@ -1096,7 +1116,7 @@ def main():
 
     # The harness works unless a Gatehouse scenario answered nothing but errors.
     broken = [f"{r['target']}/{r['phase']}/{r['scenario']}" for r in results["runs"]
-              if r["target"] == "gatehouse" and r["ok_requests"] == 0]
+              if r["target"] in ("gatehouse", NOCACHE) and r["ok_requests"] == 0]
     for name, r in results.get("isolation", {}).items():
         if "error" in r or r.get("ok_requests", 0) == 0:
             broken.append(f"isolation/{name}")

@@ -79,7 +79,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       store_(std::move(store)),
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
               auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
-              settings.access_token_ttl),
+              settings.access_token_ttl, settings.verified_token_cache_size),
       // Sealing key from the private key: a server secret that never enters the database.
       sealer_(settings.jwt_private_key_pem),
       passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),

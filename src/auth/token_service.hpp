@@ -26,7 +26,8 @@ class TokenService {
   // Verified tokens kept: ~1 KiB each, so a few MiB at most.
   static constexpr std::size_t kVerifiedCacheCapacity = 4096;
 
-  // `verified_cache_capacity` 0 turns the verified-token cache off (benchmarks of a full check).
+  // `verified_cache_capacity` 0 turns the verified-token cache off (VERIFIED_TOKEN_CACHE_SIZE=0:
+  // every request pays a full check).
   TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock, Random& random,
                std::chrono::seconds access_ttl,
                std::size_t verified_cache_capacity = kVerifiedCacheCapacity);

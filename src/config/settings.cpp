@@ -353,6 +353,7 @@ Status load_numbers(const EnvMap& env, Settings& s) {
       {"WORKER_THREADS", 1, kMaxThreads, &s.worker_threads},
       {"HASH_THREADS", 1, kMaxThreads, &s.hash_threads},
       {"HASH_QUEUE_LIMIT", 0, 1'000'000, &s.hash_queue_limit},
+      {"VERIFIED_TOKEN_CACHE_SIZE", 0, 1'000'000, &s.verified_token_cache_size},
       {"MAX_BODY_BYTES", 1024, 64 << 20, &s.max_body_bytes},
       {"MAX_HEADER_BYTES", 1024, 1 << 20, &s.max_header_bytes},
       {"MAX_CONNECTIONS", 1, 1'000'000, &s.max_connections},

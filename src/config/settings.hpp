@@ -87,6 +87,7 @@ struct Settings {
   std::size_t hash_threads = 2;       // HASH_THREADS: argon2id/bcrypt (memory = threads x ARGON2_MEMORY_KIB)
   // (load_settings sizes these two pools by the CPUs the process may run on; see there.)
   std::size_t hash_queue_limit = 64;  // HASH_QUEUE_LIMIT: waiting hashes beyond it get 503
+  std::size_t verified_token_cache_size = 4096;  // VERIFIED_TOKEN_CACHE_SIZE: 0 turns it off
   std::size_t max_body_bytes = 1 << 20;   // MAX_BODY_BYTES: 413 beyond
   std::size_t max_header_bytes = 16 << 10;  // MAX_HEADER_BYTES: 431 beyond
   std::chrono::seconds idle_timeout{30};     // IDLE_TIMEOUT_SECONDS: keep-alive wait for a request

@@ -105,6 +105,7 @@ TEST(SettingsTest, EmptyEnvironmentGivesDefaults) {
   EXPECT_EQ(s.client_origins, defaults.client_origins);
   EXPECT_EQ(s.argon2.memory_kib, 19456u);
   EXPECT_EQ(s.argon2.passes, 2u);
+  EXPECT_EQ(s.verified_token_cache_size, 4096u);
   EXPECT_EQ(s.log_level, "info");
 }
 
@@ -146,6 +147,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
       {"WORKER_THREADS", "4"},
       {"HASH_THREADS", "5"},
       {"HASH_QUEUE_LIMIT", "100"},
+      {"VERIFIED_TOKEN_CACHE_SIZE", "0"},
       {"MAX_BODY_BYTES", "4096"},
       {"MAX_HEADER_BYTES", "8192"},
       {"IDLE_TIMEOUT_SECONDS", "10"},
@@ -164,6 +166,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
   EXPECT_EQ(s.worker_threads, 4u);
   EXPECT_EQ(s.hash_threads, 5u);
   EXPECT_EQ(s.hash_queue_limit, 100u);
+  EXPECT_EQ(s.verified_token_cache_size, 0u);
   EXPECT_EQ(s.max_body_bytes, 4096u);
   EXPECT_EQ(s.max_header_bytes, 8192u);
   EXPECT_EQ(s.idle_timeout, std::chrono::seconds(10));
@@ -193,6 +196,7 @@ TEST(SettingsTest, BadNumbersNameTheirVariable) {
       {"WORKER_THREADS", {"0", "257"}},
       {"HASH_THREADS", {"0", "257"}},
       {"HASH_QUEUE_LIMIT", {"-1", "1000001"}},
+      {"VERIFIED_TOKEN_CACHE_SIZE", {"-1", "1000001", "4k"}},
       {"MAX_BODY_BYTES", {"1023", "67108865"}},
       {"MAX_HEADER_BYTES", {"1023", "1048577"}},
       {"IDLE_TIMEOUT_SECONDS", {"0", "3601"}},
