@@ -964,26 +964,18 @@ def main():
         # ---- pinned: server CPU per request
         if server_cpu is not None:
             log(f"pinned: server on CPU {server_cpu}, wrk on CPU {client_cpu}, {duration} s per scenario")
-            t, _ = gh.start("gatehouse", cpu=server_cpu, extra=PINNED_POOLS)
-            started.append(t)
-            prepare_target(t, conns, args.users, "pin")
-            for sc in SCENARIOS:
-                res = run_wrk(t, sc, duration, conns, wrk_cpu=client_cpu,
-                              threads=wrk_threads(sc, conns, True), work=work,
-                              max_wait_quiet=wait_q)
-                res.update(phase="pinned", rep=0)
-                results["runs"].append(res)
-            t.stop()
-            t, _ = gh.start(NOCACHE, cpu=server_cpu, extra={**PINNED_POOLS, **NOCACHE_ENV})
-            started.append(t)
-            prepare_target(t, conns, args.users, "pin")
-            for sc in NOCACHE_SCENARIOS:
-                res = run_wrk(t, sc, duration, conns, wrk_cpu=client_cpu,
-                              threads=wrk_threads(sc, conns, True), work=work,
-                              max_wait_quiet=wait_q)
-                res.update(phase="pinned", rep=0)
-                results["runs"].append(res)
-            t.stop()
+            for name, env, scenarios in (("gatehouse", {}, SCENARIOS),
+                                         (NOCACHE, NOCACHE_ENV, NOCACHE_SCENARIOS)):
+                t, _ = gh.start(name, cpu=server_cpu, extra={**PINNED_POOLS, **env})
+                started.append(t)
+                prepare_target(t, conns, args.users, "pin")
+                for sc in scenarios:
+                    res = run_wrk(t, sc, duration, conns, wrk_cpu=client_cpu,
+                                  threads=wrk_threads(sc, conns, True), work=work,
+                                  max_wait_quiet=wait_q)
+                    res.update(phase="pinned", rep=0)
+                    results["runs"].append(res)
+                t.stop()
             if not smoke:
                 micro("2")
         else:

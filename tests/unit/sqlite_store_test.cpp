@@ -14,6 +14,7 @@
 
 #include "store/migrations.hpp"
 #include "test_support.hpp"
+#include "store_test_support.hpp"
 #include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
@@ -25,8 +26,10 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// 2023-11-14 22:13:20 UTC.
-const SysTime kT0 = from_unix_seconds(1'700'000'000);
+using testing::kT0;
+using testing::make_rotation;
+using testing::make_session;
+using testing::make_user;
 
 using gatehouse::testing::TempDir;
 
@@ -44,38 +47,6 @@ class RawDb {
  private:
   sqlite3* db_ = nullptr;
 };
-
-NewUser make_user(std::string email, SysTime now = kT0) {
-  NewUser user;
-  user.name = "Alice";
-  user.email = std::move(email);
-  user.password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
-  user.now = now;
-  return user;
-}
-
-NewSession make_session(std::int64_t user_id, std::string id, std::string refresh_hash,
-                        SysTime now = kT0) {
-  NewSession s;
-  s.id = std::move(id);
-  s.user_id = user_id;
-  s.refresh_hash = std::move(refresh_hash);
-  s.now = now;
-  s.expires_at = now + hours(24 * 7);
-  s.refresh_expires_at = now + hours(1);
-  s.user_agent = "curl/8.0";
-  s.ip = "127.0.0.1";
-  return s;
-}
-
-RotateRequest make_rotation(std::string presented, std::string next, SysTime now) {
-  RotateRequest r;
-  r.presented_hash = std::move(presented);
-  r.new_hash = std::move(next);
-  r.new_expires_at = now + hours(1);
-  r.now = now;
-  return r;
-}
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
