@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs from Debian 12's packages, only what is missing.
 #   scripts/install-deps.sh          build and run
-#   scripts/install-deps.sh --test   also tests, benchmarks and the MariaDB server the tests start
+#   scripts/install-deps.sh --test   also tests, benchmarks, the MariaDB server the tests start and
+#                                    the headless Chromium of the browser tests
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,8 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
-             mariadb-server mariadb-client curl)
+             mariadb-server mariadb-client curl
+             chromium chromium-driver python3-selenium python3-jwt python3-cryptography)
 fi
 
 missing=()

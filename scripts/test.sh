@@ -2,7 +2,7 @@
 # One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
 # the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB that it starts itself,
 # then the shared conformance suite (groups seed and security) against a real `gatehouse serve` on
-# each database.
+# each database, then the browser tests in headless Chromium.
 # The last line is "total: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,19 @@ finish() {
 fail_step() {  # a step that could not run counts as one failure
   echo "FAIL: $1" >&2
   failed=$((failed + 1))
+}
+
+# Adds the counts of a suite whose log ($1) ends with "N passed, N failed[, N skipped]" ($2 names
+# the suite).
+add_summary() {
+  local last
+  last=$(tail -1 "$1")
+  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    fail_step "$2 printed no summary"
+  fi
 }
 
 "$root/scripts/install-deps.sh" --test || { fail_step "installing dependencies"; finish; }
@@ -89,14 +102,7 @@ conformance() {
   # The server runs with a 1 s reuse grace; the suite waits 1.5 s before replaying a spent token.
   $python "$shared/conformance/run.py" --base-url "$base_url" --group "$group" \
     --env-file "$dir/.env" --reuse-grace 1.5 | tee "$work/conformance-$label.log"
-  local last
-  last=$(tail -1 "$work/conformance-$label.log")
-  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-    passed=$((passed + BASH_REMATCH[1]))
-    failed=$((failed + BASH_REMATCH[2]))
-  else
-    fail_step "conformance ($label) printed no summary"
-  fi
+  add_summary "$work/conformance-$label.log" "conformance ($label)"
   kill -TERM "$server_pid"
   if ! wait "$server_pid"; then
     fail_step "gatehouse serve ($label) did not exit 0 on SIGTERM"
@@ -124,6 +130,14 @@ if [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]]; then
     fail_step "gatehouse migrate up on MariaDB"
   fi
 fi
+
+# ---------------------------------------------------------------- browser tests
+# The reference client (examples/browser-client) in headless Chromium against a real server;
+# screenshots of its pages are kept in build/test-artifacts/browser.
+echo "== browser tests (Chromium)"
+/usr/bin/python3 "$root/tests/browser/browser_test.py" --binary "$root/build/gatehouse" \
+  --artifacts "$root/build/test-artifacts/browser" | tee "$work/browser.log"
+add_summary "$work/browser.log" "browser tests"
 
 # ---------------------------------------------------------------- benchmark smoke run
 # Seconds, no pass/fail on speed: only that the benchmark harness still works (issue 5).

@@ -24,10 +24,7 @@ constexpr std::size_t kMaxColumnChars = 255;
 // 429 with the real wait, so clients back off for as long as they must.
 http::Response too_many(std::chrono::seconds retry_after) {
   http::Response r = http::error_response(ErrorCode::kRateLimited);
-  for (auto& [name, value] : r.headers) {
-    if (name == "Retry-After")
-      value = std::to_string(std::max<std::int64_t>(1, retry_after.count()));
-  }
+  r.header("Retry-After", std::to_string(std::max<std::int64_t>(1, retry_after.count())));
   return r;
 }
 
@@ -68,6 +65,9 @@ void AuthApi::add_routes(http::Router& router) const {
 }
 
 http::Response AuthApi::register_user(const http::Request& request) const {
+  if (http::is_cross_site_request(request, origins_)) {
+    return fail(Error{ErrorCode::kForbidden, "cross-site registration"}, "register");
+  }
   http::BodyValidator body(request.message.body());
   auto name = body.string_field("name", {.max_chars = kMaxColumnChars});
   auto email = body.string_field("email", {.max_chars = kMaxColumnChars, .email = true});
@@ -118,6 +118,11 @@ void AuthApi::set_session_cookies(http::Response& response,
 }
 
 http::Response AuthApi::login(const http::Request& request) const {
+  // Login CSRF: a foreign page must not sign the victim's browser into the attacker's account
+  // (a cross-site form post needs no CORS preflight, and the cookies of its answer are kept).
+  if (http::is_cross_site_request(request, origins_)) {
+    return fail(Error{ErrorCode::kForbidden, "cross-site login"}, "login");
+  }
   http::BodyValidator body(request.message.body());
   auto email = body.string_field("email", {.email = true});
   auto password =

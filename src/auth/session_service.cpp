@@ -106,6 +106,9 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
       // Sealed under another key (the JWT keys changed): refuse, but do not end the session.
       return Error{ErrorCode::kRefreshInvalid, "grace replay: current token cannot be unsealed"};
     }
+    spdlog::debug(
+        "refresh: a just-retired token within the grace interval; answered with the "
+        "session's current tokens");
     out.refresh_token = std::move(*current);
     out.session = std::move(*rotated->session);
     out.user = std::move(*rotated->user);

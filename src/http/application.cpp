@@ -44,7 +44,7 @@ Response Application::invoke(const Route& route, const Request& request) noexcep
   try {
     return error_response(ErrorCode::kInternal);
   } catch (...) {
-    return Response{boost::beast::http::status::internal_server_error, "{}", {}};
+    return Response(boost::beast::http::status::internal_server_error, "{}");
   }
 }
 

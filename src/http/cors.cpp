@@ -33,22 +33,20 @@ std::optional<Response> CorsPolicy::preflight(const Request& request) const {
     return r;
   }
   Response r = json_response(bhttp::status::ok, boost::json::string("OK"));
-  r.header("Access-Control-Allow-Origin", std::string(origin));
-  r.header("Access-Control-Allow-Credentials", "true");
-  r.header("Access-Control-Allow-Methods", std::string(kAllowMethods));
+  decorate(request, r);
+  r.header("Access-Control-Allow-Methods", kAllowMethods);
   const std::string_view asked = request.header(bhttp::field::access_control_request_headers);
   if (!asked.empty() && asked.size() <= kMaxEchoedHeaders) {
-    r.header("Access-Control-Allow-Headers", std::string(asked));
+    r.header("Access-Control-Allow-Headers", asked);
   }
   r.header("Access-Control-Max-Age", "600");
-  r.header("Vary", "Origin");
   return r;
 }
 
 void CorsPolicy::decorate(const Request& request, Response& response) const {
   const std::string_view origin = request.header(bhttp::field::origin);
   if (!allows(origin)) return;
-  response.header("Access-Control-Allow-Origin", std::string(origin));
+  response.header("Access-Control-Allow-Origin", origin);
   response.header("Access-Control-Allow-Credentials", "true");
   response.header("Vary", "Origin");
 }

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <ctime>
 
 #include "http/error_table.hpp"
@@ -11,11 +13,70 @@ namespace gatehouse::http {
 namespace json = boost::json;
 using boost::beast::http::status;
 
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+  return boost::beast::iequals(a, b);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls `fn` with each non-empty member of a comma-separated list.
+template <typename Fn>
+void for_each_member(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view member = trim(list.substr(0, comma));
+    if (!member.empty()) fn(member);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// Adds the members of `more` that `list` lacks (case-insensitively), keeping the order.
+void merge_list(std::string& list, std::string_view more) {
+  for_each_member(more, [&](std::string_view member) {
+    bool present = false;
+    for_each_member(list, [&](std::string_view have) { present |= same_name(have, member); });
+    if (present) return;
+    if (!list.empty()) list += ", ";
+    list.append(member);
+  });
+}
+
+}  // namespace
+
+Response& Response::header(std::string_view name, std::string_view value) {
+  if (same_name(name, "Set-Cookie")) {
+    headers_.emplace_back(name, value);
+    return *this;
+  }
+  for (auto& [have, current] : headers_) {
+    if (!same_name(have, name)) continue;
+    if (same_name(name, "Vary")) {
+      merge_list(current, value);
+    } else {
+      current.assign(value);
+    }
+    return *this;
+  }
+  headers_.emplace_back(name, value);
+  return *this;
+}
+
+std::optional<std::string_view> Response::header_value(std::string_view name) const {
+  for (const auto& [have, value] : headers_) {
+    if (same_name(have, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
 Response json_response(status code, const json::value& body) {
-  Response r;
-  r.status = code;
-  r.body = json::serialize(body);
-  return r;
+  return Response(code, json::serialize(body));
 }
 
 Response error_response(const Error& error) {

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,17 +16,35 @@ namespace gatehouse::http {
 
 // What a handler returns: status, a JSON body and extra headers. The session adds the framing
 // headers (Content-Length, Connection, Date, CORS).
-struct Response {
+//
+// Headers go in through `header()`, which keeps each field valid on the wire (RFC 9110 §5.3): a
+// browser refuses an answer whose single-valued field (`Access-Control-Allow-Origin`, say) comes
+// twice, so setting such a field again replaces it. Two fields have rules of their own:
+// `Set-Cookie` repeats, one line per cookie (RFC 6265 §3), and `Vary` is a list, kept on one line
+// with each member once. Names compare case-insensitively.
+class Response {
+ public:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  Response() = default;
+  Response(boost::beast::http::status code, std::string json_body)
+      : status(code), body(std::move(json_body)) {}
+
   boost::beast::http::status status = boost::beast::http::status::ok;
   std::string body;  // serialized JSON
-  std::vector<std::pair<std::string, std::string>> headers;
 
-  Response& header(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
-    return *this;
-  }
+  // Sets `name` to `value` (see the class comment for Set-Cookie and Vary).
+  Response& header(std::string_view name, std::string_view value);
+  // The value of `name`, or nullopt (for Set-Cookie: the first one).
+  std::optional<std::string_view> header_value(std::string_view name) const;
+  // Every header, each single-valued name once, in the order first set.
+  const Headers& headers() const { return headers_; }
+
   // RFC 6749 section 5.1: answers carrying tokens must not be cached.
   Response& no_store() { return header("Cache-Control", "no-store"); }
+
+ private:
+  Headers headers_;
 };
 
 Response json_response(boost::beast::http::status status, const boost::json::value& body);

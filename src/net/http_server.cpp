@@ -79,7 +79,14 @@ bhttp::response<bhttp::string_body> to_message(http::Response&& r, unsigned vers
   bhttp::response<bhttp::string_body> msg{r.status, version};
   msg.set(bhttp::field::content_type, "application/json");
   msg.set(bhttp::field::date, cached_date());
-  for (auto& [name, value] : r.headers) msg.insert(name, value);
+  // Response keeps single-valued fields unique; `set` also lets it override Content-Type.
+  for (const auto& [name, value] : r.headers()) {
+    if (beast::iequals(name, "Set-Cookie")) {
+      msg.insert(name, value);
+    } else {
+      msg.set(name, value);
+    }
+  }
   msg.body() = std::move(r.body);
   msg.keep_alive(keep_alive);
   msg.prepare_payload();
@@ -304,8 +311,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
 
     http::BeastRequest request = parser.release();
-    http::Response response = co_await handle(request, peer);
-    const bool keep_alive = request.keep_alive() && !draining_.load(std::memory_order_acquire);
+    const std::string_view path = http::Application::target_path(request.target());
+    http::Response response = co_await handle(request, path, peer);
+    // A target that is not in origin form is an error of the request itself (RFC 9112 §3.2):
+    // answer 400 and close, as for a malformed header, instead of waiting for the next request.
+    const bool keep_alive =
+        !path.empty() && request.keep_alive() && !draining_.load(std::memory_order_acquire);
     auto message = to_message(std::move(response), request.version(), keep_alive,
                               request.method() == bhttp::verb::head);
     stream.expires_after(options_.request_timeout);
@@ -318,11 +329,8 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
 }
 
 asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
-                                                   std::string_view peer) {
-  http::Request request{message,
-                        http::Application::target_path(message.target()),
-                        app_.client_address(message, peer),
-                        {}};
+                                                   std::string_view path, std::string_view peer) {
+  http::Request request{message, path, app_.client_address(message, peer), {}};
   auto routed = app_.route(request);
   http::Response response;
   if (auto* answer = std::get_if<http::Response>(&routed)) {

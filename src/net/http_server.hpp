@@ -62,8 +62,10 @@ class HttpServer {
 
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // `path` is the target's path (empty when the target is not in origin form); `path` and
+  // `peer` are views into the session's frame, which awaits this directly.
   boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
-                                                std::string_view peer);
+                                                std::string_view path, std::string_view peer);
   boost::asio::awaitable<void> wait_for_drain();
   void begin_shutdown();
 

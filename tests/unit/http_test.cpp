@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <map>
+
+#include "http/application.hpp"
 #include "http/body_validator.hpp"
 #include "http/cors.hpp"
 #include "http/error_table.hpp"
@@ -40,9 +44,7 @@ TEST(ErrorTable, TutorialMessagesAreKept) {
 TEST(ErrorResponse, OverloadCarriesRetryAfter) {
   Response r = error_response(ErrorCode::kOverloaded);
   EXPECT_EQ(r.status, bhttp::status::service_unavailable);
-  bool found = false;
-  for (auto& [k, v] : r.headers) found |= k == "Retry-After";
-  EXPECT_TRUE(found);
+  EXPECT_EQ(r.header_value("Retry-After"), "1");
   EXPECT_EQ(boost::json::parse(r.body).at("detail"), "Server busy, retry later");
 }
 
@@ -126,21 +128,24 @@ TEST(ExtractToken, FollowsFastapiJwtAuthRules) {
   }
 }
 
-TEST(Cors, GrantsOnlyConfiguredOrigins) {
-  CorsPolicy cors({"http://localhost:3000", "https://app.example.com"});
-  BeastRequest pre = make(bhttp::verb::options, "/api/auth/login");
+// A browser's preflight from http://localhost:3000 for a JSON POST to `target`.
+BeastRequest preflight(std::string target) {
+  BeastRequest pre = make(bhttp::verb::options, std::move(target));
   pre.set(bhttp::field::origin, "http://localhost:3000");
   pre.set(bhttp::field::access_control_request_method, "POST");
   pre.set(bhttp::field::access_control_request_headers, "content-type");
+  return pre;
+}
+
+TEST(Cors, GrantsOnlyConfiguredOrigins) {
+  CorsPolicy cors({"http://localhost:3000", "https://app.example.com"});
+  BeastRequest pre = preflight("/api/auth/login");
   Request req{pre, "/api/auth/login", "", {}};
   auto answer = cors.preflight(req);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, bhttp::status::ok);
   auto header = [](const Response& r, std::string_view name) {
-    for (auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return std::string();
+    return std::string(r.header_value(name).value_or(""));
   };
   EXPECT_EQ(header(*answer, "Access-Control-Allow-Origin"), "http://localhost:3000");
   EXPECT_EQ(header(*answer, "Access-Control-Allow-Credentials"), "true");
@@ -159,6 +164,63 @@ TEST(Cors, GrantsOnlyConfiguredOrigins) {
   Response r;
   cors.decorate(sreq, r);
   EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "https://app.example.com");
+}
+
+// How often each header name (lower-cased) occurs in `r`.
+std::map<std::string, int> header_counts(const Response& r) {
+  std::map<std::string, int> counts;
+  for (const auto& [name, value] : r.headers()) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    ++counts[lower];
+  }
+  return counts;
+}
+
+TEST(ResponseHeaders, SingleValuedFieldsAreReplacedNotRepeated) {
+  Response r;
+  r.header("Access-Control-Allow-Origin", "http://a.example");
+  r.header("access-control-allow-origin", "http://b.example");
+  r.header("Retry-After", "1").header("Retry-After", "30");
+  EXPECT_EQ(r.headers().size(), 2u);
+  EXPECT_EQ(r.header_value("Access-Control-Allow-Origin"), "http://b.example");
+  EXPECT_EQ(r.header_value("retry-after"), "30");
+}
+
+TEST(ResponseHeaders, SetCookieRepeatsOneLinePerCookie) {
+  Response r;
+  r.header("Set-Cookie", "a=1").header("Set-Cookie", "b=2").header("set-cookie", "c=3");
+  EXPECT_EQ(r.headers().size(), 3u);
+  EXPECT_EQ(r.header_value("Set-Cookie"), "a=1");
+}
+
+TEST(ResponseHeaders, VaryIsOneLineWithEachMemberOnce) {
+  Response r;
+  r.header("Vary", "Origin").header("vary", "origin").header("Vary", "Accept-Encoding, Origin");
+  EXPECT_EQ(header_counts(r)["vary"], 1);
+  EXPECT_EQ(r.header_value("Vary"), "Origin, Accept-Encoding");
+}
+
+// The bug browsers hit: the preflight answer was decorated with the grant a second time on its
+// way out, so Access-Control-Allow-Origin came twice and Chromium refused every JSON request.
+TEST(Cors, PreflightThroughTheApplicationSendsEachHeaderOnce) {
+  Router router;
+  router.add(bhttp::verb::post, "/api/auth/register", Execution::kInline,
+             [](const Request&) { return Response{}; });
+  Application app(std::move(router), CorsPolicy({"http://localhost:3000"}),
+                  ClientAddressResolver({}));
+  BeastRequest pre = preflight("/api/auth/register");
+  Request req{pre, "/api/auth/register", "", {}};
+  auto routed = app.route(req);
+  ASSERT_TRUE(std::holds_alternative<Response>(routed));
+  Response answer = std::get<Response>(std::move(routed));
+  app.finish(req, answer);
+  EXPECT_EQ(answer.status, bhttp::status::ok);
+  for (const auto& [name, count] : header_counts(answer)) EXPECT_EQ(count, 1) << name;
+  EXPECT_EQ(answer.header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(answer.header_value("Access-Control-Allow-Credentials"), "true");
+  EXPECT_EQ(answer.header_value("Vary"), "Origin");
 }
 
 TEST(BodyValidator, ReportsEveryMissingFieldInFastapiShape) {
