@@ -3,7 +3,9 @@
 # the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB that it starts itself,
 # then the shared conformance suite (groups seed and security) against a real `gatehouse serve` on
 # each database, then the browser tests in headless Chromium.
-# The last line is "total: N passed, N failed".
+# The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
+# MariaDB test while this command runs MariaDB, a conformance case not listed in
+# tests/expected-skips.txt) is also counted as a failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${GATEHOUSE_SHARED:-$root/../shared}
@@ -12,6 +14,7 @@ python=/usr/bin/python3
 work=$(mktemp -d /tmp/gatehouse-test.XXXXXX)
 passed=0
 failed=0
+skipped=0
 servers=()
 
 cleanup() {
@@ -23,7 +26,7 @@ trap cleanup EXIT
 
 finish() {
   echo
-  echo "total: $passed passed, $failed failed"
+  echo "total: $passed passed, $failed failed, $skipped skipped"
   ((failed == 0))
   exit $?
 }
@@ -34,13 +37,22 @@ fail_step() {  # a step that could not run counts as one failure
 }
 
 # Adds the counts of a suite whose log ($1) ends with "N passed, N failed[, N skipped]" ($2 names
-# the suite).
+# the suite). A skipped case is a failure unless its "SKIP <name> (...) — <reason>" line matches
+# one of the expected skips in tests/expected-skips.txt (a case that cannot apply to Gatehouse).
 add_summary() {
   local last
   last=$(tail -1 "$1")
-  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
     passed=$((passed + BASH_REMATCH[1]))
     failed=$((failed + BASH_REMATCH[2]))
+    skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+    local line
+    while IFS= read -r line; do
+      if ! grep -qxF -f <(grep -v '^#' "$root/tests/expected-skips.txt" | sed '/^$/d') \
+        <<<"$(sed -E 's/^SKIP ([^ ]+) \([^)]*\) — (.*)$/\1 — \2/' <<<"$line")"; then
+        fail_step "$2: unexpected skip: $line"
+      fi
+    done < <(grep '^SKIP ' "$1")
   else
     fail_step "$2 printed no summary"
   fi
@@ -62,10 +74,17 @@ fi
 echo "== unit and end-to-end tests (ctest)"
 (cd "$root/build" && ctest -j2 --timeout 300 --output-on-failure) | tee "$work/ctest.log"
 summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$work/ctest.log" | tail -1)
-skipped=$(grep -c '[*][*][*]Skipped' "$work/ctest.log")
+ctest_skipped=$(grep -c '[*][*][*]Skipped' "$work/ctest.log")
 if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
   failed=$((failed + BASH_REMATCH[1]))
-  passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1] - skipped))
+  passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1] - ctest_skipped))
+  skipped=$((skipped + ctest_skipped))
+  # Every test skips only when a server it needs is missing. This command starts MariaDB, so a
+  # skip then means a test did not run what it claims: a failure, not a quiet skip.
+  if [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] && ((ctest_skipped > 0)); then
+    grep '[*][*][*]Skipped' "$work/ctest.log" >&2
+    fail_step "$ctest_skipped test(s) skipped although the test command started MariaDB"
+  fi
 else
   fail_step "ctest printed no summary"
 fi

@@ -92,8 +92,9 @@ Result<std::optional<std::chrono::seconds>> LoginThrottle::check_login(std::stri
 
 Status LoginThrottle::login_failed(std::string_view email_lower, std::string_view client_ip) {
   if (!limits_.enabled) return ok_status();
-  const std::int64_t now = unix_seconds(clock_.now());
+  // Rounded up: the delay a failure starts lasts at least its full length (see unix_seconds_ceil).
   const SysTime at = clock_.now();
+  const std::int64_t now = unix_seconds_ceil(at);
   auto account = store_.update_throttle(
       account_key(email_lower),
       [&](store::ThrottleRecord& r) { throttle_policy::account_failure(r, now, limits_); }, at);
@@ -126,16 +127,17 @@ Status LoginThrottle::login_succeeded(std::string_view email_lower) {
 Result<std::optional<std::chrono::seconds>> LoginThrottle::registration_attempt(
     std::string_view client_ip) {
   if (!limits_.enabled) return std::optional<std::chrono::seconds>{};
-  const std::int64_t now = unix_seconds(clock_.now());
+  const SysTime at = clock_.now();
   const std::string key = ip_register_key(client_ip);
-  auto current = blocked(key, now);
+  auto current = blocked(key, unix_seconds(at));
   if (!current || current->has_value()) return current;
   auto r = store_.update_throttle(
       key,
       [&](store::ThrottleRecord& record) {
-        throttle_policy::count_in_window(record, now, limits_.ip_registrations_per_hour);
+        throttle_policy::count_in_window(record, unix_seconds_ceil(at),
+                                         limits_.ip_registrations_per_hour);
       },
-      clock_.now());
+      at);
   if (!r) return std::move(r).error();
   return std::optional<std::chrono::seconds>{};
 }

@@ -38,6 +38,11 @@ class ManualClock final : public Clock {
 inline std::int64_t unix_seconds(SysTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
+// Whole seconds, rounded up: a wait that starts at `t` and is stored in whole seconds must not end
+// before `t` plus the wait (10.999 s truncated to 10 would cut a 1 s delay to 1 ms).
+inline std::int64_t unix_seconds_ceil(SysTime t) {
+  return std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 inline SysTime from_unix_seconds(std::int64_t s) {
   return SysTime(std::chrono::seconds(s));
 }

@@ -341,6 +341,10 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
       response = http::Application::invoke(route, request);
     } else {
       BlockingPool& pool = route.execution == http::Execution::kHashing ? hashing_ : workers_;
+      if (route.execution == http::Execution::kHashing) {
+        spdlog::debug("{} {}: handed to the hashing pool",
+                      std::string_view(message.method_string()), request.path);
+      }
       auto result = co_await pool.run(
           [&route, &request] { return http::Application::invoke(route, request); });
       if (result) {

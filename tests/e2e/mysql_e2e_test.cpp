@@ -193,9 +193,11 @@ TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
     });
   }
 
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until([&] { return ok.load() > 0; })) << "the load did not start";
   mariadb.stop();
-  std::this_thread::sleep_for(1500ms);
+  // The server has seen the outage once its readiness probe says so.
+  ASSERT_TRUE(
+      wait_until([&] { return HttpClient(server.port()).get("/api/readyz").status == 503; }));
   {
     HttpClient c(server.port());
     const auto start = std::chrono::steady_clock::now();
@@ -217,7 +219,8 @@ TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
     if (!recovered) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(recovered) << "no recovery after the database came back";
-  std::this_thread::sleep_for(300ms);
+  const int ok_at_recovery = ok.load();
+  EXPECT_TRUE(wait_until([&] { return ok.load() > ok_at_recovery; })) << "the load did not recover";
   done = true;
   for (auto& t : load) t.join();
   EXPECT_EQ(other.load(), 0) << "answers other than 200/503 during the outage";

@@ -178,4 +178,24 @@ std::map<std::string, std::string> test_env(unsigned short port) {
   return env;
 }
 
+int established_connections(unsigned short port) {
+  int count = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      // "  0: 0100007F:1F90 0100007F:D2A4 01 ..." : local address:port, remote, state (01 =
+      // ESTABLISHED), all hexadecimal.
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const auto colon = local.rfind(':');
+      if (colon == std::string::npos || state != "01") continue;
+      if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) ++count;
+    }
+  }
+  return count;
+}
+
 }  // namespace gatehouse::e2e

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gatehouse::e2e {
@@ -55,6 +56,22 @@ class ServerProcess {
   bool ready_ = false;
   std::filesystem::path log_path_;
 };
+
+// Polls `condition` every 10 ms until it holds (true) or `timeout` passes (false): for waiting on
+// a real signal (a log line, a socket state, an answer) instead of sleeping a guessed time.
+template <typename Condition>
+bool wait_until(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// TCP connections in state ESTABLISHED whose local port is `port` (the server's side of its
+// open connections), from /proc/net/tcp and tcp6.
+int established_connections(unsigned short port);
 
 // The environment of a test server: fresh 2048-bit keys (made once per test binary), the given
 // port, a SQLite file in the working directory, and small argon2 settings to keep tests fast.

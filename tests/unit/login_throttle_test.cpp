@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "core/clock.hpp"
+#include "store/migrations.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "test_support.hpp"
+
 namespace gatehouse::auth::throttle_policy {
 namespace {
 
@@ -70,3 +75,56 @@ TEST(ThrottlePolicy, CountInWindowBlocksForTheRestOfTheHour) {
 
 }  // namespace
 }  // namespace gatehouse::auth::throttle_policy
+
+namespace gatehouse::auth {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The throttle as the server runs it: a real SQLite store and a clock the test moves.
+class LoginThrottleClockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::SqliteStore::open(
+        store::SqliteOptions{(dir_.path() / "t.db").string(), "api_", 2, milliseconds(5000)});
+    ASSERT_TRUE(opened) << opened.error().internal;
+    store_ = std::move(*opened);
+    auto target = store_->migration_target();
+    store::Migrator migrator(*target, store::embedded_migrations("sqlite"), "api_");
+    ASSERT_TRUE(migrator.up());
+  }
+
+  config::RateLimitSettings limits() const {
+    config::RateLimitSettings l;
+    l.login_free_failures = 1;
+    l.login_base_delay = seconds(1);
+    l.login_max_delay = seconds(60);
+    return l;
+  }
+
+  gatehouse::testing::TempDir dir_;
+  std::unique_ptr<store::SqliteStore> store_;
+};
+
+// A failure in the last millisecond of a second starts a delay that still lasts a whole second:
+// stored times are whole seconds, so the start is rounded up, never truncated.
+TEST_F(LoginThrottleClockTest, ADelayStartedAtTheEndOfASecondLastsItsFullLength) {
+  ManualClock clock(from_unix_seconds(1'700'000'010) + milliseconds(999));
+  LoginThrottle throttle(*store_, clock, limits());
+  ASSERT_TRUE(throttle.login_failed("a@example.com", "192.0.2.1"));  // 10.999 s: 1 s delay
+  for (int ms : {2, 500, 999}) {
+    clock.set(from_unix_seconds(1'700'000'011) + milliseconds(ms));
+    auto blocked = throttle.check_login("a@example.com", "192.0.2.1");
+    ASSERT_TRUE(blocked);
+    ASSERT_TRUE(blocked->has_value()) << "free again " << ms + 2 << " ms after the failure";
+    EXPECT_GE(**blocked, seconds(1));
+  }
+  clock.set(from_unix_seconds(1'700'000'012));  // a full second (and a millisecond) later
+  auto blocked = throttle.check_login("a@example.com", "192.0.2.1");
+  ASSERT_TRUE(blocked);
+  EXPECT_FALSE(blocked->has_value());
+}
+
+}  // namespace
+}  // namespace gatehouse::auth

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -84,11 +86,25 @@ TEST_F(SqliteCheckpointerTest, CopiedWalStartsOverWithoutHoldingWriters) {
   EXPECT_LT(wal_pages_, grown);
 }
 
-TEST_F(SqliteCheckpointerTest, StopIsIdempotent) {
+TEST_F(SqliteCheckpointerTest, TheThreadCheckpointsUntilStoppedAndStopIsIdempotent) {
   checkpointer_->start(*pool_);
+  // Running: a commit past the threshold wakes the thread, and the WAL starts over.
+  for (int i = 0; i < kThresholdPages + 2; ++i) write_a_page();
+  bool started_over = false;
+  for (int i = 0; i < 500 && !started_over; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    write_a_page();
+    started_over = wal_pages_ < kThresholdPages;
+  }
+  ASSERT_TRUE(started_over) << "the running checkpointer never checkpointed";
+
   checkpointer_->stop();
   checkpointer_->stop();
-  write_a_page();  // the hook still only notes the commit
+  // Stopped: commits are still noted, but nothing checkpoints any more.
+  for (int i = 0; i < 2 * kThresholdPages; ++i) write_a_page();
+  std::this_thread::sleep_for(milliseconds(200));
+  write_a_page();
+  EXPECT_GT(wal_pages_, 2 * kThresholdPages) << "a stopped checkpointer still checkpointed";
 }
 
 }  // namespace

@@ -1,0 +1,273 @@
+// End-to-end: settings of the README's configuration table shown to take effect on a running
+// server at non-default values (tests/unit/readme_settings_test.cpp checks that every row of the
+// table names a test that sets it).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "auth/jws.hpp"
+#include "http_client.hpp"
+#include "server_process.hpp"
+
+namespace gatehouse::e2e {
+namespace {
+
+namespace json = boost::json;
+constexpr const char* kPassword = "Passw0rd!42";
+
+class SettingsTest : public ::testing::Test {
+ protected:
+  // Starts a server with the test environment plus `settings`.
+  void start(std::map<std::string, std::string> settings) {
+    env_ = test_env(free_port());
+    for (auto& [k, v] : settings) env_[k] = v;
+    server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
+    ASSERT_TRUE(server_->ready()) << server_->log();
+  }
+
+  HttpClient client() { return HttpClient(server_->port()); }
+
+  HttpResult register_user(const std::string& email, const std::string& password = kPassword) {
+    return client().post_json("/api/auth/register", json::object{{"name", "S"},
+                                                                 {"email", email},
+                                                                 {"photo", "p"},
+                                                                 {"password", password},
+                                                                 {"passwordConfirm", password}});
+  }
+  HttpResult login(const std::string& email, const std::string& password = kPassword) {
+    return client().post_json("/api/auth/login",
+                              json::object{{"email", email}, {"password", password}});
+  }
+  std::string access_token(const HttpResult& login) {
+    return std::string(login.json().at("access_token").as_string());
+  }
+  int me(const std::string& access) {
+    return client().get("/api/users/me", {{"Authorization", "Bearer " + access}}).status;
+  }
+  static int retry_after(const HttpResult& r) { return std::stoi(r.header("retry-after").value()); }
+
+  TempDir dir_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(SettingsTest, SizeLimitsAtNonDefaultValues) {
+  start({{"MAX_BODY_BYTES", "2048"}, {"MAX_HEADER_BYTES", "4096"}, {"PASSWORD_MAX_BYTES", "100"}});
+  // PASSWORD_MAX_BYTES: 100 bytes register, 101 get a 422 naming the field.
+  EXPECT_EQ(register_user("pw100@example.com", std::string(100, 'p')).status, 201);
+  auto long_pw = register_user("pw101@example.com", std::string(101, 'p'));
+  EXPECT_EQ(long_pw.status, 422);
+  EXPECT_NE(long_pw.body.find("password"), std::string::npos) << long_pw.body;
+  // MAX_BODY_BYTES: a 1,500-byte body is read (and refused as JSON), 3,000 bytes get 413.
+  EXPECT_EQ(client()
+                .request("POST", "/api/auth/login", std::string(1500, ' ') + "{}",
+                         {{"Content-Type", "application/json"}})
+                .status,
+            422);
+  const std::string big = raw_exchange(
+      server_->port(), "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n" +
+                           std::string(3000, ' '));
+  EXPECT_EQ(big.substr(0, 12), "HTTP/1.1 413") << big.substr(0, 80);
+  // MAX_HEADER_BYTES: 3,000 bytes of headers pass, 5,000 get 431.
+  EXPECT_EQ(client().get("/api/healthchecker", {{"X-Pad", std::string(3000, 'a')}}).status, 200);
+  const std::string huge =
+      raw_exchange(server_->port(), "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\nX-Pad: " +
+                                        std::string(5000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(huge.substr(0, 12), "HTTP/1.1 431") << huge.substr(0, 80);
+}
+
+// JWT_ALGORITHM with ES256 and EdDSA keys from `gatehouse keys generate --algorithm`.
+TEST_F(SettingsTest, ServesOnEs256AndEdDsa) {
+  for (const std::string alg : {"ES256", "EdDSA"}) {
+    SCOPED_TRACE(alg);
+    auto keys = run_gatehouse({"keys", "generate", "--algorithm", alg}, dir_.path(),
+                              {{"PATH", "/usr/bin:/bin"}});
+    ASSERT_EQ(keys.exit_code, 0) << keys.err;
+    std::map<std::string, std::string> settings;
+    std::istringstream lines(keys.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) settings[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    ASSERT_EQ(settings["JWT_ALGORITHM"], alg);
+    settings["DATABASE_URL"] = "sqlite:///" + alg + ".db";
+    ASSERT_NO_FATAL_FAILURE(start(settings));
+    const std::string email = "alg-" + alg + "@example.com";
+    ASSERT_EQ(register_user(email).status, 201);
+    auto l = login(email);
+    ASSERT_EQ(l.status, 200) << l.body;
+    const std::string token = access_token(l);
+    auto header = auth::base64url_decode(token.substr(0, token.find('.')));
+    ASSERT_TRUE(header.ok());
+    EXPECT_EQ(json::parse(*header).at("alg").as_string(), alg);
+    EXPECT_EQ(me(token), 200);
+    server_.reset();
+  }
+}
+
+TEST_F(SettingsTest, CookieSameSiteNoneWithoutSecureIsRefused) {
+  auto env = test_env(free_port());
+  env["COOKIE_SAMESITE"] = "none";
+  auto refused = run_gatehouse({"serve"}, dir_.path(), env);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("COOKIE_SAMESITE: none needs COOKIE_SECURE=true"), std::string::npos)
+      << refused.err;
+  start({{"COOKIE_SAMESITE", "none"}, {"COOKIE_SECURE", "true"}});
+  ASSERT_EQ(register_user("none@example.com").status, 201);
+  auto l = login("none@example.com");
+  EXPECT_NE(l.set_cookies()["access_token"].find("; SameSite=none; Secure"), std::string::npos)
+      << l.set_cookies()["access_token"];
+}
+
+// LOGIN_FAILURES_PER_HOUR: with the per-failure delays out of the way, the hourly cap alone
+// refuses the account for the rest of the hour.
+TEST_F(SettingsTest, LoginFailuresPerHourCapsAnAccount) {
+  start({{"LOGIN_FREE_FAILURES", "100"}, {"LOGIN_FAILURES_PER_HOUR", "3"}});
+  ASSERT_EQ(register_user("hourly@example.com").status, 201);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(login("hourly@example.com", "wrong-password").status, 400);
+  auto capped = login("hourly@example.com");  // even the right password
+  ASSERT_EQ(capped.status, 429);
+  EXPECT_GT(retry_after(capped), 3500);
+  EXPECT_LE(retry_after(capped), 3601);
+}
+
+// IP_FAILED_LOGINS_PER_HOUR: failures against different accounts from one address add up.
+TEST_F(SettingsTest, FailedLoginsPerAddressAddUpAcrossAccounts) {
+  start({{"LOGIN_FREE_FAILURES", "100"}, {"IP_FAILED_LOGINS_PER_HOUR", "3"}});
+  ASSERT_EQ(register_user("ip-victim@example.com").status, 201);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(login("ip-" + std::to_string(i) + "@example.com", "wrong-password").status, 400);
+  }
+  auto refused = login("ip-victim@example.com");
+  ASSERT_EQ(refused.status, 429);
+  EXPECT_GT(retry_after(refused), 3500);
+}
+
+// LOGIN_DELAY_MAX_SECONDS caps the delay: a base of 30 s would wait 30 s, the cap says 2.
+TEST_F(SettingsTest, LoginDelayIsCappedByTheMaximum) {
+  start({{"LOGIN_FREE_FAILURES", "1"},
+         {"LOGIN_DELAY_BASE_SECONDS", "30"},
+         {"LOGIN_DELAY_MAX_SECONDS", "2"}});
+  ASSERT_EQ(register_user("cap@example.com").status, 201);
+  EXPECT_EQ(login("cap@example.com", "wrong-password").status, 400);
+  auto delayed = login("cap@example.com");
+  ASSERT_EQ(delayed.status, 429);
+  EXPECT_GE(retry_after(delayed), 2);
+  EXPECT_LE(retry_after(delayed), 3);  // 2 s from a failure rounded up to the next second
+}
+
+// HASH_QUEUE_LIMIT (with HASH_THREADS=1): logins beyond one hashing and one waiting get 503 with
+// Retry-After at once, and the server goes on serving.
+TEST_F(SettingsTest, HashQueueLimitAnswers503BeyondTheQueue) {
+  start({{"HASH_THREADS", "1"},
+         {"HASH_QUEUE_LIMIT", "1"},
+         {"ARGON2_MEMORY_KIB", "65536"},
+         {"ARGON2_PASSES", "3"},
+         {"RATE_LIMITS", "off"}});
+  ASSERT_EQ(register_user("queue@example.com").status, 201);
+  std::atomic<int> ok{0}, busy{0}, other{0}, with_retry_after{0};
+  std::vector<std::thread> logins;
+  for (int i = 0; i < 6; ++i) {
+    logins.emplace_back([&] {
+      try {
+        auto r = login("queue@example.com");
+        (r.status == 200 ? ok : r.status == 503 ? busy : other)++;
+        if (r.status == 503 && r.header("retry-after")) ++with_retry_after;
+      } catch (const std::exception&) {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : logins) t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GE(ok.load(), 1);
+  EXPECT_GE(busy.load(), 1) << "six logins at once on one hashing thread and a queue of one";
+  EXPECT_EQ(with_retry_after.load(), busy.load());
+  EXPECT_EQ(login("queue@example.com").status, 200);
+}
+
+// REQUEST_TIMEOUT_SECONDS: a request whose body stops arriving is dropped after the request
+// timeout, long before the (default, 30 s) idle timeout.
+TEST_F(SettingsTest, RequestTimeoutDropsAStalledRequest) {
+  start({{"REQUEST_TIMEOUT_SECONDS", "1"}});
+  const auto begin = std::chrono::steady_clock::now();
+  // Dropped with or without an answer: the contract is that it ends in time.
+  raw_exchange(server_->port(),
+               "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"email\"",
+               10000);
+  const auto waited = std::chrono::steady_clock::now() - begin;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "the stalled request was not dropped";
+  EXPECT_EQ(client().get("/api/healthchecker").status, 200);
+}
+
+// ?scope=session ends the caller's session only.
+TEST_F(SettingsTest, LogoutScopeSessionEndsOnlyThisSession) {
+  start({});
+  ASSERT_EQ(register_user("scope@example.com").status, 201);
+  const std::string first = access_token(login("scope@example.com"));
+  const std::string second = access_token(login("scope@example.com"));
+  auto out = client().get("/api/auth/logout?scope=session", {{"Authorization", "Bearer " + first}});
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(me(first), 401);
+  EXPECT_EQ(me(second), 200);
+}
+
+// DATABASE_PREFIX on a running server: the tables carry the prefix, nothing else is created.
+TEST_F(SettingsTest, DatabasePrefixNamesTheTablesOfARunningServer) {
+  start({{"DATABASE_PREFIX", "gh_"}});
+  ASSERT_EQ(register_user("prefix@example.com").status, 201);
+  ASSERT_EQ(login("prefix@example.com").status, 200);
+  server_->stop(SIGTERM);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(
+      sqlite3_open_v2((dir_.path() / "gatehouse.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
+  auto count = [&](const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::int64_t n = -1;
+    if (st != nullptr && sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM gh_user WHERE email = 'prefix@example.com'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM gh_session"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'api%'"),
+            0);
+  sqlite3_close(db);
+}
+
+// --env-file PATH is read instead of ./.env (given before the subcommand).
+TEST_F(SettingsTest, EnvFileOptionIsReadInsteadOfDotEnv) {
+  auto env = test_env(free_port());
+  env.erase("JWT_PRIVATE_KEY");
+  env.erase("JWT_PUBLIC_KEY");
+  const auto file = dir_.path() / "settings" / "prod.env";
+  std::filesystem::create_directories(file.parent_path());
+  {
+    std::ofstream out(file);
+    out << "DATABASE_URL=sqlite:///from-env-file.db\n";
+  }
+  {
+    std::ofstream dot(dir_.path() / ".env");
+    dot << "DATABASE_URL=sqlite:///from-dot-env.db\n";
+  }
+  auto r = run_gatehouse({"--env-file", file.string(), "migrate", "up"}, dir_.path(), env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "from-env-file.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "from-dot-env.db"));
+  auto missing = run_gatehouse({"--env-file", (dir_.path() / "nope.env").string(), "migrate", "up"},
+                               dir_.path(), env);
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("nope.env"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace gatehouse::e2e
