@@ -111,7 +111,9 @@ conformance() {
   local dir=$1 group=$2 label=$3
   echo "== conformance --group $group ($label)"
   if [[ ! -f $shared/conformance/run.py ]]; then
-    fail_step "conformance suite not found at $shared/conformance (set GATEHOUSE_SHARED)"
+    # A newcomer's clone has no ../shared: the suite cannot run there, and the total says so.
+    echo "SKIP conformance ($label): no suite at $shared/conformance (set GATEHOUSE_SHARED)"
+    skipped=$((skipped + 1))
     return
   fi
   if ! start_server "$dir"; then

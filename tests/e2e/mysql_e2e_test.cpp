@@ -1,11 +1,13 @@
 // End-to-end on MariaDB: adopting a tutorial database in place, and riding out a database outage.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <boost/json.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 #include "http_client.hpp"
@@ -229,6 +231,61 @@ TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
   EXPECT_LT(slowest_ms.load(), 6000) << "a request hung";
   EXPECT_TRUE(server.running());
   EXPECT_EQ(HttpClient(server.port()).get("/api/readyz").status, 200);
+}
+
+// The tutorial's DATABASE_HOST/PORT/DB/USER/PASSWORD instead of a URL, on the real MariaDB;
+// `serve` refuses to start while migrations are pending and says what to run.
+TEST(MysqlSettings, TutorialVariablesReachTheDatabaseAndServeWaitsForMigrations) {
+  MysqlDatabase db;
+  if (db.url().empty()) GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set";
+  std::smatch parts;
+  const std::string url = db.url();
+  ASSERT_TRUE(
+      std::regex_match(url, parts, std::regex(R"(mysql://([^:]+):([^@]*)@([^:/]+):(\d+)/(.+))")))
+      << url;
+  TempDir dir;
+  auto env = test_env(free_port());
+  env["DATABASE_HOST"] = parts[3];
+  env["DATABASE_PORT"] = parts[4];
+  env["DATABASE_DB"] = parts[5];
+  env["DATABASE_USER"] = parts[1];
+  env["DATABASE_PASSWORD"] = parts[2];
+
+  auto refused = run_gatehouse({"serve"}, dir.path(), env);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("pending migration(s): run `gatehouse migrate up`"), std::string::npos)
+      << refused.err;
+
+  auto wrong = env;
+  wrong["DATABASE_PASSWORD"] = "not-the-password";
+  EXPECT_NE(run_gatehouse({"migrate", "up"}, dir.path(), wrong).exit_code, 0);
+  wrong = env;
+  wrong["DATABASE_DB"] = "no_such_database";
+  EXPECT_NE(run_gatehouse({"migrate", "up"}, dir.path(), wrong).exit_code, 0);
+
+  auto migrated = run_gatehouse({"migrate", "up"}, dir.path(), env);
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+  ServerProcess server(dir.path(), env);
+  ASSERT_TRUE(server.ready()) << server.log();
+  HttpClient c(server.port());
+  ASSERT_EQ(c.post_json("/api/auth/register", json::object{{"name", "T"},
+                                                           {"email", "vars@example.com"},
+                                                           {"photo", "p"},
+                                                           {"password", "Passw0rd!42"},
+                                                           {"passwordConfirm", "Passw0rd!42"}})
+                .status,
+            201);
+  // The row is in the database the variables name: a server on the same URL finds it.
+  server.stop(SIGTERM);
+  auto via_url = test_env(free_port());
+  via_url["DATABASE_URL"] = url;
+  ServerProcess second(dir.path(), via_url);
+  ASSERT_TRUE(second.ready()) << second.log();
+  EXPECT_EQ(HttpClient(second.port())
+                .post_json("/api/auth/login",
+                           json::object{{"email", "vars@example.com"}, {"password", "Passw0rd!42"}})
+                .status,
+            200);
 }
 
 }  // namespace
