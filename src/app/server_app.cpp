@@ -99,8 +99,9 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       // Every connection has at most one request in flight, so the worker queue is bounded by
       // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
-      workers_("worker pool", settings.worker_threads, settings.max_connections, kRequestThreads),
-      hashing_("hashing pool", settings.hash_threads,
+      workers_("worker pool", "gh-worker", settings.worker_threads, settings.max_connections,
+               kRequestThreads),
+      hashing_("hashing pool", "gh-hashing", settings.hash_threads,
                settings.hash_threads + settings.hash_queue_limit, kHashingThreads),
       server_(server_options(settings), application_, workers_, hashing_) {}
 

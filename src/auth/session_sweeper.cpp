@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/thread_name.hpp"
+
 namespace gatehouse::auth {
 
 SessionSweeper::SessionSweeper(store::Store& store, const Clock& clock,
@@ -16,7 +18,10 @@ void SessionSweeper::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("gh-sweeper");
+    loop();
+  });
 }
 
 void SessionSweeper::stop() {

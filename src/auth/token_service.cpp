@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 namespace gatehouse::auth {
@@ -139,6 +140,9 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
     if (!jti->is_string()) return invalid("jti is not a string");
     out.jti = jti->get_string();
   }
+  // Debug only (a level check otherwise): shows on a running server whether repeated tokens
+  // are served from the verified-token cache (VERIFIED_TOKEN_CACHE_SIZE).
+  spdlog::debug("access token signature verified (not in the verified-token cache)");
   verified_->insert(token, out, now);
   return out;
 }

@@ -25,12 +25,13 @@ namespace gatehouse::net {
 // A fixed set of threads for blocking work (database calls, RSA signing, password hashing), kept
 // off the I/O threads. At most `queue_limit` jobs wait or run at once; beyond that `run` refuses
 // at once (the caller answers 503 with Retry-After) instead of letting latency and memory grow.
-// `scheduling` is applied to each of its threads (see thread_scheduling.hpp): the hashing pool runs
+// `name` appears in logs, `thread_name` on each thread (see name_this_thread); `scheduling` is
+// applied to each of its threads (see thread_scheduling.hpp): the hashing pool runs
 // at a lower priority than the workers, so saturated logins do not delay /me and refresh.
 class BlockingPool {
  public:
-  BlockingPool(std::string name, std::size_t threads, std::size_t queue_limit,
-               ThreadScheduling scheduling = {});
+  BlockingPool(std::string name, std::string_view thread_name, std::size_t threads,
+               std::size_t queue_limit, ThreadScheduling scheduling = {});
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;

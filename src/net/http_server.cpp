@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_name.hpp"
 #include "http/error_table.hpp"
 
 namespace gatehouse::net {
@@ -180,6 +181,7 @@ void HttpServer::run() {
   std::vector<std::thread> extra;
   for (std::size_t i = 1; i < options_.io_threads; ++i) {
     extra.emplace_back([this] {
+      name_this_thread("gh-io");
       apply_to_this_thread(options_.io_scheduling, "I/O thread");
       ioc_.run();
     });

@@ -159,6 +159,40 @@ std::optional<int> ServerProcess::stop(int signal, std::chrono::milliseconds tim
   return std::nullopt;
 }
 
+namespace {
+constexpr const char* kLibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+}
+
+FakeWallClock::FakeWallClock(const std::filesystem::path& dir) : file_(dir / "faketime-offset") {
+  write();
+}
+
+bool FakeWallClock::available() {
+  return fs::exists(kLibFaketime);
+}
+
+void FakeWallClock::add_to(std::map<std::string, std::string>& env) const {
+  env["LD_PRELOAD"] = kLibFaketime;
+  env["FAKETIME_TIMESTAMP_FILE"] = file_.string();
+  env["FAKETIME_NO_CACHE"] = "1";  // read the file on every call: a move is seen at once
+  env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+}
+
+void FakeWallClock::advance(std::chrono::seconds by) {
+  offset_ += by;
+  write();
+}
+
+void FakeWallClock::write() const {
+  // Written aside and renamed over, so the server never reads a half-written offset.
+  const fs::path next = file_.string() + ".next";
+  {
+    std::ofstream out(next, std::ios::trunc);
+    out << "+" << offset_.count() << "\n";
+  }
+  fs::rename(next, file_);
+}
+
 std::map<std::string, std::string> test_env(unsigned short port) {
   static const auth::PemPair keys = [] {
     auto pair = auth::generate_key_pair(auth::JwsAlgorithm::kRS256, 2048);

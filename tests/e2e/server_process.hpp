@@ -49,6 +49,7 @@ class ServerProcess {
   // Sends `signal` and waits up to `timeout` for the exit; returns the exit status, or nullopt.
   std::optional<int> stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(15));
   bool running();
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -72,6 +73,25 @@ bool wait_until(Condition condition, std::chrono::milliseconds timeout = std::ch
 // TCP connections in state ESTABLISHED whose local port is `port` (the server's side of its
 // open connections), from /proc/net/tcp and tcp6.
 int established_connections(unsigned short port);
+
+// The server's wall clock, moved forward by the test: Debian's libfaketime preloaded into the
+// server, which reads the offset from a file on every clock call. Monotonic time stays real, so
+// timeouts and the sweeper's waits are unaffected and nothing sleeps for the minutes it skips.
+class FakeWallClock {
+ public:
+  explicit FakeWallClock(const std::filesystem::path& dir);
+  // Fails the calling test when libfaketime is missing (scripts/install-deps.sh --test has it).
+  static bool available();
+  // The variables that put a server on this clock.
+  void add_to(std::map<std::string, std::string>& env) const;
+  // Moves the server's wall clock `by` further ahead (cumulative).
+  void advance(std::chrono::seconds by);
+
+ private:
+  void write() const;
+  std::filesystem::path file_;
+  std::chrono::seconds offset_{0};
+};
 
 // The environment of a test server: fresh 2048-bit keys (made once per test binary), the given
 // port, a SQLite file in the working directory, and small argon2 settings to keep tests fast.

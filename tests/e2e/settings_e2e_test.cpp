@@ -51,10 +51,77 @@ class SettingsTest : public ::testing::Test {
     return client().get("/api/users/me", {{"Authorization", "Bearer " + access}}).status;
   }
   static int retry_after(const HttpResult& r) { return std::stoi(r.header("retry-after").value()); }
+  HttpResult refresh(const std::string& refresh_token) {
+    return client().request("POST", "/api/auth/refresh", "",
+                            {{"Authorization", "Bearer " + refresh_token}});
+  }
+  static std::string refresh_token(const HttpResult& r) {
+    return std::string(r.json().at("refresh_token").as_string());
+  }
+
+  // Starts a server whose wall clock the test moves with clock_->advance().
+  void start_on_fake_clock(std::map<std::string, std::string> settings) {
+    ASSERT_TRUE(FakeWallClock::available())
+        << "libfaketime is missing: run scripts/install-deps.sh --test";
+    clock_ = std::make_unique<FakeWallClock>(dir_.path());
+    env_ = test_env(free_port());
+    clock_->add_to(env_);
+    for (auto& [k, v] : settings) env_[k] = v;
+    server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
+    ASSERT_TRUE(server_->ready()) << server_->log();
+  }
+
+  // Threads of the running server by name (/proc/PID/task/*/comm).
+  std::map<std::string, int> thread_names() const {
+    std::map<std::string, int> names;
+    const auto tasks = std::filesystem::path("/proc") / std::to_string(server_->pid()) / "task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      ++names[name];
+    }
+    return names;
+  }
+
+  // Open descriptors of the running server on its SQLite file (one per connection).
+  int database_file_descriptors() const {
+    const auto db = std::filesystem::canonical(dir_.path() / "gatehouse.db");
+    int n = 0;
+    const auto fds = std::filesystem::path("/proc") / std::to_string(server_->pid()) / "fd";
+    for (const auto& fd : std::filesystem::directory_iterator(fds)) {
+      std::error_code ec;
+      if (std::filesystem::read_symlink(fd.path(), ec) == db) ++n;
+    }
+    return n;
+  }
+
+  std::int64_t sqlite_count(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    std::int64_t n = -1;
+    if (sqlite3_open_v2((dir_.path() / "gatehouse.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                        nullptr) == SQLITE_OK) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+          sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+      }
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+  }
+
+  static int occurrences(const std::string& text, const std::string& what) {
+    int n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
 
   TempDir dir_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<FakeWallClock> clock_;
 };
 
 TEST_F(SettingsTest, SizeLimitsAtNonDefaultValues) {
@@ -267,6 +334,99 @@ TEST_F(SettingsTest, EnvFileOptionIsReadInsteadOfDotEnv) {
                                dir_.path(), env);
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("nope.env"), std::string::npos) << missing.err;
+}
+
+using std::chrono::minutes;
+
+// REFRESH_TOKEN_EXPIRES_IN is an idle limit: each refresh hands out a token good for that long
+// again, and a token left unused past it is refused.
+TEST_F(SettingsTest, RefreshTokenExpiresWhenLeftUnused) {
+  start_on_fake_clock({{"REFRESH_TOKEN_EXPIRES_IN", "5"}});
+  ASSERT_EQ(register_user("idle@example.com").status, 201);
+  const auto first = login("idle@example.com");
+  ASSERT_EQ(first.status, 200);
+
+  clock_->advance(minutes(4));
+  const auto second = refresh(refresh_token(first));
+  ASSERT_EQ(second.status, 200) << second.body;
+  clock_->advance(minutes(4));  // 8 minutes after login, 4 after the last refresh
+  const auto third = refresh(refresh_token(second));
+  ASSERT_EQ(third.status, 200) << "each refresh starts a new 5-minute window: " << third.body;
+
+  clock_->advance(minutes(5) + std::chrono::seconds(2));
+  const auto late = refresh(refresh_token(third));
+  EXPECT_NE(late.status, 200) << late.body;
+  EXPECT_FALSE(late.detail().empty()) << late.body;
+}
+
+// SESSION_LIFETIME_MINUTES caps a session however often it is refreshed.
+TEST_F(SettingsTest, SessionLifetimeCapsASessionThatKeepsRefreshing) {
+  start_on_fake_clock({{"SESSION_LIFETIME_MINUTES", "10"}, {"REFRESH_TOKEN_EXPIRES_IN", "6"}});
+  ASSERT_EQ(register_user("capped@example.com").status, 201);
+  auto current = login("capped@example.com");
+  ASSERT_EQ(current.status, 200);
+  for (int step = 1; step <= 2; ++step) {  // refreshed at 4 and 8 minutes: within the cap
+    clock_->advance(minutes(4));
+    current = refresh(refresh_token(current));
+    ASSERT_EQ(current.status, 200) << "step " << step << ": " << current.body;
+  }
+  clock_->advance(minutes(3));  // 11 minutes: 3 since the last refresh, past the 10-minute cap
+  const auto capped = refresh(refresh_token(current));
+  EXPECT_NE(capped.status, 200) << capped.body;
+  EXPECT_FALSE(capped.detail().empty()) << capped.body;
+}
+
+// SESSION_SWEEP_INTERVAL_SECONDS: the sweeper deletes expired sessions on a running server at the
+// configured interval (the default, 10 minutes, would not within this test).
+TEST_F(SettingsTest, SweeperDeletesExpiredSessionsAtTheInterval) {
+  start_on_fake_clock({{"SESSION_SWEEP_INTERVAL_SECONDS", "10"}});
+  ASSERT_EQ(register_user("swept@example.com").status, 201);
+  ASSERT_EQ(login("swept@example.com").status, 200);
+  ASSERT_EQ(sqlite_count("SELECT count(*) FROM api_session"), 1);
+
+  clock_->advance(std::chrono::hours(24 * 8));  // past the 7-day lifetime and any retention
+  EXPECT_TRUE(wait_until([&] { return sqlite_count("SELECT count(*) FROM api_session") == 0; },
+                         std::chrono::seconds(25)))
+      << server_->log();
+  EXPECT_NE(server_->log().find("session sweep: "), std::string::npos) << server_->log();
+}
+
+// IO_THREADS and WORKER_THREADS (and HASH_THREADS) size the server's named threads. The main
+// thread is the first I/O thread and keeps the program's name.
+TEST_F(SettingsTest, ThreadSettingsSizeThePools) {
+  start({{"IO_THREADS", "3"}, {"WORKER_THREADS", "5"}, {"HASH_THREADS", "2"}});
+  const auto names = thread_names();
+  auto count = [&](const std::string& name) { return names.count(name) ? names.at(name) : 0; };
+  EXPECT_EQ(count("gh-io"), 2);
+  EXPECT_EQ(count("gh-worker"), 5);
+  EXPECT_EQ(count("gh-hashing"), 2);
+  EXPECT_EQ(count("gh-sweeper"), 1);
+}
+
+// DATABASE_POOL_SIZE: the number of database connections (on SQLite, open descriptors of the
+// database file; the writer and the checkpointer have theirs beside the pool).
+TEST_F(SettingsTest, DatabasePoolSizeSetsTheConnections) {
+  start({{"DATABASE_POOL_SIZE", "2"}});
+  const int small = database_file_descriptors();
+  server_->stop(SIGTERM);
+  start({{"DATABASE_POOL_SIZE", "7"}});
+  const int large = database_file_descriptors();
+  EXPECT_GE(small, 2);
+  EXPECT_EQ(large - small, 5);
+}
+
+// VERIFIED_TOKEN_CACHE_SIZE: a repeated access token has its signature verified once while the
+// cache is on, on every request when it is 0 (the debug log tells each full verification).
+TEST_F(SettingsTest, VerifiedTokenCacheSizeZeroVerifiesEveryRequest) {
+  const std::string verified = "access token signature verified";
+  for (const std::string size : {"0", "64"}) {
+    start({{"VERIFIED_TOKEN_CACHE_SIZE", size}, {"LOG_LEVEL", "debug"}});
+    ASSERT_EQ(register_user("cache" + size + "@example.com").status, 201);
+    const auto access = access_token(login("cache" + size + "@example.com"));
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(me(access), 200);
+    EXPECT_EQ(occurrences(server_->log(), verified), size == "0" ? 5 : 1) << "size " << size;
+    server_->stop(SIGTERM);
+  }
 }
 
 }  // namespace

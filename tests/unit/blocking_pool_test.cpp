@@ -54,7 +54,7 @@ auto run_on(BlockingPool& pool, F fn) {
 TEST(BlockingPoolTest, RunsJobsOnItsThreadsWithItsScheduling) {
   const int caller_policy = ::sched_getscheduler(0);
   const int nice = nicer_by(5);
-  BlockingPool pool("test pool", 2, 8, ThreadScheduling{.batch = true, .nice = nice});
+  BlockingPool pool("test pool", "test-pool", 2, 8, ThreadScheduling{.batch = true, .nice = nice});
   const auto state = run_on(pool, [] { return this_thread_state(); });
   ASSERT_TRUE(state.has_value());
   EXPECT_NE(state->id, std::this_thread::get_id());
@@ -66,7 +66,7 @@ TEST(BlockingPoolTest, RunsJobsOnItsThreadsWithItsScheduling) {
 }
 
 TEST(BlockingPoolTest, DefaultSchedulingIsUntouched) {
-  BlockingPool pool("plain pool", 1, 8);
+  BlockingPool pool("plain pool", "plain-pool", 1, 8);
   const ThreadState caller = this_thread_state();
   const auto state = run_on(pool, [] { return this_thread_state(); });
   ASSERT_TRUE(state.has_value());
@@ -75,7 +75,7 @@ TEST(BlockingPoolTest, DefaultSchedulingIsUntouched) {
 }
 
 TEST(BlockingPoolTest, ExceptionsReachTheAwaitingCoroutine) {
-  BlockingPool pool("throwing pool", 1, 8);
+  BlockingPool pool("throwing pool", "throwing-pool", 1, 8);
   EXPECT_THROW(run_on(pool, []() -> int { throw std::runtime_error("job failed"); }),
                std::runtime_error);
 }

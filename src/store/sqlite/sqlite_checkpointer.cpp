@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_checkpointer.hpp"
 
 #include <spdlog/spdlog.h>
+
 #include <sqlite3.h>
+#include "core/thread_name.hpp"
 
 #include <utility>
 
@@ -20,7 +22,10 @@ void SqliteCheckpointer::start(SqliteConnectionPool& writers) {
   if (thread_.joinable()) return;
   writers_ = &writers;
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("gh-checkpoint");
+    loop();
+  });
 }
 
 void SqliteCheckpointer::stop() {
