@@ -8,12 +8,12 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # never the unversioned 1.74 ones
-  libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev
+  libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev libpq-dev
   libspdlog-dev libcli11-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
-             mariadb-server mariadb-client curl libfaketime
+             mariadb-server mariadb-client postgresql curl libfaketime
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography)
 fi
 

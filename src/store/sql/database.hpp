@@ -1,0 +1,136 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "core/result.hpp"
+#include "store/sql/connection.hpp"
+#include "store/sql/retry.hpp"
+
+namespace gatehouse::store::sql {
+
+// What a caller is going to do with a connection. SQLite lends readers from its pool and its one
+// writer connection for writes; the servers lend any pooled connection for either.
+enum class Access { kRead, kWrite };
+
+// A database: hands out connections and runs operations on them with the retry rules written
+// once (decide_retry). An operation is a callable `Connection& -> Result<T>`.
+// Example:
+//   auto user = db.read([&](Connection& conn) -> Result<std::optional<User>> { ... });
+//   auto done = db.transaction([&](Connection& conn) -> Status { ... });
+// Threading: every method is thread-safe and blocks; the pool bounds how many callers touch the
+// database at once.
+class Database {
+ public:
+  // A connection lent to one caller; given back when destroyed.
+  class Lease {
+   public:
+    Lease(Database& owner, Connection& connection, Access access)
+        : owner_(&owner), connection_(&connection), access_(access) {}
+    Lease(Lease&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)),
+          connection_(other.connection_),
+          access_(other.access_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (owner_ != nullptr) owner_->release(*connection_, access_);
+    }
+
+    Connection& operator*() const { return *connection_; }
+    Connection* operator->() const { return connection_; }
+
+   private:
+    Database* owner_;  // null once moved from
+    Connection* connection_;
+    Access access_;
+  };
+
+  explicit Database(RetryRules rules) : rules_(rules) {}
+  virtual ~Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  virtual Dialect dialect() const = 0;
+  // A connection for `access`, connected; kUnavailable when none frees up in time or the server
+  // cannot be reached.
+  virtual Result<Lease> acquire(Access access) = 0;
+
+  // Runs a read (one or more SELECTs, no transaction).
+  template <class Op>
+  auto read(Op&& op) {
+    return run(Access::kRead, false, op);
+  }
+  // Runs writes that are each safe alone and safe to repeat (idempotent UPDATEs and DELETEs).
+  template <class Op>
+  auto write(Op&& op) {
+    return run(Access::kWrite, false, op);
+  }
+  // Runs `op` in a write transaction: committed when it returns a value, rolled back when it
+  // returns an error. `op` may run more than once (see decide_retry), each time from the start of
+  // a new transaction, so it must only compute from what it reads.
+  template <class Op>
+  auto transaction(Op&& op) {
+    return run(Access::kWrite, true, op);
+  }
+
+ protected:
+  friend class Lease;
+  virtual void release(Connection& connection, Access access) noexcept = 0;
+
+ private:
+  template <class Op>
+  static std::invoke_result_t<Op&, Connection&> attempt(Connection& conn, bool transaction,
+                                                        Op& op) {
+    using R = std::invoke_result_t<Op&, Connection&>;
+    if (!transaction) return op(conn);
+    if (auto st = conn.begin_write(); !st) return R(std::move(st).error());
+    R result = op(conn);
+    if (!result) {
+      conn.rollback();
+      return result;
+    }
+    if (auto st = conn.commit(); !st) {
+      conn.rollback();
+      return R(std::move(st).error());
+    }
+    return result;
+  }
+
+  template <class Op>
+  std::invoke_result_t<Op&, Connection&> run(Access access, bool transaction, Op& op) {
+    auto lease = acquire(access);
+    if (!lease) return std::move(lease).error();
+    Connection& conn = **lease;
+    FailedAttempt history;
+    while (true) {
+      const auto started = std::chrono::steady_clock::now();
+      conn.clear_failure();
+      auto result = attempt(conn, transaction, op);
+      if (result) return result;
+      FailedAttempt failed = history;
+      failed.failure = conn.last_failure();
+      failed.commit_in_doubt = conn.commit_in_doubt();
+      failed.took = std::chrono::steady_clock::now() - started;
+      switch (decide_retry(rules_, failed)) {
+        case RetryDecision::kGiveUp:
+          return result;
+        case RetryDecision::kRetry:
+          ++history.lock_conflicts_before;
+          break;
+        case RetryDecision::kReconnectAndRetry:
+          history.reconnected_before = true;
+          if (auto st = conn.reconnect(); !st) return std::move(st).error();
+          break;
+      }
+    }
+  }
+
+  const RetryRules rules_;
+};
+
+}  // namespace gatehouse::store::sql
