@@ -36,9 +36,6 @@ Completion run_async(asio::io_context& ioc, Start start) {
   return out;
 }
 
-// How long one request may take, connect to last byte.
-constexpr std::chrono::seconds kRequestDeadline{20};
-
 }  // namespace
 
 boost::json::value HttpResult::json() const {
@@ -87,8 +84,9 @@ std::optional<std::string> HttpResult::cookie_value(std::string_view name) const
   return line.substr(eq + 1, line.find(';') - eq - 1);
 }
 
-HttpClient::HttpClient(unsigned short port) : stream_(ioc_) {
-  stream_.expires_after(kRequestDeadline);
+HttpClient::HttpClient(unsigned short port, std::chrono::seconds deadline)
+    : stream_(ioc_), deadline_(deadline) {
+  stream_.expires_after(deadline_);
   stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
 }
 
@@ -100,7 +98,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  stream_.expires_after(kRequestDeadline);
+  stream_.expires_after(deadline_);
   if (auto w = run_async(ioc_, [&](auto done) { bhttp::async_write(stream_, req, done); }); w.ec) {
     throw boost::system::system_error(w.ec, method + " " + target + ": write");
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/value.hpp>
@@ -27,10 +29,14 @@ struct HttpResult {
   std::optional<std::string> cookie_value(std::string_view name) const;
 };
 
-// A small synchronous HTTP/1.1 client over one keep-alive connection to 127.0.0.1:port.
+// A small synchronous HTTP/1.1 client over one keep-alive connection to 127.0.0.1:port. Each
+// request (connect to last byte) must finish within `deadline`, or it throws: a hung server fails
+// a test in seconds.
 class HttpClient {
  public:
-  explicit HttpClient(unsigned short port);
+  static constexpr std::chrono::seconds kDefaultDeadline{20};
+
+  explicit HttpClient(unsigned short port, std::chrono::seconds deadline = kDefaultDeadline);
 
   HttpResult request(const std::string& method, const std::string& target,
                      const std::string& body = "",
@@ -45,6 +51,7 @@ class HttpClient {
  private:
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
+  std::chrono::seconds deadline_;
 };
 
 // Sends raw bytes on a fresh connection and returns what the server sends back before closing

@@ -308,7 +308,10 @@ TEST_P(ServerTest, SigtermWithOpenConnectionExitsZero) {
 }
 
 TEST_P(ServerTest, InFlightLoginFinishesAfterSigint) {
-  // A slow hash keeps the login in flight while the signal arrives.
+  // A slow hash keeps the login in flight while the signal arrives. Hashing runs at nice 10, so
+  // on a machine busy with other work (a build beside the tests) one hash can take many seconds:
+  // every wait here is long, none of them is a sleep.
+  constexpr std::chrono::seconds kPatience{120};
   server_->stop(SIGKILL, std::chrono::seconds(5));
   env_["ARGON2_MEMORY_KIB"] = "131072";
   env_["ARGON2_PASSES"] = "3";
@@ -316,9 +319,12 @@ TEST_P(ServerTest, InFlightLoginFinishesAfterSigint) {
   server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
   ASSERT_TRUE(server_->ready()) << server_->log();
   const std::string email = unique_email("inflight");
-  ASSERT_EQ(client().post_json("/api/auth/register", register_payload(email)).status, 201);
+  ASSERT_EQ(HttpClient(server_->port(), kPatience)
+                .post_json("/api/auth/register", register_payload(email))
+                .status,
+            201);
 
-  HttpClient c = client();  // connected before the signal: the request is sent on it
+  HttpClient c(server_->port(), kPatience);  // connected before the signal: the request goes on it
   HttpResult result;
   std::string failure;
   std::thread t([&] {
@@ -331,11 +337,14 @@ TEST_P(ServerTest, InFlightLoginFinishesAfterSigint) {
   });
   // The signal comes once the server has the login (not the registration before it) on its
   // hashing pool: its debug log says so.
-  ASSERT_TRUE(wait_until([&] {
-    return server_->log().find("POST /api/auth/login: handed to the hashing pool") !=
-           std::string::npos;
-  })) << server_->log();
-  const auto code = server_->stop(SIGINT, std::chrono::seconds(10));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return server_->log().find("POST /api/auth/login: handed to the hashing pool") !=
+               std::string::npos;
+      },
+      kPatience))
+      << server_->log();
+  const auto code = server_->stop(SIGINT, kPatience);
   t.join();
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << server_->log();
