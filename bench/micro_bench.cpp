@@ -24,13 +24,14 @@
 #include "auth/argon2id.hpp"
 #include "auth/jws.hpp"
 #include "auth/password_hasher.hpp"
+#include "auth/rotation_policy.hpp"
 #include "auth/session_service.hpp"
 #include "auth/token_sealer.hpp"
 #include "auth/token_service.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "store/migrations.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/store_factory.hpp"
 
 namespace {
 
@@ -105,7 +106,7 @@ struct Fixture {
 // A temporary SQLite database with BENCH_USERS users, one session each.
 struct Db {
   fs::path dir;
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   std::vector<std::int64_t> user_ids;
   std::vector<std::string> emails;
   std::vector<std::string> session_ids;
@@ -144,12 +145,12 @@ struct Db {
     std::random_device rd;
     dir = fs::temp_directory_path() / ("gatehouse-micro-bench-" + std::to_string(rd()));
     fs::create_directories(dir);
-    store =
-        must(store::SqliteStore::open(store::SqliteOptions{(dir / "bench.db").string(), "api_", 4}),
-             "open sqlite");
-    auto target = store->migration_target();
-    store::Migrator migrator(*target, store::embedded_migrations("sqlite"), "api_");
+    config::DatabaseSettings database;
+    database.sqlite_path = (dir / "bench.db").string();
+    auto opened = must(store::open_store(database, 4), "open sqlite");
+    store::Migrator migrator(*opened.migrations, store::embedded_migrations("sqlite"), "api_");
     (void)must(migrator.up(), "migrate");
+    store = std::move(opened.store);
     sealed = f.sealer->seal(random_token(f.random, 32));
 
     const std::size_t n = env_u64("BENCH_USERS", 5000);
@@ -430,7 +431,7 @@ void BM_SqliteRotateRefreshToken(benchmark::State& state) {
     req.new_expires_at = req.now + std::chrono::hours(1);
     req.new_sealed = db.sealed;
     req.grace = std::chrono::seconds(5);
-    auto r = db.store->rotate_refresh_token(req);
+    auto r = db.store->rotate_refresh_token(req, auth::decide_rotation);
     if (!r || r->outcome != store::RotateOutcome::kRotated) {
       state.SkipWithError("rotation failed");
       break;

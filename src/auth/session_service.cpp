@@ -1,5 +1,7 @@
 #include "auth/session_service.hpp"
 
+#include "auth/rotation_policy.hpp"
+
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -98,7 +100,7 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
   request.now = now;
   request.new_sealed = sealer_.seal(out.refresh_token);
   request.grace = settings_.reuse_grace;
-  auto rotated = store_.rotate_refresh_token(request);
+  auto rotated = store_.rotate_refresh_token(request, decide_rotation);
   if (!rotated) return std::move(rotated).error();
   if (rotated->outcome == store::RotateOutcome::kGraceReplay) {
     auto current = sealer_.open(rotated->current_sealed);

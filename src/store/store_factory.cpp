@@ -1,27 +1,33 @@
 #include "store/store_factory.hpp"
 
-#include "store/mysql/mysql_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/mysql/mysql_database.hpp"
+#include "store/sql/sql_migration_target.hpp"
+#include "store/sql/sql_store.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 
 namespace gatehouse::store {
 
-Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size) {
-  const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
-  if (database.kind == config::DatabaseKind::kSqlite) {
-    SqliteOptions options;
-    options.path = database.sqlite_path;
-    options.prefix = database.prefix;
-    options.pool_size = size;
-    auto sqlite = SqliteStore::open(options);
-    if (!sqlite) return std::move(sqlite).error();
-    OpenedStore out;
-    out.migrations = (*sqlite)->migration_target();
-    out.store = std::move(*sqlite);
-    out.dialect = "sqlite";
-    out.description = "SQLite " + database.sqlite_path;
-    return out;
-  }
+namespace {
 
+Result<OpenedStore> open_sqlite(const config::DatabaseSettings& database, std::size_t size) {
+  SqliteOptions options;
+  options.path = database.sqlite_path;
+  options.prefix = database.prefix;
+  options.pool_size = size;
+  auto db = SqliteDatabase::open(options);
+  if (!db) return std::move(db).error();
+  OpenedStore out;
+  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  auto own = SqliteConnection::open(options.path, options.busy_timeout, options.prefix);
+  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+      own ? Result<std::unique_ptr<sql::Connection>>(std::move(*own))
+          : Result<std::unique_ptr<sql::Connection>>(std::move(own).error()));
+  out.dialect = "sqlite";
+  out.description = "SQLite " + database.sqlite_path;
+  return out;
+}
+
+Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::size_t size) {
   MysqlOptions options;
   options.endpoint.host = database.host;
   options.endpoint.port = database.port;
@@ -32,14 +38,23 @@ Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::si
   options.prefix = database.prefix;
   options.pool_size = size;
   // Connects nothing yet: a server that is down fails the first calls (kUnavailable), not this.
-  auto mysql = MysqlStore::open(options);
-  if (!mysql) return std::move(mysql).error();
+  auto db = open_mysql_database(options);
+  if (!db) return std::move(db).error();
   OpenedStore out;
-  out.migrations = (*mysql)->migration_target();
-  out.store = std::move(*mysql);
+  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+      std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
   out.dialect = "mysql";
   out.description = "MySQL " + options.endpoint.describe();
   return out;
+}
+
+}  // namespace
+
+Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size) {
+  const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
+  if (database.kind == config::DatabaseKind::kSqlite) return open_sqlite(database, size);
+  return open_mysql(database, size);
 }
 
 }  // namespace gatehouse::store

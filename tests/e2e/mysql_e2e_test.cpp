@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "http_client.hpp"
-#include "mysql_database.hpp"
 #include "server_process.hpp"
+#include "test_databases.hpp"
 
 namespace gatehouse::e2e {
 namespace {

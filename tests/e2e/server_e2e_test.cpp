@@ -11,8 +11,8 @@
 
 #include "auth/jws.hpp"
 #include "http_client.hpp"
-#include "mysql_database.hpp"
 #include "server_process.hpp"
+#include "test_databases.hpp"
 
 namespace gatehouse::e2e {
 namespace {
@@ -34,18 +34,15 @@ constexpr const char* kTutorialPublicKey =
     "VQYzEzbEFkVk94TlVmcWxzMm1SVgppUFpSclRaY3d5eEVYVURqTWhWbi9KVHRsd3h2a281T0pBQ1k3dVE0T09wODdiM3NO"
     "U3ZNd2xNQ0F3RUFBUT09Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQ==";
 
-// The API end to end, once per backend: the embedded SQLite default and a real MariaDB.
+// The API end to end, once per backend: the embedded SQLite default, a real MariaDB and a real
+// PostgreSQL.
 class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     env_ = test_env(free_port());
-    if (GetParam() == "mysql") {
-      mysql_ = std::make_unique<MysqlDatabase>();
-      if (mysql_->url().empty()) GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set";
-      env_["DATABASE_URL"] = mysql_->url();
-      auto migrated = run_gatehouse({"migrate", "up"}, dir_.path(), env_);
-      ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-    }
+    std::string skip;
+    database_ = prepare_backend(GetParam(), dir_.path(), env_, skip);
+    if (!skip.empty()) GTEST_SKIP() << skip;
     server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
@@ -78,12 +75,12 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
   }
 
   TempDir dir_;
-  std::unique_ptr<MysqlDatabase> mysql_;
+  std::unique_ptr<TestDatabase> database_;  // null on SQLite
   std::map<std::string, std::string> env_;
   std::unique_ptr<ServerProcess> server_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "mysql"),
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "mysql", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 
 json::object jwt_part(const std::string& token, int index) {

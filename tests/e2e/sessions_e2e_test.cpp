@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "http_client.hpp"
-#include "mysql_database.hpp"
 #include "server_process.hpp"
+#include "test_databases.hpp"
 
 namespace gatehouse::e2e {
 namespace {
@@ -24,13 +24,9 @@ class SessionsTest : public ::testing::TestWithParam<std::string> {
   void start(std::map<std::string, std::string> overrides = {}) {
     env_ = test_env(free_port());
     for (auto& [k, v] : overrides) env_[k] = v;
-    if (GetParam() == "mysql") {
-      mysql_ = std::make_unique<MysqlDatabase>();
-      if (mysql_->url().empty()) GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set";
-      env_["DATABASE_URL"] = mysql_->url();
-      auto migrated = run_gatehouse({"migrate", "up"}, dir_.path(), env_);
-      ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-    }
+    std::string skip;
+    database_ = prepare_backend(GetParam(), dir_.path(), env_, skip);
+    if (!skip.empty()) GTEST_SKIP() << skip;
     server_ = std::make_unique<ServerProcess>(dir_.path(), env_);
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
@@ -71,12 +67,12 @@ class SessionsTest : public ::testing::TestWithParam<std::string> {
   }
 
   TempDir dir_;
-  std::unique_ptr<MysqlDatabase> mysql_;
+  std::unique_ptr<TestDatabase> database_;  // null on SQLite
   std::map<std::string, std::string> env_;
   std::unique_ptr<ServerProcess> server_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, SessionsTest, ::testing::Values("sqlite", "mysql"),
+INSTANTIATE_TEST_SUITE_P(Backends, SessionsTest, ::testing::Values("sqlite", "mysql", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 
 TEST_P(SessionsTest, ConcurrentRefreshesOfOneTokenBothSucceedWithOneSession) {

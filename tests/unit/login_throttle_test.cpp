@@ -4,7 +4,7 @@
 
 #include "core/clock.hpp"
 #include "store/migrations.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/store_factory.hpp"
 #include "test_support.hpp"
 
 namespace gatehouse::auth::throttle_policy {
@@ -86,13 +86,13 @@ using std::chrono::seconds;
 class LoginThrottleClockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::SqliteStore::open(
-        store::SqliteOptions{(dir_.path() / "t.db").string(), "api_", 2, milliseconds(5000)});
+    config::DatabaseSettings database;
+    database.sqlite_path = (dir_.path() / "t.db").string();
+    auto opened = store::open_store(database, 2);
     ASSERT_TRUE(opened) << opened.error().internal;
-    store_ = std::move(*opened);
-    auto target = store_->migration_target();
-    store::Migrator migrator(*target, store::embedded_migrations("sqlite"), "api_");
+    store::Migrator migrator(*opened->migrations, store::embedded_migrations("sqlite"), "api_");
     ASSERT_TRUE(migrator.up());
+    store_ = std::move(opened->store);
   }
 
   config::RateLimitSettings limits() const {
@@ -104,7 +104,7 @@ class LoginThrottleClockTest : public ::testing::Test {
   }
 
   gatehouse::testing::TempDir dir_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
 };
 
 // A failure in the last millisecond of a second starts a delay that still lasts a whole second:

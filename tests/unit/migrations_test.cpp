@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/store_factory.hpp"
 
 namespace gatehouse::store {
 namespace {
@@ -38,6 +38,14 @@ std::string read_whole(const fs::path& path) {
 }
 
 // Table and index names in the database file, read on a connection of the test's own.
+// The server's store and migration target over the SQLite file `path`, one reader.
+Result<OpenedStore> open_sqlite(const fs::path& path, const std::string& prefix) {
+  config::DatabaseSettings database;
+  database.sqlite_path = path.string();
+  database.prefix = prefix;
+  return open_store(database, 1);
+}
+
 std::set<std::string> schema_objects(const fs::path& db_path) {
   std::set<std::string> names;
   sqlite3* db = nullptr;
@@ -205,15 +213,15 @@ class SqliteMigratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_path_ = dir_.path() / "gatehouse.db";
-    auto opened = SqliteStore::open(SqliteOptions{db_path_.string(), "api_", 1});
+    auto opened = open_sqlite(db_path_, "api_");
     ASSERT_TRUE(opened) << opened.error().internal;
-    store_ = std::move(*opened);
-    target_ = store_->migration_target();
+    store_ = std::move(opened->store);
+    target_ = std::move(opened->migrations);
   }
 
   TempDir dir_;
   fs::path db_path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<MigrationTarget> target_;
 };
 
@@ -343,10 +351,9 @@ TEST_F(SqliteMigratorTest, FailingDownRollsBackEntirely) {
 TEST_F(SqliteMigratorTest, PrefixSeparatesInstallations) {
   Migrator api(*target_, embedded_migrations("sqlite"), "api_");
   ASSERT_TRUE(api.up());
-  auto other_store = SqliteStore::open(SqliteOptions{db_path_.string(), "other_", 1});
+  auto other_store = open_sqlite(db_path_, "other_");
   ASSERT_TRUE(other_store) << other_store.error().internal;
-  auto other_target = (*other_store)->migration_target();
-  Migrator other(*other_target, embedded_migrations("sqlite"), "other_");
+  Migrator other(*other_store->migrations, embedded_migrations("sqlite"), "other_");
   auto status = other.status();
   ASSERT_TRUE(status) << status.error().internal;
   EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2, 3}));

@@ -20,23 +20,22 @@
 
 #include "auth/password_hasher.hpp"
 #include "config/settings.hpp"
-#include "store/migrations.hpp"
-#include "test_support.hpp"
-#include "store/mysql/mysql_migration_target.hpp"
-#include "store/mysql/mysql_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "mysql_test_support.hpp"
+#include "store/migrations.hpp"
+#include "store/mysql/mysql_database.hpp"
+#include "store/sql/sql_migration_target.hpp"
+#include "store/store_factory.hpp"
+#include "test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::kUrlVariable;
 using testing::RawConnection;
 using testing::Row;
-using testing::TestDatabase;
-using testing::kUrlVariable;
 using testing::test_server;
-
+using testing::TestDatabase;
 
 // What the tutorial's `alembic upgrade head` sent to MySQL: Alembic's version table, revision
 // e176fc408bdb as SQLAlchemy renders it for the MySQL dialect (server defaults `False`, 'user' and
@@ -132,12 +131,14 @@ TEST(MysqlMigrationTarget, UnreachableServerIsUnavailable) {
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   ::close(fd);  // nothing listens there now
 
-  MysqlEndpoint endpoint;
-  endpoint.host = "127.0.0.1";
-  endpoint.port = ntohs(addr.sin_port);
-  endpoint.database = "gatehouse";
-  auto target = MysqlMigrationTarget::open(endpoint, "api_");
-  Migrator migrator(*target, embedded_migrations("mysql"), "api_");
+  MysqlOptions options;
+  options.endpoint.host = "127.0.0.1";
+  options.endpoint.port = ntohs(addr.sin_port);
+  options.endpoint.database = "gatehouse";
+  options.prefix = "api_";
+  sql::SqlMigrationTarget target(
+      std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
+  Migrator migrator(target, embedded_migrations("mysql"), "api_");
   auto status = migrator.status();
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
@@ -157,23 +158,23 @@ class MysqlMigratorTest : public ::testing::Test {
                       "(scripts/test.sh starts a private one and sets it)";
     }
     db_ = std::make_unique<TestDatabase>(*server);
-    store_ = open_store("api_");
-    ASSERT_NE(store_, nullptr);
-    target_ = store_->migration_target();
+    auto opened = open_mysql("api_");
+    ASSERT_NE(opened.store, nullptr);
+    store_ = std::move(opened.store);
+    target_ = std::move(opened.migrations);
   }
 
-  std::unique_ptr<MysqlStore> open_store(const std::string& prefix) {
-    MysqlOptions options;
-    options.endpoint = db_->endpoint();
-    options.prefix = prefix;
-    options.pool_size = 2;
-    auto opened = MysqlStore::open(options);
+  // The server's store and migration target on the test's database, with `prefix`.
+  OpenedStore open_mysql(const std::string& prefix) {
+    config::DatabaseSettings database = db_->settings();
+    database.prefix = prefix;
+    auto opened = open_store(database, 2);
     EXPECT_TRUE(opened) << opened.error().internal;
-    return opened ? std::move(*opened) : nullptr;
+    return opened ? std::move(*opened) : OpenedStore{};
   }
 
   std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<MysqlStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<MigrationTarget> target_;
 };
 
@@ -319,10 +320,9 @@ TEST_F(MysqlMigratorTest, FailingDownKeepsTheVersionRecorded) {
 TEST_F(MysqlMigratorTest, PrefixSeparatesInstallations) {
   Migrator api(*target_, embedded_migrations("mysql"), "api_");
   ASSERT_TRUE(api.up());
-  auto other_store = open_store("other_");
-  ASSERT_NE(other_store, nullptr);
-  auto other_target = other_store->migration_target();
-  Migrator other(*other_target, embedded_migrations("mysql"), "other_");
+  auto other_store = open_mysql("other_");
+  ASSERT_NE(other_store.migrations, nullptr);
+  Migrator other(*other_store.migrations, embedded_migrations("mysql"), "other_");
   auto status = other.status();
   ASSERT_TRUE(status) << status.error().internal;
   EXPECT_EQ(versions(status->pending), all_versions("mysql"));
@@ -335,10 +335,9 @@ TEST_F(MysqlMigratorTest, PrefixSeparatesInstallations) {
 
 TEST_F(MysqlMigratorTest, CreatesExactlyTheTutorialsUserTable) {
   db_->raw().exec(kTutorialSchemaMysql);
-  auto gh_store = open_store("gh_");
-  ASSERT_NE(gh_store, nullptr);
-  auto gh_target = gh_store->migration_target();
-  Migrator migrator(*gh_target, embedded_migrations("mysql"), "gh_");
+  auto gh_store = open_mysql("gh_");
+  ASSERT_NE(gh_store.migrations, nullptr);
+  Migrator migrator(*gh_store.migrations, embedded_migrations("mysql"), "gh_");
   auto applied = migrator.up(1);
   ASSERT_TRUE(applied) << applied.error().internal;
 
@@ -516,10 +515,12 @@ TEST(TutorialAdoptionOnSqlite, KeepsEveryRowAndReportsIt) {
   TempDir dir;
   const fs::path path = dir.path() / "tutorial.db";
   sqlite_exec(path, kTutorialSchemaSqlite);
-  auto store = SqliteStore::open(SqliteOptions{path.string(), "api_", 1});
-  ASSERT_TRUE(store) << store.error().internal;
-  auto target = (*store)->migration_target();
-  Migrator migrator(*target, embedded_migrations("sqlite"), "api_");
+  config::DatabaseSettings database;
+  database.sqlite_path = path.string();
+  auto opened = open_store(database, 1);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  auto& store = opened->store;
+  Migrator migrator(*opened->migrations, embedded_migrations("sqlite"), "api_");
   auto applied = migrator.up();
   ASSERT_TRUE(applied) << applied.error().internal;
   EXPECT_EQ(versions(*applied), all_versions("sqlite"));
@@ -527,12 +528,12 @@ TEST(TutorialAdoptionOnSqlite, KeepsEveryRowAndReportsIt) {
   ASSERT_TRUE(status) << status.error().internal;
   EXPECT_EQ(status->adopted_from, std::optional<std::string>("e176fc408bdb"));
 
-  auto alice = (*store)->find_user_by_email("alice@example.com");
+  auto alice = store->find_user_by_email("alice@example.com");
   ASSERT_TRUE(alice) << alice.error().internal;
   ASSERT_TRUE(*alice);
   EXPECT_EQ((*alice)->id, 7);
   EXPECT_EQ((*alice)->password_hash, kAliceHash);
-  auto next = (*store)->create_user([] {
+  auto next = store->create_user([] {
     NewUser u;
     u.name = "Bob";
     u.email = "bob@example.com";
@@ -548,10 +549,11 @@ TEST(TutorialAdoptionOnSqlite, UnknownRevisionIsNamed) {
   const fs::path path = dir.path() / "tutorial.db";
   sqlite_exec(path, kTutorialSchemaSqlite);
   sqlite_exec(path, "UPDATE alembic_version SET version_num = 'abcdef123456'");
-  auto store = SqliteStore::open(SqliteOptions{path.string(), "api_", 1});
-  ASSERT_TRUE(store) << store.error().internal;
-  auto target = (*store)->migration_target();
-  Migrator migrator(*target, embedded_migrations("sqlite"), "api_");
+  config::DatabaseSettings database;
+  database.sqlite_path = path.string();
+  auto opened = open_store(database, 1);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  Migrator migrator(*opened->migrations, embedded_migrations("sqlite"), "api_");
   auto applied = migrator.up();
   ASSERT_FALSE(applied);
   EXPECT_NE(applied.error().internal.find("'abcdef123456'"), std::string::npos)

@@ -1,7 +1,7 @@
 #pragma once
-// MariaDB test scaffolding shared by the MySQL store and migration tests: the server named by
-// GATEHOUSE_TEST_MYSQL_URL (scripts/test.sh starts a private one), a raw connection of the test's
-// own, and a database per test that is dropped afterwards.
+// MariaDB test scaffolding shared by the MySQL store, store contract and migration tests: the
+// server named by GATEHOUSE_TEST_MYSQL_URL (scripts/test.sh starts a private one), a raw connection
+// of the test's own, and a database per test that is dropped afterwards.
 
 #include <gtest/gtest.h>
 #include <mysql.h>
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "store/mysql/mysql_store.hpp"
+#include "store/mysql/mysql_database.hpp"
 
 namespace gatehouse::store::testing {
 
@@ -124,6 +124,13 @@ class TestDatabase {
   RawConnection& raw() { return *raw_; }
   std::unique_ptr<RawConnection> connect() const {
     return std::make_unique<RawConnection>(server_, name_);
+  }
+
+  // The server's settings, naming this database (as DATABASE_URL would).
+  config::DatabaseSettings settings() const {
+    config::DatabaseSettings s = server_;
+    s.name = name_;
+    return s;
   }
 
   MysqlEndpoint endpoint() const {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "store/sqlite/sqlite_connection.hpp"
-#include "store/sqlite/sqlite_connection_pool.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "test_support.hpp"
 
 namespace gatehouse::store {
@@ -26,12 +26,12 @@ class SqliteCheckpointerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string path = (dir_.path() / "wal.db").string();
-    auto own = SqliteConnection::open(path, milliseconds(5000), 0);
+    auto own = SqliteConnection::open(path, milliseconds(5000));
     ASSERT_TRUE(own) << own.error().internal;
     checkpointer_ = std::make_unique<SqliteCheckpointer>(
         std::move(*own), SqliteCheckpointOptions{kThresholdPages, hours(1)});
     auto pool =
-        SqliteConnectionPool::open(path, 2, milliseconds(5000), 1, [this](SqliteConnection& conn) {
+        SqliteDatabase::open(path, 2, milliseconds(5000), "", [this](SqliteConnection& conn) {
           conn.hand_over_checkpoints([this](int pages) {
             wal_pages_ = pages;
             checkpointer_->note_commit(pages);
@@ -44,12 +44,11 @@ class SqliteCheckpointerTest : public ::testing::Test {
   }
 
   void write(const std::string& sql) {
-    auto conn = pool_->acquire_writer();
+    auto conn = pool_->acquire(sql::Access::kWrite);
     ASSERT_TRUE(conn);
-    auto tx = SqliteTransaction::begin(**conn);
-    ASSERT_TRUE(tx) << tx.error().internal;
-    ASSERT_TRUE((*conn)->exec(sql, "test write"));
-    ASSERT_TRUE(tx->commit());
+    ASSERT_TRUE((*conn)->begin_write());
+    ASSERT_TRUE((*conn)->execute_script(sql, "test write"));
+    ASSERT_TRUE((*conn)->commit());
   }
 
   // One commit that adds about one page of data to the WAL.
@@ -57,7 +56,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
-  std::unique_ptr<SqliteConnectionPool> pool_;
+  std::unique_ptr<SqliteDatabase> pool_;
   int wal_pages_ = 0;  // as the last commit reported it
 };
 

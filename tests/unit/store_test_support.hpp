@@ -1,12 +1,16 @@
 #pragma once
-// Rows and requests shared by the store tests of both backends (sqlite_store_test,
-// mysql_store_test), so that the two suites feed their stores the same data.
+// Rows and requests shared by the store tests (store_contract_test and the backend-specific
+// sqlite_store_test and mysql_store_test), so that every suite feeds its stores the same data.
+
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include "auth/rotation_policy.hpp"
+#include "core/result.hpp"
 #include "store/sql_timestamp.hpp"
 #include "store/store.hpp"
 
@@ -46,6 +50,37 @@ inline RotateRequest make_rotation(std::string presented, std::string next, SysT
   r.new_expires_at = now + std::chrono::hours(1);
   r.now = now;
   return r;
+}
+
+// A refresh of `presented` with a reuse grace: the replacement is stored sealed as
+// "sealed-<next>", so a grace replay can be told to hand out exactly that.
+inline RotateRequest make_graced_rotation(std::string presented, std::string next, SysTime now,
+                                          std::chrono::seconds grace) {
+  RotateRequest r = make_rotation(std::move(presented), std::move(next), now);
+  r.new_sealed = "sealed-" + r.new_hash;
+  r.grace = grace;
+  return r;
+}
+
+// The user `email`, created in `store`; a test failure (and an empty User) when that fails.
+inline User add_user(Store& store, const std::string& email) {
+  auto user = store.create_user(make_user(email));
+  EXPECT_TRUE(user) << user.error().internal;
+  return user ? *user : User{};
+}
+
+// The session that refresh token `hash` belongs to; a test failure (and an empty Session) when
+// there is none.
+inline Session session_of(Store& store, const std::string& hash) {
+  auto session = store.find_session_by_refresh_hash(hash);
+  EXPECT_TRUE(session) << session.error().internal;
+  EXPECT_TRUE(session && *session) << "no session for " << hash;
+  return session && *session ? **session : Session{};
+}
+
+// A refresh as the server runs it: under the rules of auth::decide_rotation.
+inline Result<RotateResult> rotate(Store& store, const RotateRequest& request) {
+  return store.rotate_refresh_token(request, auth::decide_rotation);
 }
 
 }  // namespace gatehouse::store::testing

@@ -82,6 +82,48 @@ std::optional<SysTime> to_sys_time(const MYSQL_TIME& t) {
       duration_cast<SysTime::duration>(whole.time_since_epoch() + microseconds{t.second_part}));
 }
 
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string_view trim_left(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+// The statements of a script: split after each ';' that ends a line (the ';' dropped), keeping
+// '--' comment lines inside the statement they precede, and dropping pieces that hold nothing but
+// blank and comment lines. A ';' ending a line inside a string literal would split it too: the
+// migrations do not write one.
+std::vector<std::string> split_statements(std::string_view sql) {
+  std::vector<std::string> out;
+  std::string current;
+  bool has_code = false;
+  std::size_t pos = 0;
+  while (pos < sql.size()) {
+    std::size_t end = sql.find('\n', pos);
+    if (end == std::string_view::npos) end = sql.size();
+    std::string_view line = trim_right(sql.substr(pos, end - pos));
+    pos = end + 1;
+    const std::string_view content = trim_left(line);
+    const bool comment = content.starts_with("--") || content.starts_with("#");
+    const bool last = !comment && line.ends_with(';');
+    if (last) line.remove_suffix(1);
+    if (!content.empty() && !comment) has_code = true;
+    if (!current.empty()) current += '\n';
+    current += line;
+    if (last) {
+      if (has_code) out.push_back(std::move(current));
+      current.clear();
+      has_code = false;
+    }
+  }
+  if (has_code) out.push_back(std::move(current));
+  return out;
+}
+
 }  // namespace
 
 // ---- errors ----
@@ -160,17 +202,47 @@ Error mysql_failure(unsigned error_number, std::string_view message, std::string
   return Error{code, std::move(internal)};
 }
 
+sql::FailureKind mysql_failure_kind(unsigned error_number) {
+  if (is_mysql_connection_error(error_number)) return sql::FailureKind::kConnectionLost;
+  switch (error_number) {
+    case ER_DUP_ENTRY:
+    case ER_DUP_ENTRY_WITH_KEY_NAME:
+      return sql::FailureKind::kUniqueViolation;
+    case ER_NO_REFERENCED_ROW:
+    case ER_NO_REFERENCED_ROW_2:
+      return sql::FailureKind::kForeignKeyViolation;
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+      return sql::FailureKind::kLockConflict;
+    default:
+      return sql::FailureKind::kOther;
+  }
+}
+
 // ---- MysqlEndpoint ----
 
 std::string MysqlEndpoint::describe() const {
-  std::string out = user + "@" + host;
-  if (unix_socket.empty()) out += ":" + std::to_string(port);
-  out += "/" + database;
-  if (!unix_socket.empty()) out += " (socket " + unix_socket + ")";
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on `":" + to_string()`.
+  std::string out = user;
+  out += '@';
+  out += host;
+  if (unix_socket.empty()) {
+    out += ':';
+    out += std::to_string(port);
+  }
+  out += '/';
+  out += database;
+  if (!unix_socket.empty()) {
+    out += " (socket ";
+    out += unix_socket;
+    out += ')';
+  }
   return out;
 }
 
-// ---- MysqlPrepared ----
+// ---- MysqlStatement ----
+
+namespace {
 
 enum class ColumnKind { kInteger, kTime, kText };
 
@@ -185,15 +257,203 @@ struct MysqlColumn {
   my_bool error = 0;
 };
 
-struct MysqlPrepared {
-  MYSQL_STMT* stmt = nullptr;
-  std::string name;
-  std::vector<MysqlColumn> columns;  // sized once at prepare time: result_binds point into it
-  std::vector<MYSQL_BIND> result_binds;
+ColumnKind kind_of(enum_field_types type) {
+  switch (type) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_YEAR:
+      return ColumnKind::kInteger;
+    case MYSQL_TYPE_TIMESTAMP:
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_DATE:
+    case MYSQL_TYPE_NEWDATE:
+      return ColumnKind::kTime;
+    default:
+      return ColumnKind::kText;
+  }
+}
+
+// A server-side prepared statement with its result buffers. execute() reads the whole result into
+// client memory, so the connection is free for the next statement while rows are read; reset()
+// frees that memory (no round trip).
+class MysqlStatement final : public sql::Statement {
+ public:
+  MysqlStatement(MysqlConnection& connection, MYSQL_STMT* stmt, std::string name)
+      : connection_(connection), stmt_(stmt), name_(std::move(name)) {}
+  // After the connection was closed this only frees client memory (mysql_close detached it).
+  ~MysqlStatement() override { mysql_stmt_close(stmt_); }
+  MysqlStatement(const MysqlStatement&) = delete;
+  MysqlStatement& operator=(const MysqlStatement&) = delete;
+
+  // Sizes the result buffers from the statement's metadata (none for statements without rows).
+  void describe_result() {
+    MYSQL_RES* metadata = mysql_stmt_result_metadata(stmt_);
+    if (metadata == nullptr) return;
+    const unsigned count = mysql_num_fields(metadata);
+    const MYSQL_FIELD* fields = mysql_fetch_fields(metadata);
+    columns_.resize(count);
+    result_binds_.resize(count);
+    for (unsigned i = 0; i < count; ++i) {
+      MysqlColumn& c = columns_[i];
+      c.kind = kind_of(fields[i].type);
+      if (c.kind == ColumnKind::kText) {
+        c.text.resize(std::clamp<unsigned long>(fields[i].length, 16, kMaxInitialTextBuffer));
+      }
+      bind_column(i);
+    }
+    mysql_free_result(metadata);
+  }
+
+  Status execute(std::span<const sql::Param> params) override {
+    reset();
+    const unsigned long expected = mysql_stmt_param_count(stmt_);
+    if (params.size() != expected || params.size() > kMaxParams) {
+      return Error{ErrorCode::kInternal, "mysql " + name_ + ": " + std::to_string(params.size()) +
+                                             " parameters for " + std::to_string(expected) +
+                                             " placeholders"};
+    }
+    // Values are copied or referred to for the duration of this call only: mysql_stmt_execute
+    // sends them, and the binding is replaced before the next execute.
+    std::array<MYSQL_BIND, kMaxParams> binds{};
+    std::array<unsigned long, kMaxParams> lengths{};
+    std::array<std::int64_t, kMaxParams> integers{};
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const sql::Param& param = params[i];
+      MYSQL_BIND& b = binds[i];
+      switch (param.kind()) {
+        case sql::Param::Kind::kNull:
+          b.buffer_type = MYSQL_TYPE_NULL;
+          break;
+        case sql::Param::Kind::kInt64:
+          integers[i] = param.int64();
+          b.buffer_type = MYSQL_TYPE_LONGLONG;
+          b.buffer = &integers[i];
+          break;
+        case sql::Param::Kind::kText: {
+          const std::string_view text = param.text();
+          lengths[i] = static_cast<unsigned long>(text.size());
+          b.buffer_type = MYSQL_TYPE_STRING;
+          // The library only reads it; a non-null pointer even for "" so that '' is not NULL.
+          b.buffer = const_cast<char*>(text.data() != nullptr ? text.data() : "");
+          b.buffer_length = lengths[i];
+          b.length = &lengths[i];
+          break;
+        }
+      }
+    }
+    if (expected > 0 && mysql_stmt_bind_param(stmt_, binds.data()) != 0) return fail("bind");
+    if (mysql_stmt_execute(stmt_) != 0) return fail("execute");
+    if (!columns_.empty()) {
+      // Buffered: the rows arrive with this round trip, and the connection is free again.
+      if (mysql_stmt_store_result(stmt_) != 0) return fail("read result of");
+      has_result_ = true;
+      if (mysql_stmt_bind_result(stmt_, result_binds_.data()) != 0) return fail("bind result of");
+    }
+    return ok_status();
+  }
+
+  Result<bool> next() override {
+    if (!has_result_) return false;
+    const int rc = mysql_stmt_fetch(stmt_);
+    if (rc == MYSQL_NO_DATA) return false;
+    if (rc == MYSQL_DATA_TRUNCATED) {
+      // A text value longer than its buffer: grow the buffer and read the column again.
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        MysqlColumn& c = columns_[i];
+        if (!c.error) continue;
+        if (c.kind != ColumnKind::kText) {
+          return Error{ErrorCode::kInternal, "mysql fetch " + name_ + ": column " +
+                                                 std::to_string(i) + " does not fit its type"};
+        }
+        c.text.resize(c.length);
+        bind_column(i);
+        if (mysql_stmt_fetch_column(stmt_, &result_binds_[i], static_cast<unsigned>(i), 0) != 0) {
+          return fail("fetch column of");
+        }
+      }
+      // The next rows go to the grown buffers.
+      if (mysql_stmt_bind_result(stmt_, result_binds_.data()) != 0) return fail("bind result of");
+      return true;
+    }
+    if (rc != 0) return fail("fetch");
+    return true;
+  }
+
+  // Client memory only: mysql_stmt_free_result sends nothing to the server.
+  void reset() noexcept override {
+    if (has_result_) mysql_stmt_free_result(stmt_);
+    has_result_ = false;
+  }
+
+  // Rows matched by an UPDATE (the connection sets CLIENT_FOUND_ROWS), inserted, or deleted.
+  std::int64_t rows_affected() const override {
+    return static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
+  }
+  std::int64_t new_id() const override {
+    return static_cast<std::int64_t>(mysql_stmt_insert_id(stmt_));
+  }
+
+  bool is_null(int column) const override { return at(column).is_null != 0; }
+
+  std::int64_t int64(int column) const override {
+    const MysqlColumn& c = at(column);
+    if (c.is_null) return 0;
+    switch (c.kind) {
+      case ColumnKind::kInteger:
+        return c.integer;
+      case ColumnKind::kText: {
+        std::int64_t value = 0;
+        const char* begin = c.text.data();
+        const char* end = begin + std::min<std::size_t>(c.length, c.text.size());
+        const auto [ptr, ec] = std::from_chars(begin, end, value);
+        return ec == std::errc() && ptr == end ? value : 0;
+      }
+      case ColumnKind::kTime:
+        break;
+    }
+    return 0;
+  }
+
+  std::string text(int column) const override {
+    const MysqlColumn& c = at(column);
+    if (c.is_null) return {};
+    switch (c.kind) {
+      case ColumnKind::kText:
+        return std::string(c.text.data(), std::min<std::size_t>(c.length, c.text.size()));
+      case ColumnKind::kInteger:
+        return std::to_string(c.integer);
+      case ColumnKind::kTime:
+        if (const auto t = time(column)) return format_sql_timestamp(*t);
+        return "0000-00-00 00:00:00";
+    }
+    return {};
+  }
+
+  // TIMESTAMP/DATETIME as the session's time zone (UTC on our connections), integers as unix
+  // seconds, text as 'YYYY-MM-DD HH:MM:SS'; nullopt for the zero date '0000-00-00 00:00:00'.
+  std::optional<SysTime> time(int column) const override {
+    const MysqlColumn& c = at(column);
+    if (c.is_null) return std::nullopt;
+    switch (c.kind) {
+      case ColumnKind::kTime:
+        return to_sys_time(c.time);
+      case ColumnKind::kInteger:
+        return from_unix_seconds(c.integer);
+      case ColumnKind::kText:
+        return parse_sql_timestamp(text(column));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const MysqlColumn& at(int column) const { return columns_.at(static_cast<std::size_t>(column)); }
 
   void bind_column(std::size_t i) {
-    MysqlColumn& c = columns[i];
-    MYSQL_BIND& b = result_binds[i];
+    MysqlColumn& c = columns_[i];
+    MYSQL_BIND& b = result_binds_[i];
     b = MYSQL_BIND{};
     b.is_null = &c.is_null;
     b.error = &c.error;
@@ -216,212 +476,30 @@ struct MysqlPrepared {
         break;
     }
   }
-};
 
-namespace {
-
-ColumnKind kind_of(enum_field_types type) {
-  switch (type) {
-    case MYSQL_TYPE_TINY:
-    case MYSQL_TYPE_SHORT:
-    case MYSQL_TYPE_LONG:
-    case MYSQL_TYPE_LONGLONG:
-    case MYSQL_TYPE_INT24:
-    case MYSQL_TYPE_YEAR:
-      return ColumnKind::kInteger;
-    case MYSQL_TYPE_TIMESTAMP:
-    case MYSQL_TYPE_DATETIME:
-    case MYSQL_TYPE_DATE:
-    case MYSQL_TYPE_NEWDATE:
-      return ColumnKind::kTime;
-    default:
-      return ColumnKind::kText;
+  Error fail(std::string_view step) {
+    const unsigned number = mysql_stmt_errno(stmt_);
+    return connection_.fail(number == 0 ? CR_UNKNOWN_ERROR : number, mysql_stmt_error(stmt_),
+                            with_name(step, name_));
   }
-}
+
+  MysqlConnection& connection_;
+  MYSQL_STMT* const stmt_;
+  const std::string name_;
+  std::vector<MysqlColumn> columns_;  // sized once at prepare time: result_binds_ point into it
+  std::vector<MYSQL_BIND> result_binds_;
+  bool has_result_ = false;  // a buffered result is held and must be freed
+};
 
 }  // namespace
 
-// ---- MysqlStatement ----
-
-MysqlStatement::MysqlStatement(MysqlStatement&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)),
-      prepared_(other.prepared_),
-      has_result_(std::exchange(other.has_result_, false)) {}
-
-MysqlStatement::~MysqlStatement() {
-  // Client memory only: mysql_stmt_free_result sends nothing to the server.
-  if (connection_ != nullptr && has_result_) mysql_stmt_free_result(prepared_->stmt);
-}
-
-Error MysqlStatement::fail(std::string_view step) {
-  MYSQL_STMT* stmt = prepared_->stmt;
-  const unsigned number = mysql_stmt_errno(stmt);
-  return connection_->fail(number == 0 ? CR_UNKNOWN_ERROR : number, mysql_stmt_error(stmt),
-                           with_name(step, prepared_->name));
-}
-
-Status MysqlStatement::execute(std::initializer_list<MysqlParam> params) {
-  MYSQL_STMT* stmt = prepared_->stmt;
-  if (has_result_) {
-    mysql_stmt_free_result(stmt);
-    has_result_ = false;
-  }
-  const unsigned long expected = mysql_stmt_param_count(stmt);
-  if (params.size() != expected || params.size() > kMaxParams) {
-    return Error{ErrorCode::kInternal, "mysql " + prepared_->name + ": " +
-                                           std::to_string(params.size()) + " parameters for " +
-                                           std::to_string(expected) + " placeholders"};
-  }
-
-  // Values are copied or referred to for the duration of this call only: mysql_stmt_execute sends
-  // them, and the binding is replaced before the next execute.
-  std::array<MYSQL_BIND, kMaxParams> binds{};
-  std::array<unsigned long, kMaxParams> lengths{};
-  std::array<std::int64_t, kMaxParams> integers{};
-  std::size_t i = 0;
-  for (const MysqlParam& param : params) {
-    MYSQL_BIND& b = binds[i];
-    switch (param.kind_) {
-      case MysqlParam::Kind::kNull:
-        b.buffer_type = MYSQL_TYPE_NULL;
-        break;
-      case MysqlParam::Kind::kInt64:
-        integers[i] = param.int_;
-        b.buffer_type = MYSQL_TYPE_LONGLONG;
-        b.buffer = &integers[i];
-        break;
-      case MysqlParam::Kind::kText:
-        lengths[i] = static_cast<unsigned long>(param.text_.size());
-        b.buffer_type = MYSQL_TYPE_STRING;
-        // The library only reads it; a non-null pointer even for "" so that '' is not NULL.
-        b.buffer = const_cast<char*>(param.text_.data() != nullptr ? param.text_.data() : "");
-        b.buffer_length = lengths[i];
-        b.length = &lengths[i];
-        break;
-    }
-    ++i;
-  }
-  if (expected > 0 && mysql_stmt_bind_param(stmt, binds.data()) != 0) return fail("bind");
-  if (mysql_stmt_execute(stmt) != 0) return fail("execute");
-  if (!prepared_->columns.empty()) {
-    // Buffered: the rows arrive with this round trip, and the connection is free again.
-    if (mysql_stmt_store_result(stmt) != 0) return fail("read result of");
-    has_result_ = true;
-    if (mysql_stmt_bind_result(stmt, prepared_->result_binds.data()) != 0) {
-      return fail("bind result of");
-    }
-  }
-  return ok_status();
-}
-
-Result<bool> MysqlStatement::fetch() {
-  if (!has_result_) return false;
-  MYSQL_STMT* stmt = prepared_->stmt;
-  const int rc = mysql_stmt_fetch(stmt);
-  if (rc == MYSQL_NO_DATA) return false;
-  if (rc == MYSQL_DATA_TRUNCATED) {
-    // A text value longer than its buffer: grow the buffer and read the column again.
-    for (std::size_t i = 0; i < prepared_->columns.size(); ++i) {
-      MysqlColumn& c = prepared_->columns[i];
-      if (!c.error) continue;
-      if (c.kind != ColumnKind::kText) {
-        return Error{ErrorCode::kInternal, "mysql fetch " + prepared_->name + ": column " +
-                                               std::to_string(i) + " does not fit its type"};
-      }
-      c.text.resize(c.length);
-      prepared_->bind_column(i);
-      if (mysql_stmt_fetch_column(stmt, &prepared_->result_binds[i], static_cast<unsigned>(i), 0) !=
-          0) {
-        return fail("fetch column of");
-      }
-    }
-    // The next rows go to the grown buffers.
-    if (mysql_stmt_bind_result(stmt, prepared_->result_binds.data()) != 0) {
-      return fail("bind result of");
-    }
-    return true;
-  }
-  if (rc != 0) return fail("fetch");
-  return true;
-}
-
-std::uint64_t MysqlStatement::affected_rows() const {
-  return mysql_stmt_affected_rows(prepared_->stmt);
-}
-
-std::uint64_t MysqlStatement::insert_id() const {
-  return mysql_stmt_insert_id(prepared_->stmt);
-}
-
-bool MysqlStatement::is_null(int column) const {
-  return prepared_->columns.at(static_cast<std::size_t>(column)).is_null != 0;
-}
-
-std::int64_t MysqlStatement::int64(int column) const {
-  const MysqlColumn& c = prepared_->columns.at(static_cast<std::size_t>(column));
-  if (c.is_null) return 0;
-  switch (c.kind) {
-    case ColumnKind::kInteger:
-      return c.integer;
-    case ColumnKind::kText: {
-      std::int64_t value = 0;
-      const char* begin = c.text.data();
-      const char* end = begin + std::min<std::size_t>(c.length, c.text.size());
-      const auto [ptr, ec] = std::from_chars(begin, end, value);
-      return ec == std::errc() && ptr == end ? value : 0;
-    }
-    case ColumnKind::kTime:
-      break;
-  }
-  return 0;
-}
-
-std::string MysqlStatement::text(int column) const {
-  const MysqlColumn& c = prepared_->columns.at(static_cast<std::size_t>(column));
-  if (c.is_null) return {};
-  switch (c.kind) {
-    case ColumnKind::kText:
-      return std::string(c.text.data(), std::min<std::size_t>(c.length, c.text.size()));
-    case ColumnKind::kInteger:
-      return std::to_string(c.integer);
-    case ColumnKind::kTime:
-      if (const auto t = time(column)) return format_sql_timestamp(*t);
-      return "0000-00-00 00:00:00";
-  }
-  return {};
-}
-
-std::optional<std::string> MysqlStatement::optional_text(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return text(column);
-}
-
-std::optional<std::int64_t> MysqlStatement::optional_int64(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return int64(column);
-}
-
-std::optional<SysTime> MysqlStatement::time(int column) const {
-  const MysqlColumn& c = prepared_->columns.at(static_cast<std::size_t>(column));
-  if (c.is_null) return std::nullopt;
-  switch (c.kind) {
-    case ColumnKind::kTime:
-      return to_sys_time(c.time);
-    case ColumnKind::kInteger:
-      return from_unix_seconds(c.integer);
-    case ColumnKind::kText:
-      return parse_sql_timestamp(text(column));
-  }
-  return std::nullopt;
-}
-
 // ---- MysqlConnection ----
 
-MysqlConnection::MysqlConnection(MysqlEndpoint endpoint, std::string session_sql,
-                                 std::size_t statement_slots)
-    : endpoint_(std::move(endpoint)), session_sql_(std::move(session_sql)) {
-  statements_.resize(statement_slots);
-}
+MysqlConnection::MysqlConnection(MysqlEndpoint endpoint, std::string prefix,
+                                 std::string session_sql)
+    : sql::Connection(sql::Dialect::kMysql, std::move(prefix)),
+      endpoint_(std::move(endpoint)),
+      session_sql_(std::move(session_sql)) {}
 
 MysqlConnection::~MysqlConnection() {
   close();
@@ -430,6 +508,7 @@ MysqlConnection::~MysqlConnection() {
 Error MysqlConnection::fail(unsigned error_number, std::string_view message,
                             std::string_view what) {
   last_errno_ = error_number;
+  note_failure(mysql_failure_kind(error_number));
   if (is_mysql_connection_error(error_number)) broken_ = true;
   return mysql_failure(error_number, message, what);
 }
@@ -502,57 +581,31 @@ Status MysqlConnection::open() {
 
 void MysqlConnection::close() noexcept {
   if (mysql_ != nullptr) {
-    // mysql_close first: it detaches the statements, so mysql_stmt_close below only frees client
+    // mysql_close first: it detaches the statements, so closing them below only frees client
     // memory instead of sending COM_STMT_CLOSE on a connection that may be dead (the server frees
     // a session's statements when it ends).
     mysql_close(mysql_);
     mysql_ = nullptr;
   }
-  for (auto& prepared : statements_) {
-    if (prepared) mysql_stmt_close(prepared->stmt);
-    prepared.reset();
-  }
+  forget_statements();
   in_transaction_ = false;
 }
 
-Result<MysqlStatement> MysqlConnection::statement(std::size_t slot, std::string_view name,
-                                                  std::string_view sql) {
-  assert(slot < statements_.size());
+Result<std::unique_ptr<sql::Statement>> MysqlConnection::prepare(std::string_view name,
+                                                                 const std::string& sql) {
   if (mysql_ == nullptr || broken_) {
     return Error{ErrorCode::kUnavailable, with_name("mysql", name) + ": not connected"};
   }
-  std::unique_ptr<MysqlPrepared>& prepared = statements_[slot];
-  if (!prepared) {
-    auto made = std::make_unique<MysqlPrepared>();
-    made->name = std::string(name);
-    made->stmt = mysql_stmt_init(mysql_);
-    if (made->stmt == nullptr) {
-      return fail(mysql_errno(mysql_), mysql_error(mysql_), with_name("prepare", name));
-    }
-    if (mysql_stmt_prepare(made->stmt, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
-      Error error = fail(mysql_stmt_errno(made->stmt), mysql_stmt_error(made->stmt),
-                         with_name("prepare", name));
-      mysql_stmt_close(made->stmt);
-      return error;
-    }
-    if (MYSQL_RES* metadata = mysql_stmt_result_metadata(made->stmt); metadata != nullptr) {
-      const unsigned count = mysql_num_fields(metadata);
-      const MYSQL_FIELD* fields = mysql_fetch_fields(metadata);
-      made->columns.resize(count);
-      made->result_binds.resize(count);
-      for (unsigned i = 0; i < count; ++i) {
-        MysqlColumn& c = made->columns[i];
-        c.kind = kind_of(fields[i].type);
-        if (c.kind == ColumnKind::kText) {
-          c.text.resize(std::clamp<unsigned long>(fields[i].length, 16, kMaxInitialTextBuffer));
-        }
-        made->bind_column(i);
-      }
-      mysql_free_result(metadata);
-    }
-    prepared = std::move(made);
+  MYSQL_STMT* stmt = mysql_stmt_init(mysql_);
+  if (stmt == nullptr) {
+    return fail(mysql_errno(mysql_), mysql_error(mysql_), with_name("prepare", name));
   }
-  return MysqlStatement(*this, *prepared);
+  auto prepared = std::make_unique<MysqlStatement>(*this, stmt, std::string(name));
+  if (mysql_stmt_prepare(stmt, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+    return fail(mysql_stmt_errno(stmt), mysql_stmt_error(stmt), with_name("prepare", name));
+  }
+  prepared->describe_result();
+  return std::unique_ptr<sql::Statement>(std::move(prepared));
 }
 
 Status MysqlConnection::query(std::string_view sql, std::string_view what) {
@@ -581,7 +634,7 @@ Status MysqlConnection::ping() {
   return ok_status();
 }
 
-Status MysqlConnection::begin() {
+Status MysqlConnection::begin_write() {
   assert(!in_transaction_);
   if (auto st = execute(kStartTransactionSql, kStartTransactionSql); !st) return st;
   in_transaction_ = true;
@@ -609,26 +662,21 @@ void MysqlConnection::rollback() noexcept {
   if (mysql_real_query(mysql_, kRollbackSql.data(), kRollbackSql.size()) != 0) broken_ = true;
 }
 
-// ---- MysqlTransaction ----
-
-Result<MysqlTransaction> MysqlTransaction::begin(MysqlConnection& connection) {
-  if (auto st = connection.begin(); !st) return std::move(st).error();
-  return MysqlTransaction(connection);
-}
-
-MysqlTransaction::MysqlTransaction(MysqlTransaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
-
-MysqlTransaction::~MysqlTransaction() {
-  if (connection_ != nullptr) connection_->rollback();
-}
-
-Status MysqlTransaction::commit() {
-  assert(connection_ != nullptr);
-  auto st = connection_->commit();
-  // On failure the transaction may still be open; the destructor rolls it back.
-  if (st) connection_ = nullptr;
-  return st;
+Status MysqlConnection::execute_script(std::string_view sql, std::string_view what) {
+  const std::vector<std::string> statements = split_statements(sql);
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    const std::string step = std::string(what) + ", statement " + std::to_string(i + 1) + " of " +
+                             std::to_string(statements.size());
+    if (auto st = execute(statements[i], step); !st) {
+      Error error = std::move(st).error();
+      if (i > 0) {
+        error.internal += "; its first " + std::to_string(i) +
+                          " statement(s) stay applied (MySQL commits DDL at once)";
+      }
+      return error;
+    }
+  }
+  return ok_status();
 }
 
 }  // namespace gatehouse::store

@@ -12,11 +12,11 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "store/sql/connection.hpp"
 
-// Connector/C's handle types (MYSQL, MYSQL_STMT), declared here so that only .cpp files include
+// Connector/C's handle type (MYSQL), declared here so that only .cpp files include
 // <mysql.h>.
 struct st_mysql;
-struct st_mysql_stmt;
 
 namespace gatehouse::store {
 
@@ -48,134 +48,63 @@ bool is_mysql_connection_error(unsigned error_number);
 // (bad SQL, missing table, constraint violations).
 Error mysql_failure(unsigned error_number, std::string_view message, std::string_view what);
 
-// One statement parameter, typed by what it is made from: integers and bools are sent as BIGINT,
-// text as a string, nullopt as NULL. Text is referred to, not copied: a MysqlParam lives only in
-// the argument list of MysqlStatement::execute.
-class MysqlParam {
- public:
-  // Implicit on purpose: `st->execute({user.name, user.id, user.photo})`.
-  MysqlParam(std::int64_t value) : kind_(Kind::kInt64), int_(value) {}           // NOLINT
-  MysqlParam(int value) : MysqlParam(std::int64_t{value}) {}                     // NOLINT
-  MysqlParam(bool value) : MysqlParam(std::int64_t{value ? 1 : 0}) {}            // NOLINT
-  MysqlParam(std::string_view value) : kind_(Kind::kText), text_(value) {}       // NOLINT
-  MysqlParam(const std::string& value) : MysqlParam(std::string_view(value)) {}  // NOLINT
-  MysqlParam(const char* value) : MysqlParam(std::string_view(value)) {}         // NOLINT
-  MysqlParam(std::nullopt_t) : kind_(Kind::kNull) {}                             // NOLINT
-  MysqlParam(const std::optional<std::string>& value)                            // NOLINT
-      : kind_(value ? Kind::kText : Kind::kNull), text_(value ? *value : std::string_view()) {}
-  MysqlParam(std::optional<std::int64_t> value)  // NOLINT
-      : kind_(value ? Kind::kInt64 : Kind::kNull), int_(value.value_or(0)) {}
+// What a MySQL error means to the store (see sql::FailureKind).
+sql::FailureKind mysql_failure_kind(unsigned error_number);
 
- private:
-  friend class MysqlStatement;
-  enum class Kind { kNull, kInt64, kText };
-  Kind kind_;
-  std::int64_t int_ = 0;
-  std::string_view text_;
-};
-
-class MysqlConnection;
-struct MysqlPrepared;  // a cached MYSQL_STMT with its result buffers (mysql_connection.cpp)
-
-// One use of a cached prepared statement: execute() with parameters, then fetch() rows and read
-// columns (from 0). execute() reads the whole result into client memory, so the connection is free
-// for the next statement while rows are read; destruction frees that memory (no round trip).
-// Integer columns are read with int64(), TIMESTAMP/DATETIME with time(), the rest with text();
-// int64() and time() also parse text columns.
-// Example:
-//   auto st = conn.statement(kSlot, "find_user", "SELECT id, name FROM user WHERE email = ?");
-//   if (!st) return st.error();
-//   if (auto run = st->execute({email}); !run) return run.error();
-//   auto row = st->fetch();
-//   if (!row) return row.error();
-//   if (*row) use(st->int64(0), st->text(1));
-class MysqlStatement {
- public:
-  MysqlStatement(MysqlConnection& connection, MysqlPrepared& prepared)
-      : connection_(&connection), prepared_(&prepared) {}
-  MysqlStatement(MysqlStatement&& other) noexcept;
-  MysqlStatement& operator=(MysqlStatement&&) = delete;
-  MysqlStatement(const MysqlStatement&) = delete;
-  MysqlStatement& operator=(const MysqlStatement&) = delete;
-  ~MysqlStatement();
-
-  // Binds `params` (one per '?', in order) and executes: one round trip.
-  Status execute(std::initializer_list<MysqlParam> params);
-  // The next row: true when one is ready to read, false after the last.
-  Result<bool> fetch();
-
-  // Rows matched by an UPDATE (the connection sets CLIENT_FOUND_ROWS), inserted, or deleted.
-  std::uint64_t affected_rows() const;
-  // The AUTO_INCREMENT value the INSERT just generated.
-  std::uint64_t insert_id() const;
-
-  bool is_null(int column) const;
-  std::int64_t int64(int column) const;  // 0 for NULL or unreadable text
-  std::string text(int column) const;    // "" for NULL
-  std::optional<std::string> optional_text(int column) const;
-  std::optional<std::int64_t> optional_int64(int column) const;
-  // TIMESTAMP/DATETIME as the session's time zone (UTC on our connections), integers as unix
-  // seconds, text as 'YYYY-MM-DD HH:MM:SS' (see parse_sql_timestamp); nullopt for NULL and for
-  // values that are no point in time (the zero date '0000-00-00 00:00:00').
-  std::optional<SysTime> time(int column) const;
-
- private:
-  Error fail(std::string_view step);
-
-  MysqlConnection* connection_;  // null once moved from
-  MysqlPrepared* prepared_;
-  bool has_result_ = false;  // a buffered result is held and must be freed
-};
-
-// An owned MySQL connection with a cache of prepared statements, connected on demand.
+// An owned MySQL connection: the MySQL/MariaDB driver's sql::Connection, connected on demand.
 // Session setup after every connect: utf8mb4, time_zone '+00:00', CLIENT_FOUND_ROWS, no automatic
 // reconnect (MYSQL_OPT_RECONNECT stays off: a silent reconnect would drop the session settings,
 // the prepared statements and an open transaction), LOCAL INFILE off, then `session_sql`.
 // A call that fails with a connection error marks the connection broken(); it is closed and opened
-// again by the next connect(), once no MysqlStatement of it is alive.
+// again by the next connect(), once no Cursor of it is alive. Statements are server-side prepared
+// statements whose results are read whole into client memory by execute() (so the connection is
+// free for the next statement while rows are read); integer columns are read as integers,
+// TIMESTAMP/DATETIME as MYSQL_TIME, the rest as text (grown to fit).
 // Threading: one thread at a time (the pool guarantees it).
-class MysqlConnection {
+class MysqlConnection final : public sql::Connection {
  public:
-  // Not connected yet. `session_sql` (may be empty) runs after every connect; `statement_slots`
-  // sizes the statement cache.
-  MysqlConnection(MysqlEndpoint endpoint, std::string session_sql, std::size_t statement_slots);
-  ~MysqlConnection();
-  MysqlConnection(const MysqlConnection&) = delete;
-  MysqlConnection& operator=(const MysqlConnection&) = delete;
+  // Not connected yet. `prefix` goes where queries write `{{prefix}}`; `session_sql` (may be
+  // empty) runs after every connect.
+  MysqlConnection(MysqlEndpoint endpoint, std::string prefix, std::string session_sql);
+  ~MysqlConnection() override;
 
   // Makes sure there is a usable connection: opens one when there is none, when the last one
   // broke, or when the server has closed it meanwhile (a server restart, wait_timeout; seen
   // without a round trip). kUnavailable when the server cannot be reached within connect_timeout.
-  Status connect();
-  // Closes the connection (if any) and opens a new one.
-  Status reconnect();
-  // Closes the connection and frees its statements. No MysqlStatement of it may be alive.
-  void close() noexcept;
+  Status connect() override;
+  Status reconnect() override;
+  // Closes the connection and frees its statements.
+  void close() noexcept override;
   bool is_open() const { return mysql_ != nullptr; }
-
-  // The statement cached in `slot`, prepared on this connection from `sql` on first use (a round
-  // trip) and reused afterwards. A slot must not be used twice at once.
-  Result<MysqlStatement> statement(std::size_t slot, std::string_view name, std::string_view sql);
-  // Runs one statement with the text protocol (DDL, SET), discarding any result.
-  Status execute(std::string_view sql, std::string_view what);
-  Status ping();
 
   // START TRANSACTION, COMMIT, ROLLBACK. A COMMIT that fails with a connection error leaves
   // commit_in_doubt(): the server may or may not have committed.
-  Status begin();
-  Status commit();
+  Status begin_write() override;
+  Status commit() override;
   // Rolls back if a transaction is open; a failure marks the connection broken.
-  void rollback() noexcept;
-  bool in_transaction() const { return in_transaction_; }
+  void rollback() noexcept override;
+  bool in_transaction() const override { return in_transaction_; }
+  Status ping() override;
+  // Runs the statements one by one with the text protocol (split after each ';' that ends a line;
+  // '--' and '#' lines are comments). MySQL commits DDL at once: when statement N fails, the error
+  // says that the N - 1 before it stay applied.
+  Status execute_script(std::string_view sql, std::string_view what) override;
+  // Runs one statement with the text protocol (DDL, SET), discarding any result.
+  Status execute(std::string_view sql, std::string_view what);
 
-  bool broken() const { return broken_; }
-  bool commit_in_doubt() const { return commit_in_doubt_; }
+  bool broken() const override { return broken_; }
+  bool commit_in_doubt() const override { return commit_in_doubt_; }
   // The MySQL error number of the last failed call (0 when none has failed since connect()).
   unsigned last_errno() const { return last_errno_; }
 
   // Turns a failed call on this connection into an Error (see mysql_failure) and records what it
-  // means for the connection. Used by MysqlStatement.
+  // means for the connection. Used by its statements.
   Error fail(unsigned error_number, std::string_view message, std::string_view what);
+
+ protected:
+  // Prepared on the server (a round trip) on first use and reused afterwards.
+  Result<std::unique_ptr<sql::Statement>> prepare(std::string_view name,
+                                                  const std::string& sql) override;
 
  private:
   Status open();
@@ -184,31 +113,10 @@ class MysqlConnection {
   const MysqlEndpoint endpoint_;
   const std::string session_sql_;
   st_mysql* mysql_ = nullptr;
-  std::vector<std::unique_ptr<MysqlPrepared>> statements_;  // by slot; null until first use
   bool broken_ = false;
   bool commit_in_doubt_ = false;
   bool in_transaction_ = false;
   unsigned last_errno_ = 0;
-};
-
-// A transaction (START TRANSACTION) that rolls back when destroyed uncommitted.
-// Example:
-//   auto tx = MysqlTransaction::begin(conn);
-//   if (!tx) return tx.error();
-//   ... writes ...
-//   return tx->commit();
-class MysqlTransaction {
- public:
-  static Result<MysqlTransaction> begin(MysqlConnection& connection);
-  MysqlTransaction(MysqlTransaction&& other) noexcept;
-  MysqlTransaction& operator=(MysqlTransaction&&) = delete;
-  ~MysqlTransaction();
-
-  Status commit();
-
- private:
-  explicit MysqlTransaction(MysqlConnection& connection) : connection_(&connection) {}
-  MysqlConnection* connection_;  // null once committed or moved from
 };
 
 }  // namespace gatehouse::store

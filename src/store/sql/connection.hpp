@@ -51,7 +51,7 @@ class Statement {
   // parse_sql_timestamp reads it; nullopt for NULL and for what is no point in time.
   virtual std::optional<SysTime> time(int column) const = 0;
   // Rows changed by an INSERT, UPDATE or DELETE (for an UPDATE: matched, even when a value is
-  // rewritten with itself).
+  // rewritten with itself). Read it, and new_id(), before the connection runs another statement.
   virtual std::int64_t rows_affected() const = 0;
   // The id of the row an INSERT just made (PostgreSQL: the statement ends with RETURNING id).
   virtual std::int64_t new_id() const = 0;

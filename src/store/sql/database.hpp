@@ -108,14 +108,17 @@ class Database {
     Connection& conn = **lease;
     FailedAttempt history;
     while (true) {
-      const auto started = std::chrono::steady_clock::now();
+      // The clock only matters to the stale-connection rule (servers); SQLite skips reading it.
+      const bool timed = rules_.stale_connection_window.count() > 0;
+      const auto started =
+          timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       conn.clear_failure();
       auto result = attempt(conn, transaction, op);
       if (result) return result;
       FailedAttempt failed = history;
       failed.failure = conn.last_failure();
       failed.commit_in_doubt = conn.commit_in_doubt();
-      failed.took = std::chrono::steady_clock::now() - started;
+      if (timed) failed.took = std::chrono::steady_clock::now() - started;
       switch (decide_retry(rules_, failed)) {
         case RetryDecision::kGiveUp:
           return result;

@@ -17,7 +17,7 @@ SqliteCheckpointer::~SqliteCheckpointer() {
   stop();
 }
 
-void SqliteCheckpointer::start(SqliteConnectionPool& writers) {
+void SqliteCheckpointer::start(sql::Database& writers) {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   writers_ = &writers;
@@ -47,7 +47,7 @@ void SqliteCheckpointer::note_commit(int wal_pages) noexcept {
   wake_.notify_one();
 }
 
-Status SqliteCheckpointer::checkpoint_once(SqliteConnectionPool* writers) {
+Status SqliteCheckpointer::checkpoint_once(sql::Database* writers) {
   sqlite3* db = connection_->handle();
   int wal = 0;
   int copied = 0;
@@ -68,7 +68,7 @@ Status SqliteCheckpointer::checkpoint_once(SqliteConnectionPool* writers) {
   // What was committed during the first copy, still beside the writers, so that little is left
   // for the step that holds them back (it also waits for two fdatasyncs).
   if (auto st = checkpoint(SQLITE_CHECKPOINT_PASSIVE); !st) return st;
-  auto writing = writers->acquire_writer();
+  auto writing = writers->acquire(sql::Access::kWrite);
   if (!writing) return ok_status();  // a long write; the next round tries again
   return checkpoint(SQLITE_CHECKPOINT_RESTART);
 }

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "core/result.hpp"
+#include "store/sql/database.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
-#include "store/sqlite/sqlite_connection_pool.hpp"
 
 namespace gatehouse::store {
 
@@ -29,7 +29,7 @@ struct SqliteCheckpointOptions {
 // A PASSIVE checkpoint runs beside the writers and copies most of the WAL, but under steady writes
 // it never finishes (new frames keep coming), and SQLite only starts the WAL over from its
 // beginning once every frame has been copied. So when the WAL has reached `wal_pages`, the frames
-// that came in meanwhile are copied with this process's writers held back (the pool's writer
+// that came in meanwhile are copied with this process's writers held back (the database's writer
 // connection) by a RESTART checkpoint, which also waits for readers of old frames; the next commit
 // then starts the WAL over. The WAL stays near `wal_pages` instead of growing without bound, and
 // the writers wait only for that short remainder.
@@ -45,7 +45,7 @@ class SqliteCheckpointer {
   SqliteCheckpointer& operator=(const SqliteCheckpointer&) = delete;
 
   // Starts the thread. `writers` (whose writer the RESTART step holds) must outlive stop().
-  void start(SqliteConnectionPool& writers);
+  void start(sql::Database& writers);
   // Wakes and joins the thread; a checkpoint under way finishes first. Idempotent.
   void stop();
 
@@ -55,14 +55,14 @@ class SqliteCheckpointer {
   // One round now, as the thread runs it: PASSIVE, then the RESTART step if the WAL has reached
   // `wal_pages` and is not all copied. `writers` may be null (no RESTART step; tests). A WAL
   // locked by another process's checkpoint is not an error: the round is skipped.
-  Status checkpoint_once(SqliteConnectionPool* writers);
+  Status checkpoint_once(sql::Database* writers);
 
  private:
   void loop();
 
   const std::unique_ptr<SqliteConnection> connection_;  // used by one thread at a time
   const SqliteCheckpointOptions options_;
-  SqliteConnectionPool* writers_ = nullptr;
+  sql::Database* writers_ = nullptr;
   std::atomic<bool> wanted_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -9,6 +9,8 @@
 #include <climits>
 #include <utility>
 
+#include "store/sql_timestamp.hpp"
+
 namespace gatehouse::store {
 
 namespace {
@@ -79,117 +81,145 @@ Error sqlite_error(int rc, sqlite3* db, std::string_view what) {
 
 // ---- SqliteStatement ----
 
-SqliteStatement::SqliteStatement(sqlite3_stmt* stmt, sqlite3* db, std::string_view name)
-    : stmt_(stmt), db_(db), name_(name) {}
+namespace {
 
-SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)),
-      db_(other.db_),
-      name_(other.name_),
-      rc_(other.rc_),
-      bind_rc_(other.bind_rc_) {}
+// A statement prepared once and used again and again: bind, step, read columns, reset.
+// Text is bound without copying (SQLITE_STATIC): reset() clears the bindings before the caller's
+// buffers can go away.
+class SqliteStatement final : public sql::Statement {
+ public:
+  SqliteStatement(SqliteConnection& connection, sqlite3_stmt* stmt, std::string name)
+      : connection_(connection), stmt_(stmt), name_(std::move(name)) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-SqliteStatement::~SqliteStatement() {
-  if (stmt_ == nullptr) return;
-  // reset returns the last step's error again; it was already reported by step().
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
-
-void SqliteStatement::note_bind(int rc) {
-  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-}
-
-void SqliteStatement::bind(int index, std::int64_t value) {
-  note_bind(sqlite3_bind_int64(stmt_, index, value));
-}
-
-void SqliteStatement::bind(int index, std::string_view value) {
-  if (value.size() > static_cast<std::size_t>(INT_MAX)) {
-    note_bind(SQLITE_TOOBIG);
-    return;
+  Status execute(std::span<const sql::Param> params) override {
+    // A statement in use has been stepped and not yet reset by its Cursor.
+    assert(!sqlite3_stmt_busy(stmt_));
+    int index = 1;
+    for (const sql::Param& param : params) {
+      if (const int rc = bind(index++, param); rc != SQLITE_OK) {
+        return connection_.fail(rc, "bind " + name_);
+      }
+    }
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+      row_pending_ = true;
+    } else if (rc != SQLITE_DONE) {
+      return connection_.fail(rc, name_);
+    }
+    return ok_status();
   }
-  // A non-null pointer even for "" so that the empty string is bound as '' and not as NULL.
-  const char* data = value.data() != nullptr ? value.data() : "";
-  note_bind(sqlite3_bind_text(stmt_, index, data, static_cast<int>(value.size()), SQLITE_STATIC));
-}
 
-void SqliteStatement::bind_optional(int index, const std::optional<std::string>& value) {
-  if (value) {
-    bind(index, std::string_view(*value));
-  } else {
-    note_bind(sqlite3_bind_null(stmt_, index));
+  Result<bool> next() override {
+    if (row_pending_) {
+      row_pending_ = false;
+      return true;
+    }
+    if (!sqlite3_stmt_busy(stmt_)) return false;  // done, or a statement without rows
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return connection_.fail(rc, name_);
   }
-}
 
-void SqliteStatement::bind_optional(int index, std::optional<std::int64_t> value) {
-  if (value) {
-    bind(index, *value);
-  } else {
-    note_bind(sqlite3_bind_null(stmt_, index));
+  void reset() noexcept override {
+    // reset returns the last step's error again; it was already reported.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    row_pending_ = false;
   }
-}
 
-Result<bool> SqliteStatement::step() {
-  if (bind_rc_ != SQLITE_OK) {
-    rc_ = bind_rc_;
-    std::string what = "bind ";
-    what += name_;
-    return sqlite_error(rc_, db_, what);
+  bool is_null(int column) const override {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
   }
-  rc_ = sqlite3_step(stmt_);
-  if (rc_ == SQLITE_ROW) return true;
-  if (rc_ == SQLITE_DONE) return false;
-  return sqlite_error(rc_, db_, name_);
-}
+  std::int64_t int64(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const override {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (data == nullptr) return {};
+    return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  // Text as the app and the tutorial write it; integers (unix seconds) too, since SQLite lets any
+  // column hold any type.
+  std::optional<SysTime> time(int column) const override {
+    switch (sqlite3_column_type(stmt_, column)) {
+      case SQLITE_INTEGER:
+        return from_unix_seconds(sqlite3_column_int64(stmt_, column));
+      case SQLITE_TEXT:
+        return parse_sql_timestamp(text(column));
+      default:
+        return std::nullopt;
+    }
+  }
+  // Of the connection's last statement: read before the next one runs (as the store does).
+  std::int64_t rows_affected() const override { return sqlite3_changes64(connection_.handle()); }
+  std::int64_t new_id() const override { return sqlite3_last_insert_rowid(connection_.handle()); }
 
-Status SqliteStatement::run() {
-  auto stepped = step();
-  if (!stepped) return std::move(stepped).error();
-  return ok_status();
-}
+ private:
+  int bind(int index, const sql::Param& param) {
+    switch (param.kind()) {
+      case sql::Param::Kind::kNull:
+        return sqlite3_bind_null(stmt_, index);
+      case sql::Param::Kind::kInt64:
+        return sqlite3_bind_int64(stmt_, index, param.int64());
+      case sql::Param::Kind::kText: {
+        const std::string_view value = param.text();
+        if (value.size() > static_cast<std::size_t>(INT_MAX)) return SQLITE_TOOBIG;
+        // A non-null pointer even for "" so that the empty string is bound as '' and not as NULL.
+        const char* data = value.data() != nullptr ? value.data() : "";
+        return sqlite3_bind_text(stmt_, index, data, static_cast<int>(value.size()), SQLITE_STATIC);
+      }
+    }
+    return SQLITE_MISUSE;
+  }
 
-bool SqliteStatement::is_null(int column) const {
-  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-}
+  SqliteConnection& connection_;
+  sqlite3_stmt* const stmt_;
+  const std::string name_;
+  bool row_pending_ = false;  // execute() stepped onto the first row; next() hands it out
+};
 
-std::int64_t SqliteStatement::int64(int column) const {
-  return sqlite3_column_int64(stmt_, column);
-}
-
-std::string SqliteStatement::text(int column) const {
-  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (data == nullptr) return {};
-  return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
-}
-
-std::optional<std::string> SqliteStatement::optional_text(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return text(column);
-}
-
-std::optional<std::int64_t> SqliteStatement::optional_int64(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return int64(column);
-}
-
-int SqliteStatement::type(int column) const {
-  return sqlite3_column_type(stmt_, column);
-}
+}  // namespace
 
 // ---- SqliteConnection ----
 
-SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_slots)
-    : db_(db), statements_(statement_slots, nullptr) {}
+sql::FailureKind sqlite_failure_kind(int rc) {
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return sql::FailureKind::kUniqueViolation;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return sql::FailureKind::kForeignKeyViolation;
+    default:
+      break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return sql::FailureKind::kLockConflict;
+    default:
+      return sql::FailureKind::kOther;
+  }
+}
+
+SqliteConnection::SqliteConnection(sqlite3* db, std::string prefix)
+    : sql::Connection(sql::Dialect::kSqlite, std::move(prefix)), db_(db) {}
 
 SqliteConnection::~SqliteConnection() {
-  for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
+  // The statements first: sqlite3_close refuses a connection with unfinalized statements.
+  forget_statements();
   for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
 
+Error SqliteConnection::fail(int rc, std::string_view what) {
+  note_failure(sqlite_failure_kind(rc));
+  return sqlite_error(rc, db_, what);
+}
+
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
-    const std::string& path, std::chrono::milliseconds busy_timeout, std::size_t statement_slots) {
+    const std::string& path, std::chrono::milliseconds busy_timeout, std::string prefix) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -199,7 +229,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
     return error;
   }
   // From here the connection owns `db` and closes it on every return.
-  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, statement_slots));
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, std::move(prefix)));
   sqlite3_extended_result_codes(db, 1);
   conn->busy_timeout_ = busy_timeout;
   sqlite3_busy_handler(db, &SqliteConnection::on_busy, conn.get());
@@ -210,7 +240,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
     return Error{ErrorCode::kUnavailable,
                  "sqlite open " + path + ": journal_mode is '" + *mode + "', WAL was refused"};
   }
-  if (auto st = conn->exec(std::string(kPragmasSql), "pragmas"); !st) return std::move(st).error();
+  if (auto st = conn->execute_script(kPragmasSql, "pragmas"); !st) return std::move(st).error();
   auto fk = pragma_text(db, kForeignKeysSql);
   if (!fk) return std::move(fk).error();
   if (*fk != "1") {
@@ -245,34 +275,28 @@ int SqliteConnection::on_wal_commit(void* connection, sqlite3*, const char*, int
   return SQLITE_OK;
 }
 
-Result<SqliteStatement> SqliteConnection::statement(std::size_t slot, std::string_view name,
-                                                    std::string_view sql) {
-  assert(slot < statements_.size());
-  sqlite3_stmt*& stmt = statements_[slot];
-  if (stmt == nullptr) {
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      stmt = nullptr;
-      std::string what = "prepare ";
-      what += name;
-      return sqlite_error(rc, db_, what);
-    }
-    if (stmt == nullptr) {
-      return Error{ErrorCode::kInternal, "sqlite prepare " + std::string(name) + ": empty SQL"};
-    }
+Result<std::unique_ptr<sql::Statement>> SqliteConnection::prepare(std::string_view name,
+                                                                  const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return fail(rc, "prepare " + std::string(name));
   }
-  // A statement in use has been stepped and not yet reset by its SqliteStatement.
-  assert(!sqlite3_stmt_busy(stmt));
-  return SqliteStatement(stmt, db_, name);
+  if (stmt == nullptr) {
+    return Error{ErrorCode::kInternal, "sqlite prepare " + std::string(name) + ": empty SQL"};
+  }
+  return std::unique_ptr<sql::Statement>(
+      std::make_unique<SqliteStatement>(*this, stmt, std::string(name)));
 }
 
-Status SqliteConnection::exec(const std::string& sql, std::string_view what) {
+Status SqliteConnection::execute_script(std::string_view sql, std::string_view what) {
+  const std::string text(sql);
   char* message = nullptr;
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
   sqlite3_free(message);  // the same text is available from sqlite3_errmsg
-  if (rc != SQLITE_OK) return sqlite_error(rc, db_, what);
+  if (rc != SQLITE_OK) return fail(rc, what);
   return ok_status();
 }
 
@@ -284,16 +308,16 @@ Status SqliteConnection::run_control(std::size_t which, std::string_view sql) {
     if (rc != SQLITE_OK) {
       sqlite3_finalize(stmt);
       stmt = nullptr;
-      return sqlite_error(rc, db_, sql);
+      return fail(rc, sql);
     }
   }
   const int rc = sqlite3_step(stmt);
   sqlite3_reset(stmt);
-  if (rc != SQLITE_DONE) return sqlite_error(rc, db_, sql);
+  if (rc != SQLITE_DONE) return fail(rc, sql);
   return ok_status();
 }
 
-Status SqliteConnection::begin_immediate() {
+Status SqliteConnection::begin_write() {
   return run_control(kBegin, kBeginSql);
 }
 Status SqliteConnection::commit() {
@@ -306,33 +330,12 @@ void SqliteConnection::rollback() noexcept {
   (void)run_control(kRollback, kRollbackSql);
 }
 
-std::int64_t SqliteConnection::last_insert_rowid() const {
-  return sqlite3_last_insert_rowid(db_);
-}
-std::int64_t SqliteConnection::changes() const {
-  return sqlite3_changes64(db_);
+bool SqliteConnection::in_transaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
 }
 
-// ---- SqliteTransaction ----
-
-Result<SqliteTransaction> SqliteTransaction::begin(SqliteConnection& connection) {
-  if (auto st = connection.begin_immediate(); !st) return std::move(st).error();
-  return SqliteTransaction(connection);
-}
-
-SqliteTransaction::SqliteTransaction(SqliteTransaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
-
-SqliteTransaction::~SqliteTransaction() {
-  if (connection_ != nullptr) connection_->rollback();
-}
-
-Status SqliteTransaction::commit() {
-  assert(connection_ != nullptr);
-  auto st = connection_->commit();
-  // On failure the transaction stays open; the destructor rolls it back.
-  if (st) connection_ = nullptr;
-  return st;
+Status SqliteConnection::ping() {
+  return execute_script("SELECT 1", "ping");
 }
 
 }  // namespace gatehouse::store

@@ -7,11 +7,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/result.hpp"
+#include "store/sql/connection.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -25,87 +26,56 @@ namespace gatehouse::store {
 // `db` may be null. Call it on the thread that made the failing call, before the next call.
 Error sqlite_error(int rc, sqlite3* db, std::string_view what);
 
-// One use of a cached prepared statement: bind, step, read columns. Destruction resets the
-// statement and clears its bindings, so a SELECT never keeps its read snapshot open and bound
-// text (bound without copying) is never read after the caller's buffer is gone.
-// Bind failures are remembered and reported by the next step(). Indexes: parameters from 1,
-// columns from 0, as in the C API.
-class SqliteStatement {
- public:
-  SqliteStatement(sqlite3_stmt* stmt, sqlite3* db, std::string_view name);
-  SqliteStatement(SqliteStatement&& other) noexcept;
-  SqliteStatement& operator=(SqliteStatement&&) = delete;
-  SqliteStatement(const SqliteStatement&) = delete;
-  SqliteStatement& operator=(const SqliteStatement&) = delete;
-  ~SqliteStatement();
+// What a failed SQLite call means to the store: constraint violations by kind, BUSY and LOCKED
+// (the busy timeout ran out) as a lock conflict. A local file is never "lost".
+sql::FailureKind sqlite_failure_kind(int rc);
 
-  void bind(int index, std::int64_t value);
-  // `value` must stay alive until this object is destroyed (bound with SQLITE_STATIC).
-  void bind(int index, std::string_view value);
-  void bind_optional(int index, const std::optional<std::string>& value);  // NULL when empty
-  void bind_optional(int index, std::optional<std::int64_t> value);
-
-  // One step: true when a row is ready to read, false when the statement is done.
-  Result<bool> step();
-  // Steps a statement that returns no rows (INSERT, UPDATE, DELETE).
-  Status run();
-  // The (extended) result code of the last step, e.g. SQLITE_CONSTRAINT_UNIQUE after a failure.
-  int last_rc() const { return rc_; }
-
-  bool is_null(int column) const;
-  std::int64_t int64(int column) const;
-  std::string text(int column) const;  // "" for NULL
-  std::optional<std::string> optional_text(int column) const;
-  std::optional<std::int64_t> optional_int64(int column) const;
-  int type(int column) const;  // SQLITE_INTEGER, SQLITE_TEXT, ...
-
- private:
-  void note_bind(int rc);
-
-  sqlite3_stmt* stmt_;
-  sqlite3* db_;
-  std::string_view name_;
-  int rc_ = 0;
-  int bind_rc_ = 0;
-};
-
-// An owned sqlite3 connection with a cache of prepared statements.
+// An owned sqlite3 connection: the embedded backend's sql::Connection.
 // Threading: opened with SQLITE_OPEN_NOMUTEX, so one thread at a time (the pool guarantees it).
-class SqliteConnection {
+class SqliteConnection final : public sql::Connection {
  public:
   // Opens (creating the file if missing) with READWRITE|CREATE|NOMUTEX and extended result codes,
   // sets busy_timeout, journal_mode=WAL, synchronous=NORMAL and foreign_keys=ON, and checks that
-  // WAL and foreign keys really are on. `statement_slots` sizes the statement cache.
+  // WAL and foreign keys really are on. `prefix` goes where queries write `{{prefix}}`.
   static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
                                                         std::chrono::milliseconds busy_timeout,
-                                                        std::size_t statement_slots);
-  ~SqliteConnection();
-  SqliteConnection(const SqliteConnection&) = delete;
-  SqliteConnection& operator=(const SqliteConnection&) = delete;
-
-  // The statement cached in `slot`, prepared once (sqlite3_prepare_v3, SQLITE_PREPARE_PERSISTENT)
-  // from `sql` on first use and reused afterwards. A slot must not be used twice at once.
-  Result<SqliteStatement> statement(std::size_t slot, std::string_view name, std::string_view sql);
-  // Runs `sql`, which may hold several statements (sqlite3_exec); for migrations.
-  Status exec(const std::string& sql, std::string_view what);
+                                                        std::string prefix = {});
+  ~SqliteConnection() override;
 
   // Turns off SQLite's checkpoint at commit (wal_autocheckpoint=0) and calls `on_commit` with the
   // WAL's size in pages after every commit of this connection instead, on the committing thread,
   // after the write lock is released. Whoever takes this over must checkpoint the WAL.
   void hand_over_checkpoints(std::function<void(int wal_pages)> on_commit);
 
-  // BEGIN IMMEDIATE (takes the write lock now, waiting up to busy_timeout), COMMIT, ROLLBACK.
-  Status begin_immediate();
-  Status commit();
-  // Rolls back if a transaction is open (SQLite may already have rolled back after an error).
-  void rollback() noexcept;
+  // The file stays open for the connection's life: there is nothing to connect again.
+  Status connect() override { return ok_status(); }
+  Status reconnect() override { return ok_status(); }
+  void close() noexcept override {}
 
-  std::int64_t last_insert_rowid() const;
-  std::int64_t changes() const;
+  // BEGIN IMMEDIATE: takes the write lock now, waiting up to busy_timeout.
+  Status begin_write() override;
+  Status commit() override;
+  // Rolls back if a transaction is open (SQLite may already have rolled back after an error).
+  void rollback() noexcept override;
+  bool in_transaction() const override;
+  Status ping() override;
+  // sqlite3_exec: several statements in one call.
+  Status execute_script(std::string_view sql, std::string_view what) override;
+  bool broken() const override { return false; }
+  bool commit_in_doubt() const override { return false; }
+
   sqlite3* handle() const { return db_; }
+  // Records how `rc` failed and returns its Error (see sqlite_error).
+  Error fail(int rc, std::string_view what);
+
+ protected:
+  // sqlite3_prepare_v3 with SQLITE_PREPARE_PERSISTENT: each statement lives as long as the
+  // connection.
+  Result<std::unique_ptr<sql::Statement>> prepare(std::string_view name,
+                                                  const std::string& sql) override;
 
  private:
-  explicit SqliteConnection(sqlite3* db, std::size_t statement_slots);
+  SqliteConnection(sqlite3* db, std::string prefix);
   // SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, though a write lock here is
   // held for about 0.1 ms, so waiting writers slept far longer than the lock was held. This one
   // retries after microseconds, up to the same busy_timeout.
@@ -117,28 +87,7 @@ class SqliteConnection {
   std::function<void(int)> on_commit_;
   std::chrono::milliseconds busy_timeout_{0};
   std::chrono::steady_clock::time_point busy_since_{};
-  std::vector<sqlite3_stmt*> statements_;
   std::array<sqlite3_stmt*, 3> control_{};  // BEGIN IMMEDIATE, COMMIT, ROLLBACK
-};
-
-// A write transaction (BEGIN IMMEDIATE) that rolls back when destroyed uncommitted.
-// Example:
-//   auto tx = SqliteTransaction::begin(conn);
-//   if (!tx) return tx.error();
-//   ... writes ...
-//   return tx->commit();
-class SqliteTransaction {
- public:
-  static Result<SqliteTransaction> begin(SqliteConnection& connection);
-  SqliteTransaction(SqliteTransaction&& other) noexcept;
-  SqliteTransaction& operator=(SqliteTransaction&&) = delete;
-  ~SqliteTransaction();
-
-  Status commit();
-
- private:
-  explicit SqliteTransaction(SqliteConnection& connection) : connection_(&connection) {}
-  SqliteConnection* connection_;  // null once committed or moved from
 };
 
 }  // namespace gatehouse::store

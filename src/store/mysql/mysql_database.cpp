@@ -1,0 +1,73 @@
+#include "store/mysql/mysql_database.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "store/sql/pooled_database.hpp"
+
+namespace gatehouse::store {
+
+namespace {
+
+// Index and constraint names are the prefix plus up to 31 characters, and MySQL allows 64.
+constexpr std::size_t kMaxPrefixLength = 32;
+
+constexpr std::chrono::seconds kMigrationTimeout{3600};
+
+// Run after every pooled connect. UTC, because the tutorial's TIMESTAMP columns are read and
+// written as UTC text; strict mode, so that a value too long for its column is an error and not
+// silently cut (the server's default since MariaDB 10.2.4 and MySQL 5.7, not always configured).
+std::string pool_session_sql(std::chrono::seconds lock_wait_timeout) {
+  return "SET time_zone = '+00:00', innodb_lock_wait_timeout = " +
+         std::to_string(lock_wait_timeout.count()) +
+         ", sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_TRANS_TABLES')";
+}
+
+// Prefixes become part of every statement's text: only identifier characters are allowed.
+bool valid_prefix(std::string_view prefix) {
+  return prefix.size() <= kMaxPrefixLength && std::all_of(prefix.begin(), prefix.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_';
+         });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<sql::Database>> open_mysql_database(const MysqlOptions& options) {
+  if (!valid_prefix(options.prefix)) {
+    return Error{ErrorCode::kInternal,
+                 "mysql: DATABASE_PREFIX may hold only letters, digits and '_', at most " +
+                     std::to_string(kMaxPrefixLength) + " of them: '" + options.prefix + "'"};
+  }
+  if (options.endpoint.database.empty()) {
+    return Error{ErrorCode::kInternal, "mysql: a database name is required"};
+  }
+  if (options.lock_wait_timeout.count() < 1) {
+    return Error{ErrorCode::kInternal, "mysql: lock_wait_timeout must be at least 1 s"};
+  }
+  if (options.pool_size == 0) {
+    return Error{ErrorCode::kInternal, "mysql pool: pool_size must be at least 1"};
+  }
+  std::vector<std::unique_ptr<sql::Connection>> connections;
+  connections.reserve(options.pool_size);
+  for (std::size_t i = 0; i < options.pool_size; ++i) {
+    connections.push_back(std::make_unique<MysqlConnection>(
+        options.endpoint, options.prefix, pool_session_sql(options.lock_wait_timeout)));
+  }
+  sql::RetryRules rules;
+  rules.lock_conflict_retries = 1;
+  rules.stale_connection_window = options.endpoint.connect_timeout;
+  return std::unique_ptr<sql::Database>(std::make_unique<sql::PooledDatabase>(
+      sql::Dialect::kMysql, std::move(connections), options.pool_wait, rules));
+}
+
+std::unique_ptr<MysqlConnection> open_mysql_migration_connection(const MysqlOptions& options) {
+  MysqlEndpoint endpoint = options.endpoint;
+  endpoint.read_timeout = kMigrationTimeout;
+  endpoint.write_timeout = kMigrationTimeout;
+  return std::make_unique<MysqlConnection>(std::move(endpoint), options.prefix,
+                                           "SET time_zone = '+00:00'");
+}
+
+}  // namespace gatehouse::store

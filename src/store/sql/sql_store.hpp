@@ -1,0 +1,76 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/sql/database.hpp"
+#include "store/store.hpp"
+
+namespace gatehouse::store::sql {
+
+// The Store of every SQL backend, written once over sql::Database: each method is a named query
+// or a few, run as a read, a write or a transaction (where the retry rules live). The SQL sits in
+// Query constants next to the method that runs it (sql_users.cpp, sql_sessions.cpp,
+// sql_throttle.cpp), in the dialect all backends share, with a dialect's own text only where they
+// really differ. Backends differ only in their driver (sqlite/, mysql/, postgres/).
+//
+// Adding a method: declare it in its table group's interface (store/*_store.hpp), write its Query
+// and body in the matching sql_*.cpp, and test it once in tests/unit/store_contract_test.cpp,
+// which runs on every backend.
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+
+  Database& database() { return *db_; }
+
+  // ---- users (sql_users.cpp) ----
+  Result<User> create_user(const NewUser& user) override;
+  Result<std::optional<User>> find_user_by_email(std::string_view email_lower) override;
+  Result<std::optional<User>> find_user_by_id(std::int64_t id) override;
+  Status update_password_hash(std::int64_t user_id, std::string_view hash, SysTime now) override;
+
+  // ---- sessions (sql_sessions.cpp) ----
+  Status create_session(const NewSession& session) override;
+  Result<std::optional<UserWithSession>> find_user_with_session(std::int64_t user_id,
+                                                                std::string_view sid,
+                                                                SysTime now) override;
+  Result<RotateResult> rotate_refresh_token(const RotateRequest& request,
+                                            RotationPolicy decide) override;
+  Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash) override;
+  Status revoke_session(std::string_view sid, SysTime now, std::string_view reason) override;
+  Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) override;
+  Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
+                                           SysTime now, std::string_view reason) override;
+  Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
+                                   std::string_view reason) override;
+
+  // ---- rate limits (sql_throttle.cpp) ----
+  Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) override;
+  Result<ThrottleRecord> update_throttle(std::string_view key,
+                                         const std::function<void(ThrottleRecord&)>& mutate,
+                                         SysTime now) override;
+
+  // ---- the whole store (sql_store.cpp) ----
+  Status ping() override;
+  Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
+
+  // Reads one user by `query` (which selects the user columns, see sql_rows.hpp) on `conn`.
+  static Result<std::optional<User>> find_user(Connection& conn, const Query& query, Param key);
+
+ private:
+  // The query find_user_by_id runs, for the rotation (sql_sessions.cpp).
+  static const Query& find_user_by_id_query();
+  // The session's revocation, inside a caller's transaction or alone.
+  static Status revoke_session(Connection& conn, std::string_view sid, SysTime now,
+                               std::string_view reason);
+  static Status insert_refresh_token(Connection& conn, std::string_view hash,
+                                     std::string_view session_id, SysTime now, SysTime expires_at,
+                                     std::string_view parent_hash, std::string_view sealed);
+
+  const std::unique_ptr<Database> db_;
+};
+
+}  // namespace gatehouse::store::sql

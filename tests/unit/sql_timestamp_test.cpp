@@ -1,0 +1,61 @@
+// The text form of the user table's timestamps (store/sql_timestamp.hpp), which every backend
+// writes and reads for databases adopted from the tutorial.
+
+#include "store/sql_timestamp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "store_test_support.hpp"
+
+namespace gatehouse::store {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::kT0;
+
+TEST(SqlTimestamp, FormatsUtcToTheSecond) {
+  EXPECT_EQ(format_sql_timestamp(from_unix_seconds(0)), "1970-01-01 00:00:00");
+  EXPECT_EQ(format_sql_timestamp(kT0 + milliseconds(999)), "2023-11-14 22:13:20");
+  EXPECT_EQ(format_sql_timestamp(from_unix_seconds(951'782'400)), "2000-02-29 00:00:00");
+}
+
+TEST(SqlTimestamp, ParsesTheFormsAdoptedDatabasesHold) {
+  const SysTime expected = kT0;
+  for (const char* text :
+       {"2023-11-14 22:13:20", "2023-11-14T22:13:20", "2023-11-14 22:13:20Z",
+        "2023-11-14T22:13:20+00:00", "2023-11-15T00:13:20+02:00", "2023-11-14 20:13:20-02:00"}) {
+    const auto parsed = parse_sql_timestamp(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(*parsed, expected) << text;
+  }
+  const auto micro = parse_sql_timestamp("2023-11-14 22:13:20.123456");
+  ASSERT_TRUE(micro);
+  EXPECT_EQ(*micro, expected + std::chrono::microseconds(123456));
+  const auto fraction_zone = parse_sql_timestamp("2023-11-14T22:13:20.5Z");
+  ASSERT_TRUE(fraction_zone);
+  EXPECT_EQ(*fraction_zone, expected + milliseconds(500));
+}
+
+TEST(SqlTimestamp, RejectsAnythingElse) {
+  for (const char* text :
+       {"", "2023-11-14", "2023-11-14 22:13", "2023-02-30 00:00:00", "2023-13-01 00:00:00",
+        "2023-11-14 24:00:00", "2023-11-14 22:13:20 ", "2023-11-14 22:13:20.",
+        "2023-11-14x22:13:20", "2023-11-14 22:13:20+0200", "2023/11/14 22:13:20", "1700000000"}) {
+    EXPECT_FALSE(parse_sql_timestamp(text)) << text;
+  }
+}
+
+// What is written reads back as the same second.
+TEST(SqlTimestamp, RoundTripsToTheSecond) {
+  for (const SysTime t : {from_unix_seconds(0), kT0, kT0 + milliseconds(999),
+                          from_unix_seconds(951'782'400), from_unix_seconds(4'102'444'799)}) {
+    const auto parsed = parse_sql_timestamp(format_sql_timestamp(t));
+    ASSERT_TRUE(parsed) << format_sql_timestamp(t);
+    EXPECT_EQ(*parsed, from_unix_seconds(unix_seconds(t)));
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::store
