@@ -1,21 +1,19 @@
+// What the migrations are without a database: the files (embedded and read from a folder), the
+// prefix placeholder, and new files. The Migrator on a database is tested once per backend in
+// migration_contract_test.cpp.
+
 #include "store/migrations.hpp"
-#include "test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <memory>
-#include <random>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "store/store_factory.hpp"
+#include "test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
@@ -37,40 +35,7 @@ std::string read_whole(const fs::path& path) {
   return content.str();
 }
 
-// Table and index names in the database file, read on a connection of the test's own.
-// The server's store and migration target over the SQLite file `path`, one reader.
-Result<OpenedStore> open_sqlite(const fs::path& path, const std::string& prefix) {
-  config::DatabaseSettings database;
-  database.sqlite_path = path.string();
-  database.prefix = prefix;
-  return open_store(database, 1);
-}
-
-std::set<std::string> schema_objects(const fs::path& db_path) {
-  std::set<std::string> names;
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') "
-                               "AND name NOT LIKE 'sqlite_%'",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    names.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return names;
-}
-
 std::vector<int> versions(const std::vector<Migration>& migrations) {
-  std::vector<int> out;
-  for (const auto& m : migrations) out.push_back(m.version);
-  return out;
-}
-
-std::vector<int> versions(const std::vector<AppliedMigration>& migrations) {
   std::vector<int> out;
   for (const auto& m : migrations) out.push_back(m.version);
   return out;
@@ -83,15 +48,19 @@ TEST(ApplyPrefix, ReplacesEveryPlaceholder) {
   EXPECT_EQ(apply_prefix("no placeholder {{pre", "api_"), "no placeholder {{pre");
 }
 
-TEST(EmbeddedMigrations, SqliteFilesArePairedInVersionOrder) {
-  const auto migrations = embedded_migrations("sqlite");
-  ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2, 3}));
-  EXPECT_EQ(migrations[0].name, "create_user");
-  EXPECT_EQ(migrations[1].name, "create_session");
-  EXPECT_EQ(migrations[2].name, "sessions_management");
-  EXPECT_NE(migrations[0].up_sql.find("CREATE TABLE {{prefix}}user"), std::string::npos);
-  EXPECT_NE(migrations[0].down_sql.find("DROP TABLE {{prefix}}user"), std::string::npos);
-  EXPECT_NE(migrations[1].up_sql.find("CREATE TABLE {{prefix}}refresh_token"), std::string::npos);
+// Every dialect has the same numbered migrations, each with its up and down file.
+TEST(EmbeddedMigrations, FilesArePairedInVersionOrderInEveryDialect) {
+  for (const char* dialect : {"sqlite", "mysql"}) {
+    SCOPED_TRACE(dialect);
+    const auto migrations = embedded_migrations(dialect);
+    ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(migrations[0].name, "create_user");
+    EXPECT_EQ(migrations[1].name, "create_session");
+    EXPECT_EQ(migrations[2].name, "sessions_management");
+    EXPECT_NE(migrations[0].up_sql.find("CREATE TABLE {{prefix}}user"), std::string::npos);
+    EXPECT_NE(migrations[0].down_sql.find("DROP TABLE {{prefix}}user"), std::string::npos);
+    EXPECT_NE(migrations[1].up_sql.find("CREATE TABLE {{prefix}}refresh_token"), std::string::npos);
+  }
 }
 
 TEST(EmbeddedMigrations, UnknownDialectIsAProgrammingError) {
@@ -206,160 +175,6 @@ TEST(CreateFiles, RejectsBadNamesAndCreatesMissingDirectories) {
   // A path through a regular file cannot become a folder.
   { std::ofstream(dir.path() / "file") << "x"; }
   EXPECT_FALSE(Migrator::create_files(dir.path() / "file" / "sub", "ok"));
-}
-
-// A migrator over a real SQLite file, with the embedded migrations.
-class SqliteMigratorTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db_path_ = dir_.path() / "gatehouse.db";
-    auto opened = open_sqlite(db_path_, "api_");
-    ASSERT_TRUE(opened) << opened.error().internal;
-    store_ = std::move(opened->store);
-    target_ = std::move(opened->migrations);
-  }
-
-  TempDir dir_;
-  fs::path db_path_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<MigrationTarget> target_;
-};
-
-TEST_F(SqliteMigratorTest, UpDownUpRoundTrip) {
-  Migrator migrator(*target_, embedded_migrations("sqlite"), "api_");
-  auto applied = migrator.up();
-  ASSERT_TRUE(applied) << applied.error().internal;
-  EXPECT_EQ(versions(*applied), (std::vector<int>{1, 2, 3}));
-  const auto objects = schema_objects(db_path_);
-  for (const char* name : {"api_user", "api_session", "api_refresh_token", "api_schema_migrations",
-                           "ix_api_user_id", "ix_api_session_user_id", "api_throttle"}) {
-    EXPECT_TRUE(objects.contains(name)) << name;
-  }
-
-  auto again = migrator.up();
-  ASSERT_TRUE(again) << again.error().internal;
-  EXPECT_TRUE(again->empty());
-
-  auto reverted = migrator.down(5);  // more steps than applied: reverts all
-  ASSERT_TRUE(reverted) << reverted.error().internal;
-  EXPECT_EQ(versions(*reverted), (std::vector<int>{3, 2, 1}));
-  EXPECT_EQ(schema_objects(db_path_), (std::set<std::string>{"api_schema_migrations"}));
-
-  auto status = migrator.status();
-  ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_TRUE(status->applied.empty());
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2, 3}));
-
-  auto reapplied = migrator.up();
-  ASSERT_TRUE(reapplied) << reapplied.error().internal;
-  EXPECT_EQ(versions(*reapplied), (std::vector<int>{1, 2, 3}));
-  EXPECT_TRUE(schema_objects(db_path_).contains("api_refresh_token"));
-  EXPECT_TRUE(store_->ping());
-}
-
-TEST_F(SqliteMigratorTest, StepsAndStatus) {
-  Migrator migrator(*target_, embedded_migrations("sqlite"), "api_");
-  auto first = migrator.up(1);
-  ASSERT_TRUE(first) << first.error().internal;
-  EXPECT_EQ(versions(*first), (std::vector<int>{1}));
-
-  auto status = migrator.status();
-  ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_EQ(versions(status->applied), (std::vector<int>{1}));
-  EXPECT_EQ(status->applied[0].name, "create_user");
-  const auto age = std::chrono::system_clock::now() - status->applied[0].applied_at;
-  EXPECT_LT(std::chrono::abs(age), std::chrono::minutes(1));
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{2, 3}));
-  EXPECT_TRUE(status->unknown.empty());
-
-  auto none = migrator.up(0);
-  ASSERT_TRUE(none);
-  EXPECT_TRUE(none->empty());
-  auto reverted_none = migrator.down(0);
-  ASSERT_TRUE(reverted_none);
-  EXPECT_TRUE(reverted_none->empty());
-  EXPECT_FALSE(migrator.up(-1));
-}
-
-TEST_F(SqliteMigratorTest, UnknownAppliedVersionsAreReportedAndNotReverted) {
-  Migrator full(*target_, embedded_migrations("sqlite"), "api_");
-  ASSERT_TRUE(full.up());
-
-  auto only_first = embedded_migrations("sqlite");
-  only_first.resize(1);
-  Migrator older(*target_, only_first, "api_");
-  auto status = older.status();
-  ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_EQ(versions(status->applied), (std::vector<int>{1}));
-  EXPECT_EQ(versions(status->unknown), (std::vector<int>{2, 3}));
-  EXPECT_TRUE(status->pending.empty());
-
-  auto reverted = older.down(1);
-  ASSERT_FALSE(reverted);
-  EXPECT_NE(reverted.error().internal.find("0003_sessions_management"), std::string::npos)
-      << reverted.error().internal;
-  EXPECT_TRUE(schema_objects(db_path_).contains("api_session"));
-}
-
-TEST_F(SqliteMigratorTest, FailingUpRollsBackEntirelyAndSaysWhy) {
-  TempDir migrations;
-  write_file(migrations.path() / "0001_ok.up.sql", "CREATE TABLE {{prefix}}a (x INTEGER);");
-  write_file(migrations.path() / "0001_ok.down.sql", "DROP TABLE {{prefix}}a;");
-  write_file(migrations.path() / "0002_broken.up.sql",
-             "CREATE TABLE {{prefix}}b (x INTEGER);\nINSERT INTO {{prefix}}nope VALUES (1);\n");
-  write_file(migrations.path() / "0002_broken.down.sql", "DROP TABLE {{prefix}}b;");
-  auto loaded = load_migrations_dir(migrations.path());
-  ASSERT_TRUE(loaded) << loaded.error().internal;
-
-  Migrator migrator(*target_, *loaded, "api_");
-  auto applied = migrator.up();
-  ASSERT_FALSE(applied);
-  const std::string& message = applied.error().internal;
-  EXPECT_NE(message.find("0002_broken"), std::string::npos) << message;
-  EXPECT_NE(message.find("no such table: api_nope"), std::string::npos) << message;
-
-  const auto objects = schema_objects(db_path_);
-  EXPECT_TRUE(objects.contains("api_a"));
-  EXPECT_FALSE(objects.contains("api_b")) << "the failing migration's first statement stayed";
-  auto status = migrator.status();
-  ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_EQ(versions(status->applied), (std::vector<int>{1}));
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{2}));
-}
-
-TEST_F(SqliteMigratorTest, FailingDownRollsBackEntirely) {
-  TempDir migrations;
-  write_file(migrations.path() / "0001_ok.up.sql",
-             "CREATE TABLE {{prefix}}a (x INTEGER);\nCREATE TABLE {{prefix}}c (x INTEGER);");
-  write_file(migrations.path() / "0001_ok.down.sql",
-             "DROP TABLE {{prefix}}a;\nDROP TABLE {{prefix}}missing;\nDROP TABLE {{prefix}}c;");
-  auto loaded = load_migrations_dir(migrations.path());
-  ASSERT_TRUE(loaded) << loaded.error().internal;
-  Migrator migrator(*target_, *loaded, "api_");
-  ASSERT_TRUE(migrator.up());
-
-  auto reverted = migrator.down();
-  ASSERT_FALSE(reverted);
-  EXPECT_NE(reverted.error().internal.find("0001_ok (down)"), std::string::npos)
-      << reverted.error().internal;
-  EXPECT_TRUE(schema_objects(db_path_).contains("api_a"));
-  auto status = migrator.status();
-  ASSERT_TRUE(status);
-  EXPECT_EQ(versions(status->applied), (std::vector<int>{1}));
-}
-
-TEST_F(SqliteMigratorTest, PrefixSeparatesInstallations) {
-  Migrator api(*target_, embedded_migrations("sqlite"), "api_");
-  ASSERT_TRUE(api.up());
-  auto other_store = open_sqlite(db_path_, "other_");
-  ASSERT_TRUE(other_store) << other_store.error().internal;
-  Migrator other(*other_store->migrations, embedded_migrations("sqlite"), "other_");
-  auto status = other.status();
-  ASSERT_TRUE(status) << status.error().internal;
-  EXPECT_EQ(versions(status->pending), (std::vector<int>{1, 2, 3}));
-  ASSERT_TRUE(other.up());
-  EXPECT_TRUE(schema_objects(db_path_).contains("other_user"));
-  EXPECT_TRUE(schema_objects(db_path_).contains("api_user"));
 }
 
 }  // namespace

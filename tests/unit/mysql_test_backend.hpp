@@ -2,12 +2,20 @@
 // The MySQL/MariaDB backend of the store's tests (see store_backends.hpp): a database of the test's
 // own on the server named by GATEHOUSE_TEST_MYSQL_URL, skipped when that is unset.
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "mysql_test_support.hpp"
 #include "store/mysql/mysql_database.hpp"
@@ -16,6 +24,31 @@
 #include "store_backends.hpp"
 
 namespace gatehouse::store::testing {
+
+// What the tutorial's `alembic upgrade head` sent to MySQL: Alembic's version table, revision
+// e176fc408bdb as SQLAlchemy renders it for the MySQL dialect (server defaults `False`, 'user' and
+// now()), and the version row.
+inline constexpr const char* kMysqlTutorialSchema = R"sql(
+CREATE TABLE alembic_version (
+	version_num VARCHAR(32) NOT NULL,
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+CREATE TABLE api_user (
+	id INTEGER NOT NULL AUTO_INCREMENT,
+	name VARCHAR(255) NOT NULL,
+	email VARCHAR(255) NOT NULL,
+	password VARCHAR(255) NOT NULL,
+	photo VARCHAR(255),
+	verified BOOL DEFAULT False NOT NULL,
+	role VARCHAR(255) DEFAULT 'user' NOT NULL,
+	created_at TIMESTAMP DEFAULT now() NOT NULL,
+	updated_at TIMESTAMP DEFAULT now() NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE (email)
+);
+CREATE INDEX ix_api_user_id ON api_user (id);
+INSERT INTO alembic_version (version_num) VALUES ('e176fc408bdb');
+)sql";
 
 class MysqlBackend final : public TestBackend {
  public:
@@ -66,6 +99,7 @@ class MysqlBackend final : public TestBackend {
 
   void exec(const std::string& sql) override { db_->raw().exec(sql); }
   std::string scalar(const std::string& sql) override { return db_->raw().scalar(sql); }
+  std::vector<Row> query(const std::string& sql) override { return db_->raw().query(sql); }
 
   std::unique_ptr<HeldLock> hold_write_lock(const std::string& table,
                                             const std::string& where) override {
@@ -87,6 +121,33 @@ class MysqlBackend final : public TestBackend {
   }
   std::string says_lock_timeout() const override { return "Lock wait timeout exceeded"; }
 
+  bool transactional_ddl() const override { return false; }
+
+  std::set<std::string> tables() override { return db_->tables(); }
+  std::set<std::string> indexes(const std::string& table) override { return db_->indexes(table); }
+  std::set<std::string> cascading_foreign_keys() override {
+    std::set<std::string> out;
+    for (const Row& row : db_->raw().query(
+             "SELECT CONCAT(TABLE_NAME, ' -> ', REFERENCED_TABLE_NAME) FROM "
+             "information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
+             "AND DELETE_RULE = 'CASCADE'")) {
+      out.insert(row.at(0).value_or("NULL"));
+    }
+    return out;
+  }
+
+  std::string tutorial_schema() const override { return kMysqlTutorialSchema; }
+
+  std::unique_ptr<MigrationTarget> unreachable_migration_target() override {
+    MysqlOptions options;
+    options.endpoint.host = "127.0.0.1";
+    options.endpoint.port = unused_port();
+    options.endpoint.database = "gatehouse";
+    options.prefix = "api_";
+    return std::make_unique<sql::SqlMigrationTarget>(
+        std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
+  }
+
  private:
   // Row locks of a transaction on a connection of its own.
   class Lock final : public HeldLock {
@@ -107,6 +168,20 @@ class MysqlBackend final : public TestBackend {
    private:
     std::unique_ptr<RawConnection> conn_;
   };
+
+  // A port on 127.0.0.1 that was free a moment ago: bound, read and closed again.
+  static std::uint16_t unused_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!bound) throw std::runtime_error("no free port on 127.0.0.1");
+    return ntohs(addr.sin_port);
+  }
 
   std::unique_ptr<TestDatabase> db_;
 };

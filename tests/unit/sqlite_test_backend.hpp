@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/sql/sql_migration_target.hpp"
 #include "store/sql/sql_store.hpp"
@@ -47,26 +49,38 @@ class RawSqlite {
     }
   }
 
-  std::string scalar(const std::string& sql) {
+  std::vector<Row> query(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
       throw std::runtime_error("test SQL failed: " + std::string(sqlite3_errmsg(db_)) +
                                " in: " + sql);
     }
-    std::string out;
-    const int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-      out = text != nullptr
-                ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)))
-                : "NULL";
+    std::vector<Row> rows;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      Row row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        row.push_back(text != nullptr
+                          ? std::optional<std::string>(std::string(
+                                text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))))
+                          : std::nullopt);
+      }
+      rows.push_back(std::move(row));
     }
     sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE) {
       throw std::runtime_error("test SQL failed: " + std::string(sqlite3_errstr(rc)) +
                                " in: " + sql);
     }
-    return out;
+    return rows;
+  }
+
+  // The first column of the first row ("NULL" for NULL, "" for no row).
+  std::string scalar(const std::string& sql) {
+    const auto rows = query(sql);
+    if (rows.empty() || rows[0].empty()) return "";
+    return rows[0][0].value_or("NULL");
   }
 
  private:
@@ -110,6 +124,7 @@ class SqliteBackend final : public TestBackend {
 
   void exec(const std::string& sql) override { raw().exec(sql); }
   std::string scalar(const std::string& sql) override { return raw().scalar(sql); }
+  std::vector<Row> query(const std::string& sql) override { return raw().query(sql); }
 
   std::unique_ptr<HeldLock> hold_write_lock(const std::string&, const std::string&) override {
     return std::make_unique<Lock>(path_);
@@ -126,6 +141,50 @@ class SqliteBackend final : public TestBackend {
     return "no such table: " + table;
   }
   std::string says_lock_timeout() const override { return "database is locked"; }
+
+  bool transactional_ddl() const override { return true; }
+
+  std::set<std::string> tables() override {
+    return first_column(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  }
+  std::set<std::string> indexes(const std::string& table) override {
+    return first_column("SELECT name FROM pragma_index_list('" + table + "')");
+  }
+  std::set<std::string> cascading_foreign_keys() override {
+    return first_column(
+        "SELECT t.name || ' -> ' || f.\"table\" FROM sqlite_master t, "
+        "pragma_foreign_key_list(t.name) f WHERE t.type = 'table' AND f.on_delete = 'CASCADE'");
+  }
+
+  // SQLAlchemy's rendering for SQLite: the tutorial's own migration writes CURRENT_TIMESTAMP
+  // there instead of now().
+  std::string tutorial_schema() const override {
+    return R"sql(
+CREATE TABLE alembic_version (
+	version_num VARCHAR(32) NOT NULL,
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+CREATE TABLE api_user (
+	id INTEGER NOT NULL,
+	name VARCHAR(255) NOT NULL,
+	email VARCHAR(255) NOT NULL,
+	password VARCHAR(255) NOT NULL,
+	photo VARCHAR(255),
+	verified BOOLEAN DEFAULT False NOT NULL,
+	role VARCHAR(255) DEFAULT 'user' NOT NULL,
+	created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,
+	updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE (email)
+);
+CREATE INDEX ix_api_user_id ON api_user (id);
+INSERT INTO alembic_version (version_num) VALUES ('e176fc408bdb');
+)sql";
+  }
+
+  // A file needs no server.
+  std::unique_ptr<MigrationTarget> unreachable_migration_target() override { return nullptr; }
 
  private:
   // The whole database, write-locked by a connection of its own.
@@ -145,6 +204,12 @@ class SqliteBackend final : public TestBackend {
    private:
     RawSqlite conn_;
   };
+
+  std::set<std::string> first_column(const std::string& sql) {
+    std::set<std::string> out;
+    for (const Row& row : query(sql)) out.insert(row.at(0).value_or("NULL"));
+    return out;
+  }
 
   RawSqlite& raw() {
     if (!raw_) raw_ = std::make_unique<RawSqlite>(path_);

@@ -1,24 +1,33 @@
 #pragma once
 // The databases the store is tested on, behind one interface: store_contract_test.cpp runs every
-// behaviour of sql::SqlStore once per backend in its table of backends, and the backend-specific
-// suites (sqlite_store_test.cpp, mysql_store_test.cpp) set up with the same implementation.
-// Adding a backend: one TestBackend (like sqlite_test_backend.hpp) and one entry in that table.
+// behaviour of sql::SqlStore, and migration_contract_test.cpp every behaviour of the Migrator over
+// sql::SqlMigrationTarget, once per backend in its table of backends; the backend-specific suites
+// (sqlite_store_test.cpp, mysql_store_test.cpp, mysql_migrations_test.cpp) set up with the same
+// implementation. Adding a backend: one TestBackend (like sqlite_test_backend.hpp) and one entry in
+// each table.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "store/migrations.hpp"
 #include "store/sql/sql_store.hpp"
 
 namespace gatehouse::store::testing {
+
+// A row of a query, every column as text (nullopt for NULL); the same type as mysql_test_support's.
+using Row = std::vector<std::optional<std::string>>;
 
 // What a test asks of its store, in terms every backend understands.
 struct StoreSettings {
@@ -61,6 +70,8 @@ class TestBackend {
   virtual void exec(const std::string& sql) = 0;
   // The first column of the first row of `sql` as text: "NULL" for NULL, "" for no row.
   virtual std::string scalar(const std::string& sql) = 0;
+  // Every row of `sql`.
+  virtual std::vector<Row> query(const std::string& sql) = 0;
 
   // Holds, until the result is destroyed, a write lock that covers the rows of `table` matching
   // `where` (SQLite locks the whole database with BEGIN IMMEDIATE; servers lock those rows with
@@ -78,7 +89,52 @@ class TestBackend {
   virtual std::string says_duplicate() const = 0;
   virtual std::string says_missing_table(const std::string& table) const = 0;
   virtual std::string says_lock_timeout() const = 0;
+
+  // ---- what the migration tests look at ----
+
+  // Whether DDL is transactional: a migration's statements and its version row then commit or
+  // roll back together (SQLite, PostgreSQL). MySQL commits every DDL statement at once, so a
+  // migration that fails part-way leaves its earlier statements applied. Stated by the backend,
+  // not asked of the driver, so that the tests check the driver's answer.
+  virtual bool transactional_ddl() const = 0;
+
+  // The tables of the database (of every prefix, without the database's own bookkeeping such as
+  // sqlite_sequence), and the indexes of `table`, by name.
+  virtual std::set<std::string> tables() = 0;
+  virtual std::set<std::string> indexes(const std::string& table) = 0;
+  // The foreign keys that delete their rows with the row they point at, as "table -> parent".
+  virtual std::set<std::string> cascading_foreign_keys() = 0;
+
+  // What the tutorial's `alembic upgrade head` sent to this database: Alembic's version table at
+  // kTutorialAlembicRevision, and revision e176fc408bdb's `api_user` with its index as SQLAlchemy
+  // renders them for this dialect. No user rows. For exec().
+  virtual std::string tutorial_schema() const = 0;
+
+  // The migration target of `gatehouse migrate` pointed at a server that nobody listens at (a
+  // port just bound and closed again); nullptr for a backend without a server (SQLite). Needs no
+  // create_database().
+  virtual std::unique_ptr<MigrationTarget> unreachable_migration_target() = 0;
 };
+
+// A row of a suite's table of backends: the test parameter, named after its backend.
+// Example:
+//   const NamedBackend kBackends[] = {
+//       {"sqlite", [] { return std::make_unique<SqliteBackend>(); }}, ...};
+//   INSTANTIATE_TEST_SUITE_P(Backends, MySuite, ::testing::ValuesIn(kBackends), backend_test_name);
+struct NamedBackend {
+  std::string_view name;
+  std::function<std::unique_ptr<TestBackend>()> make;
+  bool server = false;  // a database server (not embedded SQLite)
+};
+
+inline void PrintTo(const NamedBackend& backend, std::ostream* out) {
+  *out << backend.name;
+}
+
+// The backend's name as the suffix of its tests' names: "Suite.Test/sqlite".
+inline std::string backend_test_name(const ::testing::TestParamInfo<NamedBackend>& info) {
+  return std::string(info.param.name);
+}
 
 // The store `opened`, or null after a test failure that says why it did not open.
 inline std::unique_ptr<sql::SqlStore> store_or_fail(Result<std::unique_ptr<sql::SqlStore>> opened) {
@@ -86,10 +142,15 @@ inline std::unique_ptr<sql::SqlStore> store_or_fail(Result<std::unique_ptr<sql::
   return opened ? std::move(*opened) : nullptr;
 }
 
+// The migrations compiled in for the backend's dialect (migrations/<dialect>/).
+inline std::vector<Migration> embedded_migrations_of(const TestBackend& backend) {
+  return embedded_migrations(sql::to_string(backend.dialect()));
+}
+
 // Applies every embedded migration of the backend's dialect under `prefix`.
 inline Status migrate(TestBackend& backend, const std::string& prefix) {
   auto target = backend.migration_target(prefix);
-  Migrator migrator(*target, embedded_migrations(sql::to_string(backend.dialect())), prefix);
+  Migrator migrator(*target, embedded_migrations_of(backend), prefix);
   auto applied = migrator.up();
   if (!applied) return std::move(applied).error();
   return ok_status();

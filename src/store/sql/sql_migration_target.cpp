@@ -184,8 +184,10 @@ Status SqlMigrationTarget::apply_step_by_step(Connection& conn, const Migration&
   }
   if (auto st = conn.execute_script(script, what); !st) {
     Error error = std::move(st).error();
-    error.internal +=
-        "; the migration is not recorded: put the schema right before running it again";
+    error.internal += up ? "; the migration is not recorded: put the schema right before running "
+                           "it again"
+                         : "; the migration stays recorded as applied: put the schema right "
+                           "before reverting it again";
     return error;
   }
   return record(conn, migration, up, what);
