@@ -54,6 +54,12 @@ Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::si
 Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size) {
   const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
   if (database.kind == config::DatabaseKind::kSqlite) return open_sqlite(database, size);
+  if (database.kind == config::DatabaseKind::kPostgres) {
+    // The driver exists (postgres/postgres_connection.hpp) but is not wired in yet: a
+    // postgresql:// URL is refused here rather than handed to the MySQL client.
+    return Error{ErrorCode::kInternal,
+                 "DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite or mysql"};
+  }
   return open_mysql(database, size);
 }
 
