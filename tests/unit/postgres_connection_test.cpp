@@ -56,6 +56,11 @@ TEST(PostgresPlaceholders, LeavesLiteralsIdentifiersAndCommentsAlone) {
       {"SELECT $$it's ?$$, $tag$?$tag$, ?", "SELECT $$it's ?$$, $tag$?$tag$, $1", 1},
       {"SELECT a$b, ?", "SELECT a$b, $1", 1},
       {"SELECT 'unterminated ?", "SELECT 'unterminated ?", 0},
+      {"SELECT \"unterminated ?", "SELECT \"unterminated ?", 0},
+      {"SELECT ? /* unterminated ?", "SELECT $1 /* unterminated ?", 1},
+      {"SELECT ? -- to the end ?", "SELECT $1 -- to the end ?", 1},
+      {"SELECT $tag$ unterminated ?", "SELECT $tag$ unterminated ?", 0},
+      {"SELECT E'\\", "SELECT E'\\", 0},
   };
   for (const auto& c : cases) {
     const NumberedSql n = number_placeholders(c.in);

@@ -243,7 +243,8 @@ NumberedSql number_placeholders(std::string_view sql) {
       copy_to(j + 1);
     } else if (c == '"') {
       // A quoted identifier; "" inside is a quote, read as two identifiers back to back.
-      copy_to(sql.find('"', i + 1) + 1);
+      const std::size_t close = sql.find('"', i + 1);
+      copy_to(close == std::string_view::npos ? n : close + 1);
     } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
       copy_to(sql.find('\n', i));
     } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {

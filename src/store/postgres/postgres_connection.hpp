@@ -23,7 +23,7 @@ struct PostgresEndpoint {
   std::string database;
   std::string user;
   std::string password;
-  // TCP connect, TLS negotiation, authentication and session set-up, all together.
+  // TCP connect, TLS negotiation, authentication and session set-up, all together (at least 1 s).
   std::chrono::seconds connect_timeout{2};
   // Sending one request and receiving its whole reply (at least 1 s). The session's
   // statement_timeout is a little shorter (see statement_timeout()).
@@ -41,9 +41,9 @@ struct PostgresEndpoint {
 std::chrono::milliseconds statement_timeout(std::chrono::seconds read_timeout);
 
 // A statement's text with each `?` placeholder numbered for PostgreSQL ($1, $2, ...), and how many
-// there were. A `?` inside a '...' string literal, a "..." identifier, a -- comment or a /* */
-// comment is left alone; every other `?` is a placeholder (so PostgreSQL's jsonb `?` operators
-// cannot be written, which no statement of ours needs).
+// there were. A `?` inside a '...' or E'...' string literal, a $$...$$ string, a "..." identifier,
+// a -- comment or a /* */ comment is left alone; every other `?` is a placeholder (so PostgreSQL's
+// jsonb `?` operators cannot be written, which no statement of ours needs).
 // Example: number_placeholders("SELECT '?' FROM t WHERE a = ? AND b = ?")
 //          == {"SELECT '?' FROM t WHERE a = $1 AND b = $2", 2}
 struct NumberedSql {
@@ -54,8 +54,9 @@ NumberedSql number_placeholders(std::string_view sql);
 
 // What a failure with SQLSTATE `sqlstate` means for the store: 23505 a unique violation, 23503 a
 // foreign-key violation, 40001/40P01/55P03 (serialization failure, deadlock, lock wait timeout) a
-// lock conflict, class 08 and 57P01-57P03 (the server ended the session) a lost connection;
-// kOther for the rest.
+// lock conflict, class 08, 57P01-57P05 and 25P03 (the server ended the session: shut down,
+// pg_terminate_backend, an idle timeout) a lost connection; kOther for the rest. (The connection
+// also counts any FATAL error as a lost connection.)
 sql::FailureKind postgres_failure_kind(std::string_view sqlstate);
 
 // The service error for a failure with SQLSTATE `sqlstate` (may be empty when the client failed
