@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -66,6 +69,40 @@ TEST(PostgresPlaceholders, LeavesLiteralsIdentifiersAndCommentsAlone) {
     const NumberedSql n = number_placeholders(c.in);
     EXPECT_EQ(n.sql, c.out) << c.in;
     EXPECT_EQ(n.placeholders, c.count) << c.in;
+  }
+}
+
+// Random texts over the characters that matter: numbering ends, and undoing it (each inserted $n
+// back to ?) gives the text back. Without '$' in the alphabet, every "$n" of the output is ours.
+TEST(PostgresPlaceholders, RandomTextsRoundTrip) {
+  std::mt19937 rng(20261202);
+  const std::string alphabet = "?'\"-/*E\\\n a";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(rng() % 24, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    const NumberedSql n = number_placeholders(text);
+    std::string undone;
+    int seen = 0;
+    for (std::size_t i = 0; i < n.sql.size(); ++i) {
+      if (n.sql[i] == '$') {
+        ++seen;
+        undone += '?';
+        while (i + 1 < n.sql.size() && std::isdigit(static_cast<unsigned char>(n.sql[i + 1]))) ++i;
+      } else {
+        undone += n.sql[i];
+      }
+    }
+    ASSERT_EQ(undone, text);
+    ASSERT_EQ(seen, n.placeholders) << text;
+  }
+  // With '$' too, it ends and never numbers more than there are '?'.
+  const std::string dollars = alphabet + "$1t";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(rng() % 24, ' ');
+    for (char& c : text) c = dollars[rng() % dollars.size()];
+    const NumberedSql n = number_placeholders(text);
+    ASSERT_LE(n.placeholders, std::count(text.begin(), text.end(), '?')) << text;
+    ASSERT_GE(n.sql.size(), text.size());
   }
 }
 
