@@ -14,10 +14,12 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "postgres_test_support.hpp"
 #include "store/migrations.hpp"  // apply_prefix
 #include "store/sql/connection.hpp"
+#include "store/sql/pooled_database.hpp"
 #include "store/sql/query.hpp"
 
 namespace gatehouse::store {
@@ -611,6 +613,55 @@ TEST_F(PostgresConnectionTest, ConnectReusesAHealthySessionAndReplacesAClosedOne
   EXPECT_FALSE(conn_->ping());
   ASSERT_TRUE(conn_->connect());
   EXPECT_TRUE(conn_->ping());
+}
+
+// The driver under the shared layer: a pooled connection whose session the server ended while it
+// sat in the pool is replaced on the next acquire, and a lock conflict is tried again by the
+// retry rules.
+TEST_F(PostgresConnectionTest, UnderAPooledDatabaseEndedSessionsAndLockConflictsAreRecovered) {
+  create_values();
+  const std::int64_t id = insert(*conn_, 1);
+  std::vector<std::unique_ptr<sql::Connection>> connections;
+  connections.push_back(open("SET lock_timeout = '100ms'"));
+  sql::PooledDatabase db(
+      sql::Dialect::kPostgres, std::move(connections), milliseconds(500),
+      sql::RetryRules{.lock_conflict_retries = 3, .stale_connection_window = seconds(1)});
+  const auto pid_of = [&]() -> Result<std::int64_t> {
+    return db.read([&](sql::Connection& conn) -> Result<std::int64_t> {
+      auto rows = conn.run(kBackendPid, {});
+      if (!rows) return std::move(rows).error();
+      auto row = rows->next();
+      if (!row) return std::move(row).error();
+      return rows->int64(0);
+    });
+  };
+  auto first = pid_of();
+  ASSERT_TRUE(first) << first.error().internal;
+  terminate(*first);
+  auto second = pid_of();
+  ASSERT_TRUE(second) << second.error().internal;
+  EXPECT_NE(*second, *first);
+
+  // A row lock held for a while: the first attempts time out on it, a later one gets through.
+  auto holder = db_->connect();
+  holder->exec("BEGIN");
+  holder->exec("SELECT id FROM t_value WHERE id = " + std::to_string(id) + " FOR UPDATE");
+  std::thread release([&] {
+    std::this_thread::sleep_for(milliseconds(150));
+    holder->exec("ROLLBACK");
+  });
+  int attempts = 0;
+  auto updated = db.transaction([&](sql::Connection& conn) -> Result<std::int64_t> {
+    ++attempts;
+    auto rows = conn.run(kSetN, {3, 1});
+    if (!rows) return std::move(rows).error();
+    return rows->rows_affected();
+  });
+  release.join();
+  ASSERT_TRUE(updated) << updated.error().internal;
+  EXPECT_EQ(*updated, 1);
+  EXPECT_GE(attempts, 2);
+  EXPECT_EQ(db_->raw().scalar("SELECT n FROM t_value WHERE id = " + std::to_string(id)), "3");
 }
 
 TEST_F(PostgresConnectionTest, ASilentServerMidSessionIsUnavailableWithinTheReadTimeout) {
