@@ -92,12 +92,13 @@ if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
   failed=$((failed + BASH_REMATCH[1]))
   passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1] - ctest_skipped))
   skipped=$((skipped + ctest_skipped))
-  # Every test skips only when a server it needs is missing: PostgreSQL for tests named
-  # *Postgres*, MariaDB for the others. This command starts both, so a skip of a test whose server
-  # runs means it did not run what it claims: a failure, not a quiet skip.
+  # Every test skips only when a server it needs is missing: PostgreSQL for tests whose name
+  # holds "postgres" in any case (PostgresConnectionTest.*, Backends/*/postgresql), MariaDB for the
+  # others. This command starts both, so a skip of a test whose server runs means it did not run
+  # what it claims: a failure, not a quiet skip.
   unexpected_skips=0
   while IFS= read -r line; do
-    if [[ $line == *Postgres* ]]; then
+    if [[ ${line,,} == *postgres* ]]; then
       [[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] || continue
     else
       [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] || continue
