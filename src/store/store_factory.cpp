@@ -57,8 +57,9 @@ Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::si
   if (database.kind == config::DatabaseKind::kPostgres) {
     // The driver exists (postgres/postgres_connection.hpp) but is not wired in yet: a
     // postgresql:// URL is refused here rather than handed to the MySQL client.
-    return Error{ErrorCode::kInternal,
-                 "DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite or mysql"};
+    return Error{
+        ErrorCode::kInternal,
+        "DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite or mysql"};
   }
   return open_mysql(database, size);
 }
