@@ -20,8 +20,10 @@ CREATE INDEX ix_{{prefix}}session_expires_at ON {{prefix}}session (expires_at);
 
 -- Every refresh token a session was given, by SHA-256 (hex) of the token: the current one has
 -- retired_at NULL; retired ones stay until the session is swept, so a replay is recognised.
+-- Hashes are VARCHAR(64), not CHAR(64) as on MySQL: PostgreSQL's CHAR keeps its padding when
+-- read, MySQL's drops it.
 CREATE TABLE {{prefix}}refresh_token (
-  token_hash CHAR(64) COLLATE "C" NOT NULL,
+  token_hash VARCHAR(64) COLLATE "C" NOT NULL,
   session_id VARCHAR(32) COLLATE "C" NOT NULL,
   created_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL,

@@ -3,7 +3,7 @@
 -- parent inside the grace interval is told apart from a replay; sealed is the token encrypted with
 -- a key only the server holds, so that grace answer can hand out the current token.
 ALTER TABLE {{prefix}}refresh_token
-  ADD COLUMN parent_hash CHAR(64) COLLATE "C" NULL,
+  ADD COLUMN parent_hash VARCHAR(64) COLLATE "C" NULL,
   ADD COLUMN sealed VARCHAR(255) COLLATE "C" NULL;
 CREATE INDEX ix_{{prefix}}refresh_token_parent_hash ON {{prefix}}refresh_token (parent_hash);
 
