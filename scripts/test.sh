@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
-# the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB that it starts itself,
-# then the shared conformance suite (groups seed and security) against a real `gatehouse serve` on
-# each database, then the browser tests in headless Chromium.
+# the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB and PostgreSQL that it
+# starts itself, then the shared conformance suite (groups seed and security) against a real
+# `gatehouse serve` on SQLite and MariaDB, then the browser tests in headless Chromium.
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
-# MariaDB test while this command runs MariaDB, a conformance case not listed in
+# MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
 # tests/expected-skips.txt) is also counted as a failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +12,9 @@ shared=${GATEHOUSE_SHARED:-$root/../shared}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 work=$(mktemp -d /tmp/gatehouse-test.XXXXXX)
+# Beside $work, not inside it: run as root, PostgreSQL runs as the user postgres, which may not
+# enter $work (mode 0700).
+postgres_dir=$(mktemp -d /tmp/gatehouse-postgres.XXXXXX)
 passed=0
 failed=0
 skipped=0
@@ -20,7 +23,8 @@ servers=()
 cleanup() {
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   "$root/scripts/mariadb.sh" stop "$work/mariadb" >/dev/null 2>&1
-  rm -rf "$work"
+  "$root/scripts/postgres.sh" stop "$postgres_dir" >/dev/null 2>&1
+  rm -rf "$work" "$postgres_dir"
 }
 trap cleanup EXIT
 
@@ -70,6 +74,15 @@ else
   fail_step "starting MariaDB (tests that need it are skipped)"
 fi
 
+# ---------------------------------------------------------------- a private PostgreSQL
+# Own data directory, socket and a free port on 127.0.0.1: never the system's 5432.
+echo "== starting a private PostgreSQL"
+if postgres_url=$("$root/scripts/postgres.sh" start "$postgres_dir"); then
+  export GATEHOUSE_TEST_POSTGRES_URL=$postgres_url  # the PostgreSQL tests use it
+else
+  fail_step "starting PostgreSQL (tests that need it are skipped)"
+fi
+
 # ---------------------------------------------------------------- unit and end-to-end (ctest)
 echo "== unit and end-to-end tests (ctest)"
 (cd "$root/build" && ctest -j2 --timeout 300 --output-on-failure) | tee "$work/ctest.log"
@@ -79,11 +92,22 @@ if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
   failed=$((failed + BASH_REMATCH[1]))
   passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1] - ctest_skipped))
   skipped=$((skipped + ctest_skipped))
-  # Every test skips only when a server it needs is missing. This command starts MariaDB, so a
-  # skip then means a test did not run what it claims: a failure, not a quiet skip.
-  if [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] && ((ctest_skipped > 0)); then
-    grep '[*][*][*]Skipped' "$work/ctest.log" >&2
-    fail_step "$ctest_skipped test(s) skipped although the test command started MariaDB"
+  # Every test skips only when a server it needs is missing: PostgreSQL for tests whose name
+  # holds "postgres" in any case (PostgresConnectionTest.*, Backends/*/postgresql), MariaDB for the
+  # others. This command starts both, so a skip of a test whose server runs means it did not run
+  # what it claims: a failure, not a quiet skip.
+  unexpected_skips=0
+  while IFS= read -r line; do
+    if [[ ${line,,} == *postgres* ]]; then
+      [[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] || continue
+    else
+      [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] || continue
+    fi
+    echo "$line" >&2
+    unexpected_skips=$((unexpected_skips + 1))
+  done < <(grep '[*][*][*]Skipped' "$work/ctest.log")
+  if ((unexpected_skips > 0)); then
+    fail_step "$unexpected_skips test(s) skipped although the test command started the server they need"
   fi
 else
   fail_step "ctest printed no summary"

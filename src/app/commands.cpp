@@ -54,8 +54,10 @@ int run_migrate(const std::optional<std::filesystem::path>& env_file,
   if (!settings) return report(settings.error());
 
   if (options.action == "new") {
-    const std::string dialect =
-        settings->database.kind == config::DatabaseKind::kSqlite ? "sqlite" : "mysql";
+    const std::string dialect = settings->database.kind == config::DatabaseKind::kSqlite ? "sqlite"
+                                : settings->database.kind == config::DatabaseKind::kMysql
+                                    ? "mysql"
+                                    : "postgresql";
     const auto dir = options.dir.value_or(std::filesystem::path("migrations") / dialect);
     auto path = store::Migrator::create_files(dir, options.name);
     if (!path) return report(path.error());

@@ -31,6 +31,7 @@ constexpr std::uint64_t kMaxThreads = 256;
 constexpr std::size_t kMaxPrefixBytes = 32;
 constexpr std::size_t kMaxEchoedBytes = 40;
 constexpr std::uint16_t kDefaultMysqlPort = 3306;
+constexpr std::uint16_t kDefaultPostgresPort = 5432;
 constexpr std::string_view kPemBegin = "-----BEGIN";
 constexpr std::string_view kBase64Ignored = " \t\r\n";
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
@@ -122,7 +123,8 @@ Status read_duration(const EnvMap& env, std::string_view name, std::uint64_t min
 // ---- database ---------------------------------------------------------------------------------
 
 constexpr std::string_view kUrlShape =
-    "sqlite:///relative.db, sqlite:////absolute/path.db or mysql://user:password@host:3306/db";
+    "sqlite:///relative.db, sqlite:////absolute/path.db, mysql://user:password@host:3306/db or "
+    "postgresql://user:password@host:5432/db";
 
 Error url_error(std::string_view what) {
   return config_error("DATABASE_URL: " + std::string(what) + " (expected " +
@@ -145,10 +147,13 @@ Result<DatabaseSettings> parse_sqlite_url(const boost::urls::url_view& url) {
   return db;
 }
 
-Result<DatabaseSettings> parse_mysql_url(const boost::urls::url_view& url) {
-  if (!url.has_authority()) return url_error("a MySQL URL needs a host");
+// A server's URL (mysql://, postgresql://): user, password, host, port and database, each
+// percent-decoded. `what` names the database in errors ("MySQL").
+Result<DatabaseSettings> parse_server_url(const boost::urls::url_view& url, DatabaseKind kind,
+                                          std::string_view what, std::uint16_t default_port) {
+  if (!url.has_authority()) return url_error("a " + std::string(what) + " URL needs a host");
   DatabaseSettings db;
-  db.kind = DatabaseKind::kMysql;
+  db.kind = kind;
   db.host = url.host_address();  // decoded; an IPv6 address without its brackets
   if (db.host.empty()) db.host = "localhost";
   db.user = url.user();
@@ -159,16 +164,35 @@ Result<DatabaseSettings> parse_mysql_url(const boost::urls::url_view& url) {
     if (!port) return url_error("the port is not a number between 1 and 65535");
     db.port = static_cast<std::uint16_t>(*port);
   } else {
-    db.port = kDefaultMysqlPort;
+    db.port = default_port;
   }
   std::string path = url.path();
   if (!path.empty() && path.front() == '/') path.erase(0, 1);
   if (path.empty()) return url_error("no database name");
   if (path.find('/') != std::string::npos) return url_error("the database name contains '/'");
   db.name = std::move(path);
+  return db;
+}
+
+Result<DatabaseSettings> parse_mysql_url(const boost::urls::url_view& url) {
+  auto db = parse_server_url(url, DatabaseKind::kMysql, "MySQL", kDefaultMysqlPort);
+  if (!db) return db;
   for (const auto& param : url.params()) {
-    if (param.key == "unix_socket") db.unix_socket = param.value;
+    if (param.key == "unix_socket") db->unix_socket = param.value;
     // Other driver options (charset=utf8mb4, ...) have fixed values in our client.
+  }
+  return db;
+}
+
+// SQLAlchemy's and libpq's form; a unix socket is named by its directory, as libpq does:
+// postgresql://user:password@/db?host=/run/postgresql.
+Result<DatabaseSettings> parse_postgres_url(const boost::urls::url_view& url) {
+  auto db = parse_server_url(url, DatabaseKind::kPostgres, "PostgreSQL", kDefaultPostgresPort);
+  if (!db) return db;
+  for (const auto& param : url.params()) {
+    if (param.key == "host" && param.value.starts_with('/')) db->unix_socket = param.value;
+    // Other driver options (sslmode, connect_timeout, ...) are libpq's environment variables'
+    // business (PGSSLMODE, ...) or fixed in our client.
   }
   return db;
 }
@@ -477,7 +501,8 @@ Result<DatabaseSettings> parse_database_url(std::string_view url) {
   const std::string dialect = dialect_of(parsed->scheme());
   if (dialect == "sqlite") return parse_sqlite_url(*parsed);
   if (dialect == "mysql" || dialect == "mariadb") return parse_mysql_url(*parsed);
-  return url_error("unsupported database " + echo(dialect) + "; use sqlite or mysql");
+  if (dialect == "postgresql" || dialect == "postgres") return parse_postgres_url(*parsed);
+  return url_error("unsupported database " + echo(dialect) + "; use sqlite, mysql or postgresql");
 }
 
 std::size_t available_cpus() {

@@ -25,17 +25,19 @@ Result<EnvMap> read_dotenv_file(const std::filesystem::path& path);
 // The process environment as an EnvMap.
 EnvMap process_environment();
 
-enum class DatabaseKind { kSqlite, kMysql };
+enum class DatabaseKind { kSqlite, kMysql, kPostgres };
 
 struct DatabaseSettings {
   DatabaseKind kind = DatabaseKind::kSqlite;
   std::string sqlite_path = "gatehouse.db";  // kSqlite
-  std::string host;                          // kMysql
-  std::uint16_t port = 3306;
+  std::string host;                          // kMysql, kPostgres
+  std::uint16_t port = 3306;                 // 5432 for kPostgres unless the URL names one
   std::string name;
   std::string user;
   std::string password;
-  std::string unix_socket;    // optional; from DATABASE_SOCKET
+  // Optional. MySQL: the socket file (DATABASE_SOCKET, ?unix_socket=); PostgreSQL: the socket's
+  // directory (?host=/run/postgresql).
+  std::string unix_socket;
   std::string prefix = "api_";  // DATABASE_PREFIX: every table name starts with it
   std::size_t pool_size = 0;    // DATABASE_POOL_SIZE; 0: as many as worker threads
 };
@@ -118,7 +120,9 @@ std::size_t available_cpus();
 Result<Settings> load_settings(const EnvMap& env, std::size_t cpus = available_cpus());
 
 // Parses SQLAlchemy-style DATABASE_URL: sqlite:///relative.db, sqlite:////absolute.db,
-// mysql://user:password@host:port/db (also mysql+pymysql:// and mariadb://), percent-decoding the parts.
+// mysql://user:password@host:port/db (also mysql+pymysql:// and mariadb://),
+// postgresql://user:password@host:port/db (also postgres:// and postgresql+psycopg2://; port 5432
+// by default), percent-decoding the parts.
 Result<DatabaseSettings> parse_database_url(std::string_view url);
 
 }  // namespace gatehouse::config

@@ -200,7 +200,7 @@ std::string apply_prefix(std::string_view sql, std::string_view prefix) {
 }
 
 std::vector<Migration> embedded_migrations(std::string_view dialect) {
-  if (dialect != "sqlite" && dialect != "mysql") {
+  if (dialect != "sqlite" && dialect != "mysql" && dialect != "postgresql") {
     throw std::invalid_argument("embedded_migrations: unknown dialect '" + std::string(dialect) +
                                 "'");
   }

@@ -27,7 +27,8 @@ struct AppliedMigration {
   SysTime applied_at;
 };
 
-// The migrations compiled into the binary for a dialect ("sqlite" or "mysql"), by version.
+// The migrations compiled into the binary for a dialect ("sqlite", "mysql" or "postgresql"), by
+// version.
 // They are generated at build time from migrations/<dialect>/NNNN_name.{up,down}.sql.
 std::vector<Migration> embedded_migrations(std::string_view dialect);
 

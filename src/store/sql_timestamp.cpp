@@ -81,8 +81,13 @@ std::optional<SysTime> parse_sql_timestamp(std::string_view text) {
     const bool negative = text[pos] == '-';
     ++pos;
     const auto oh = read_digits(text, pos, 2);
-    if (!oh || !read_char(text, pos, ':')) return std::nullopt;
-    const auto om = read_digits(text, pos, 2);
+    if (!oh) return std::nullopt;
+    // PostgreSQL prints whole-hour offsets without minutes ('+00' in a UTC session).
+    std::optional<int> om = 0;
+    if (pos < text.size()) {
+      if (!read_char(text, pos, ':')) return std::nullopt;
+      om = read_digits(text, pos, 2);
+    }
     if (!om || *oh > 23 || *om > 59) return std::nullopt;
     offset = hours{*oh} + minutes{*om};
     if (negative) offset = -offset;

@@ -15,8 +15,9 @@ std::string format_sql_timestamp(SysTime t);
 
 // Reads the forms found in databases adopted from the tutorial:
 //   'YYYY-MM-DD HH:MM:SS', with 'T' instead of the space, an optional fraction of up to nine
-//   digits ('.ffffff'; more digits are read and ignored) and an optional zone suffix 'Z' or
-//   '+HH:MM' / '-HH:MM' (applied, so the result is UTC).
+//   digits ('.ffffff'; more digits are read and ignored) and an optional zone suffix 'Z',
+//   '+HH:MM' / '-HH:MM', or '+HH' / '-HH' as PostgreSQL prints TIMESTAMPTZ (applied, so the result
+//   is UTC).
 // nullopt for anything else, including impossible dates ('2023-02-30').
 std::optional<SysTime> parse_sql_timestamp(std::string_view text);
 

@@ -1,6 +1,7 @@
 #include "store/store_factory.hpp"
 
 #include "store/mysql/mysql_database.hpp"
+#include "store/postgres/postgres_database.hpp"
 #include "store/sql/sql_migration_target.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -49,11 +50,34 @@ Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::si
   return out;
 }
 
+Result<OpenedStore> open_postgres(const config::DatabaseSettings& database, std::size_t size) {
+  PostgresOptions options;
+  // libpq takes a unix socket's directory where the host goes.
+  options.endpoint.host = database.unix_socket.empty() ? database.host : database.unix_socket;
+  options.endpoint.port = database.port;
+  options.endpoint.database = database.name;
+  options.endpoint.user = database.user;
+  options.endpoint.password = database.password;
+  options.prefix = database.prefix;
+  options.pool_size = size;
+  // Connects nothing yet: a server that is down fails the first calls (kUnavailable), not this.
+  auto db = open_postgres_database(options);
+  if (!db) return std::move(db).error();
+  OpenedStore out;
+  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+      std::unique_ptr<sql::Connection>(open_postgres_migration_connection(options)));
+  out.dialect = "postgresql";
+  out.description = "PostgreSQL " + options.endpoint.describe();
+  return out;
+}
+
 }  // namespace
 
 Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size) {
   const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
   if (database.kind == config::DatabaseKind::kSqlite) return open_sqlite(database, size);
+  if (database.kind == config::DatabaseKind::kPostgres) return open_postgres(database, size);
   return open_mysql(database, size);
 }
 

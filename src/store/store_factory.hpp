@@ -14,7 +14,7 @@ namespace gatehouse::store {
 struct OpenedStore {
   std::unique_ptr<Store> store;
   std::unique_ptr<MigrationTarget> migrations;
-  std::string dialect;      // "sqlite" or "mysql": which migrations/<dialect>/ set applies
+  std::string dialect;  // "sqlite", "mysql" or "postgresql": which migrations/<dialect>/ applies
   std::string description;  // for logs, without the password
 };
 

@@ -322,14 +322,71 @@ TEST(DatabaseUrlTest, BadUrlsNameTheVariableAndHideThePassword) {
   for (std::string_view url :
        {"not a url", "mysql://root:p@ss@host/db", "mysql://root:s3cret@host:99999/db",
         "mysql://root:s3cret@host:abc/db", "mysql://root:s3cret@host/", "mysql://root:s3cret@host",
-        "mysql://:s3cret@host/db", "mysql://root:s3cret@host/a/b", "postgresql://u:s3cret@h/db",
-        "mysql:root:s3cret@host/db", "", "://x"}) {
+        "mysql://:s3cret@host/db", "mysql://root:s3cret@host/a/b", "oracle://u:s3cret@h/db",
+        "mysql:root:s3cret@host/db", "", "://x", "postgresql://root:p@ss@host/db",
+        "postgresql://root:s3cret@host:0/db", "postgresql://root:s3cret@host/",
+        "postgresql://:s3cret@host/db", "postgres://root:s3cret@host/a/b"}) {
     const std::string error = url_error(url);
     EXPECT_TRUE(starts_with(error, "DATABASE_URL: ")) << url << " -> " << error;
     EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
     EXPECT_EQ(error.find("p@ss"), std::string::npos) << error;
   }
-  EXPECT_NE(url_error("postgresql://u:p@h/db").find("'postgresql'"), std::string::npos);
+  EXPECT_NE(url_error("oracle://u:p@h/db").find("'oracle'"), std::string::npos);
+  EXPECT_NE(url_error("oracle://u:p@h/db").find("postgresql://user:password@host:5432/db"),
+            std::string::npos);
+}
+
+TEST(DatabaseUrlTest, PostgresFull) {
+  const DatabaseSettings db = url_ok("postgresql://gatehouse:s3cret@127.0.0.1:5433/fastapi");
+  EXPECT_EQ(db.kind, DatabaseKind::kPostgres);
+  EXPECT_EQ(db.host, "127.0.0.1");
+  EXPECT_EQ(db.port, 5433);
+  EXPECT_EQ(db.name, "fastapi");
+  EXPECT_EQ(db.user, "gatehouse");
+  EXPECT_EQ(db.password, "s3cret");
+  EXPECT_EQ(db.unix_socket, "");
+  EXPECT_EQ(db.prefix, "api_");
+}
+
+TEST(DatabaseUrlTest, PostgresSchemesAndDefaultPort) {
+  for (std::string_view url :
+       {"postgresql://u:p@db.example.com/app", "postgres://u:p@db.example.com/app",
+        "postgresql+psycopg2://u:p@db.example.com/app", "PostgreSQL://u:p@db.example.com/app",
+        "postgresql://u:p@db.example.com/app?sslmode=require"}) {
+    const DatabaseSettings db = url_ok(url);
+    EXPECT_EQ(db.kind, DatabaseKind::kPostgres) << url;
+    EXPECT_EQ(db.host, "db.example.com") << url;
+    EXPECT_EQ(db.port, 5432) << url;
+    EXPECT_EQ(db.name, "app") << url;
+    EXPECT_EQ(db.user, "u") << url;
+    EXPECT_EQ(db.password, "p") << url;
+  }
+}
+
+TEST(DatabaseUrlTest, PostgresPercentDecodingSocketAndIpv6) {
+  const DatabaseSettings db = url_ok("postgresql://us%40er:p%40ss%3Aw%2Fd@[::1]:5440/my%2Ddb");
+  EXPECT_EQ(db.user, "us@er");
+  EXPECT_EQ(db.password, "p@ss:w/d");
+  EXPECT_EQ(db.host, "::1");
+  EXPECT_EQ(db.port, 5440);
+  EXPECT_EQ(db.name, "my-db");
+  EXPECT_EQ(url_ok("postgresql://u@h/d").password, "");
+  // libpq's way to a unix socket: its directory as the host parameter.
+  const DatabaseSettings socket = url_ok("postgresql://u:p@/app?host=/run/my%20pg");
+  EXPECT_EQ(socket.kind, DatabaseKind::kPostgres);
+  EXPECT_EQ(socket.unix_socket, "/run/my pg");
+  EXPECT_EQ(socket.host, "localhost");
+  EXPECT_EQ(socket.name, "app");
+}
+
+TEST(DatabaseSettingsTest, PostgresUrlInLoadSettings) {
+  const Settings s = load_ok({{"DATABASE_URL", "postgresql://u:p@db:6543/app"},
+                              {"DATABASE_HOST", "ignored"},
+                              {"DATABASE_PREFIX", "pg_"}});
+  EXPECT_EQ(s.database.kind, DatabaseKind::kPostgres);
+  EXPECT_EQ(s.database.host, "db");
+  EXPECT_EQ(s.database.port, 6543);
+  EXPECT_EQ(s.database.prefix, "pg_");
 }
 
 TEST(DatabaseSettingsTest, DatabaseUrlWinsOverHost) {

@@ -57,5 +57,21 @@ TEST(SqlTimestamp, RoundTripsToTheSecond) {
   }
 }
 
+// PostgreSQL prints TIMESTAMPTZ with the session's offset in whole hours when it has no minutes:
+// '2023-11-14 22:13:20+00' in the UTC sessions Gatehouse opens.
+TEST(SqlTimestamp, ReadsPostgresHourOnlyOffsets) {
+  EXPECT_EQ(parse_sql_timestamp("2023-11-14 22:13:20+00"), kT0);
+  EXPECT_EQ(parse_sql_timestamp("2023-11-15 00:13:20+02"), kT0);
+  EXPECT_EQ(parse_sql_timestamp("2023-11-14 17:13:20-05"), kT0);
+  EXPECT_EQ(parse_sql_timestamp("2023-11-14 22:13:20.25+00"), kT0 + milliseconds(250));
+  EXPECT_EQ(parse_sql_timestamp("2023-11-15 03:43:20+05:30"), kT0);
+  for (const char* text :
+       {"2023-11-14 22:13:20+", "2023-11-14 22:13:20+0", "2023-11-14 22:13:20+24",
+        "2023-11-14 22:13:20+00:", "2023-11-14 22:13:20+00:0", "2023-11-14 22:13:20+0000",
+        "2023-11-14 22:13:20+00 "}) {
+    EXPECT_FALSE(parse_sql_timestamp(text)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::store

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mysql_test_backend.hpp"
+#include "postgres_test_backend.hpp"
 #include "sqlite_test_backend.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store_backends.hpp"
@@ -54,6 +55,7 @@ void PrintTo(const Backend& backend, std::ostream* out) {
 const Backend kBackends[] = {
     {"sqlite", [] { return std::make_unique<testing::SqliteBackend>(); }},
     {"mysql", [] { return std::make_unique<testing::MysqlBackend>(); }},
+    {"postgresql", [] { return std::make_unique<testing::PostgresBackend>(); }},
 };
 
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
@@ -218,7 +220,11 @@ TEST_P(StoreContractTest, UnicodeRoundTrips) {
   EXPECT_EQ((*found)->photo, input.photo);
   // Stored as characters, not as mis-decoded bytes: the emoji is the tenth character, of four
   // bytes, and the name is 39 characters long.
-  EXPECT_EQ(backend().scalar("SELECT HEX(SUBSTR(name, 10, 1)) FROM api_user"), "F09F9880");
+  const std::string hex_of_emoji =
+      backend().dialect() == sql::Dialect::kPostgres
+          ? "SELECT UPPER(ENCODE(CONVERT_TO(SUBSTR(name, 10, 1), 'UTF8'), 'hex')) FROM api_user"
+          : "SELECT HEX(SUBSTR(name, 10, 1)) FROM api_user";
+  EXPECT_EQ(backend().scalar(hex_of_emoji), "F09F9880");
   EXPECT_EQ(backend().scalar("SELECT SUBSTR(name, 38) FROM api_user"), "sh");
 }
 

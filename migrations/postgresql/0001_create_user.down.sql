@@ -1,0 +1,2 @@
+DROP INDEX ix_{{prefix}}user_id;
+DROP TABLE {{prefix}}user;

@@ -1,0 +1,2 @@
+DROP TABLE {{prefix}}refresh_token;
+DROP TABLE {{prefix}}session;
