@@ -2,7 +2,7 @@
 # One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
 # the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB and PostgreSQL that it
 # starts itself, then the shared conformance suite (groups seed and security) against a real
-# `gatehouse serve` on SQLite and MariaDB, then the browser tests in headless Chromium.
+# `gatehouse serve` on SQLite, MariaDB and PostgreSQL, then the browser tests in headless Chromium.
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
 # MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
 # tests/expected-skips.txt) is also counted as a failure.
@@ -164,17 +164,22 @@ REFRESH_REUSE_GRACE_SECONDS=1
 ENV
 conformance "$sqlite_dir" all sqlite
 
-if [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]]; then
-  mysql_dir=$work/mysql
-  mkdir -p "$mysql_dir"
-  cp "$sqlite_dir/.env" "$mysql_dir/.env"
-  echo "DATABASE_URL=$GATEHOUSE_TEST_MYSQL_URL" >>"$mysql_dir/.env"
-  if (cd "$mysql_dir" && "$root/build/gatehouse" migrate up); then
-    conformance "$mysql_dir" all mariadb
+# The same suite on a database server ($1: its DATABASE_URL, $2: label), migrated first as an
+# operator would (serve refuses a server database with pending migrations).
+conformance_on_server() {
+  local url=$1 label=$2 dir=$work/$2
+  mkdir -p "$dir"
+  cp "$sqlite_dir/.env" "$dir/.env"
+  echo "DATABASE_URL=$url" >>"$dir/.env"
+  if (cd "$dir" && "$root/build/gatehouse" migrate up); then
+    conformance "$dir" all "$label"
   else
-    fail_step "gatehouse migrate up on MariaDB"
+    fail_step "gatehouse migrate up on $label"
   fi
-fi
+}
+[[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] && conformance_on_server "$GATEHOUSE_TEST_MYSQL_URL" mariadb
+[[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] &&
+  conformance_on_server "$GATEHOUSE_TEST_POSTGRES_URL" postgresql
 
 # ---------------------------------------------------------------- browser tests
 # The reference client (examples/browser-client) in headless Chromium against a real server;

@@ -1,8 +1,9 @@
 // The migrator's contract: every behaviour of Migrator over sql::SqlMigrationTarget, written once
-// and run on every backend in kBackends (the same backends as store_contract_test.cpp). Where a
-// backend truly behaves otherwise (MySQL commits DDL at once) the test says so through
+// and run on every backend in all_backends() (test_backend_table.hpp, as store_contract_test.cpp).
+// Where a backend truly behaves otherwise (MySQL commits DDL at once) the test says so through
 // TestBackend::transactional_ddl(). What only one backend does is tested in its own suite
-// (mysql_migrations_test.cpp); what needs no database, in migrations_test.cpp.
+// (mysql_migrations_test.cpp, postgres_migrations_test.cpp); what needs no database, in
+// migrations_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -20,30 +21,22 @@
 
 #include "auth/password_hasher.hpp"
 #include "core/clock.hpp"
-#include "mysql_test_backend.hpp"
-#include "sqlite_test_backend.hpp"
 #include "store/migrations.hpp"
 #include "store_backends.hpp"
 #include "store_test_support.hpp"
+#include "test_backend_table.hpp"
 #include "test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
 
+using testing::all_backends;
 using testing::backend_test_name;
 using testing::NamedBackend;
 using testing::Row;
+using testing::server_backends;
 using testing::StoreSettings;
 using testing::TestBackend;
-
-// ---- the backends ----
-
-// Every backend the migrator runs on: the same entries as store_contract_test.cpp's table (a new
-// backend goes into both).
-const NamedBackend kBackends[] = {
-    {"sqlite", [] { return std::make_unique<testing::SqliteBackend>(); }},
-    {"mysql", [] { return std::make_unique<testing::MysqlBackend>(); }, true},
-};
 
 // ---- the tutorial's data ----
 
@@ -124,7 +117,7 @@ class MigrationContractTest : public ::testing::TestWithParam<NamedBackend> {
   std::unique_ptr<MigrationTarget> target_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, MigrationContractTest, ::testing::ValuesIn(kBackends),
+INSTANTIATE_TEST_SUITE_P(Backends, MigrationContractTest, ::testing::ValuesIn(all_backends()),
                          backend_test_name);
 
 // ---- up, down, status ----
@@ -464,14 +457,6 @@ TEST_P(MigrationContractTest, AlembicVersionWithoutUserTableMigratesFromScratch)
 
 // Needs no database: runs without a test server too. Only backends with a server have one that
 // can be down.
-std::vector<NamedBackend> server_backends() {
-  std::vector<NamedBackend> out;
-  for (const NamedBackend& backend : kBackends) {
-    if (backend.server) out.push_back(backend);
-  }
-  return out;
-}
-
 class MigrationTargetWithoutServerTest : public ::testing::TestWithParam<NamedBackend> {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, MigrationTargetWithoutServerTest,

@@ -2,17 +2,11 @@
 // The MySQL/MariaDB backend of the store's tests (see store_backends.hpp): a database of the test's
 // own on the server named by GATEHOUSE_TEST_MYSQL_URL, skipped when that is unset.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,31 +18,6 @@
 #include "store_backends.hpp"
 
 namespace gatehouse::store::testing {
-
-// What the tutorial's `alembic upgrade head` sent to MySQL: Alembic's version table, revision
-// e176fc408bdb as SQLAlchemy renders it for the MySQL dialect (server defaults `False`, 'user' and
-// now()), and the version row.
-inline constexpr const char* kMysqlTutorialSchema = R"sql(
-CREATE TABLE alembic_version (
-	version_num VARCHAR(32) NOT NULL,
-	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
-CREATE TABLE api_user (
-	id INTEGER NOT NULL AUTO_INCREMENT,
-	name VARCHAR(255) NOT NULL,
-	email VARCHAR(255) NOT NULL,
-	password VARCHAR(255) NOT NULL,
-	photo VARCHAR(255),
-	verified BOOL DEFAULT False NOT NULL,
-	role VARCHAR(255) DEFAULT 'user' NOT NULL,
-	created_at TIMESTAMP DEFAULT now() NOT NULL,
-	updated_at TIMESTAMP DEFAULT now() NOT NULL,
-	PRIMARY KEY (id),
-	UNIQUE (email)
-);
-CREATE INDEX ix_api_user_id ON api_user (id);
-INSERT INTO alembic_version (version_num) VALUES ('e176fc408bdb');
-)sql";
 
 class MysqlBackend final : public TestBackend {
  public:
@@ -136,16 +105,15 @@ class MysqlBackend final : public TestBackend {
     return out;
   }
 
-  std::string tutorial_schema() const override { return kMysqlTutorialSchema; }
+  // SQLAlchemy's rendering for MySQL: server defaults `False`, 'user' and now().
+  std::string tutorial_schema() const override {
+    return tutorial_schema_of({.id = "INTEGER NOT NULL AUTO_INCREMENT",
+                               .boolean = "BOOL",
+                               .timestamp = "TIMESTAMP DEFAULT now()"});
+  }
 
   std::unique_ptr<MigrationTarget> unreachable_migration_target() override {
-    MysqlOptions options;
-    options.endpoint.host = "127.0.0.1";
-    options.endpoint.port = unused_port();
-    options.endpoint.database = "gatehouse";
-    options.prefix = "api_";
-    return std::make_unique<sql::SqlMigrationTarget>(
-        std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
+    return unreachable_migration_target_of<MysqlOptions>(open_mysql_migration_connection);
   }
 
  private:
@@ -168,20 +136,6 @@ class MysqlBackend final : public TestBackend {
    private:
     std::unique_ptr<RawConnection> conn_;
   };
-
-  // A port on 127.0.0.1 that was free a moment ago: bound, read and closed again.
-  static std::uint16_t unused_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!bound) throw std::runtime_error("no free port on 127.0.0.1");
-    return ntohs(addr.sin_port);
-  }
 
   std::unique_ptr<TestDatabase> db_;
 };

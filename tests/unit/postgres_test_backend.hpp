@@ -6,8 +6,10 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "postgres_test_support.hpp"
 #include "store/postgres/postgres_database.hpp"
@@ -60,6 +62,7 @@ class PostgresBackend final : public TestBackend {
 
   void exec(const std::string& sql) override { db_->raw().exec(sql); }
   std::string scalar(const std::string& sql) override { return db_->raw().scalar(sql); }
+  std::vector<Row> query(const std::string& sql) override { return db_->raw().exec(sql); }
 
   std::unique_ptr<HeldLock> hold_write_lock(const std::string& table,
                                             const std::string& where) override {
@@ -81,6 +84,36 @@ class PostgresBackend final : public TestBackend {
   }
   std::string says_lock_timeout() const override { return "lock timeout"; }
 
+  bool transactional_ddl() const override { return true; }
+
+  std::set<std::string> tables() override {
+    return first_column("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()");
+  }
+  std::set<std::string> indexes(const std::string& table) override {
+    return first_column(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = '" +
+        table + "'");
+  }
+  std::set<std::string> cascading_foreign_keys() override {
+    return first_column(
+        "SELECT conrelid::regclass::text || ' -> ' || confrelid::regclass::text FROM pg_constraint "
+        "WHERE contype = 'f' AND confdeltype = 'c' AND connamespace = "
+        "to_regnamespace(current_schema())");
+  }
+
+  // SQLAlchemy's rendering for PostgreSQL: Integer primary key: SERIAL; TIMESTAMP(timezone=True):
+  // TIMESTAMP WITH TIME ZONE. The server names the constraints api_user_pkey and
+  // api_user_email_key.
+  std::string tutorial_schema() const override {
+    return tutorial_schema_of({.id = "SERIAL NOT NULL",
+                               .boolean = "BOOLEAN",
+                               .timestamp = "TIMESTAMP WITH TIME ZONE DEFAULT now()"});
+  }
+
+  std::unique_ptr<MigrationTarget> unreachable_migration_target() override {
+    return unreachable_migration_target_of<PostgresOptions>(open_postgres_migration_connection);
+  }
+
  private:
   // Row locks of a transaction on a connection of its own.
   class Lock final : public HeldLock {
@@ -101,6 +134,12 @@ class PostgresBackend final : public TestBackend {
    private:
     std::unique_ptr<RawPostgres> conn_;
   };
+
+  std::set<std::string> first_column(const std::string& sql) {
+    std::set<std::string> out;
+    for (const Row& row : query(sql)) out.insert(row.at(0).value_or("NULL"));
+    return out;
+  }
 
   std::unique_ptr<PostgresTestDatabase> db_;
 };

@@ -160,27 +160,9 @@ class SqliteBackend final : public TestBackend {
   // SQLAlchemy's rendering for SQLite: the tutorial's own migration writes CURRENT_TIMESTAMP
   // there instead of now().
   std::string tutorial_schema() const override {
-    return R"sql(
-CREATE TABLE alembic_version (
-	version_num VARCHAR(32) NOT NULL,
-	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
-CREATE TABLE api_user (
-	id INTEGER NOT NULL,
-	name VARCHAR(255) NOT NULL,
-	email VARCHAR(255) NOT NULL,
-	password VARCHAR(255) NOT NULL,
-	photo VARCHAR(255),
-	verified BOOLEAN DEFAULT False NOT NULL,
-	role VARCHAR(255) DEFAULT 'user' NOT NULL,
-	created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,
-	updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL,
-	PRIMARY KEY (id),
-	UNIQUE (email)
-);
-CREATE INDEX ix_api_user_id ON api_user (id);
-INSERT INTO alembic_version (version_num) VALUES ('e176fc408bdb');
-)sql";
+    return tutorial_schema_of({.id = "INTEGER NOT NULL",
+                               .boolean = "BOOLEAN",
+                               .timestamp = "TIMESTAMP DEFAULT CURRENT_TIMESTAMP"});
   }
 
   // A file needs no server.

@@ -1,20 +1,25 @@
 #pragma once
 // The databases the store is tested on, behind one interface: store_contract_test.cpp runs every
 // behaviour of sql::SqlStore, and migration_contract_test.cpp every behaviour of the Migrator over
-// sql::SqlMigrationTarget, once per backend in its table of backends; the backend-specific suites
-// (sqlite_store_test.cpp, mysql_store_test.cpp, mysql_migrations_test.cpp) set up with the same
-// implementation. Adding a backend: one TestBackend (like sqlite_test_backend.hpp) and one entry in
-// each table.
+// sql::SqlMigrationTarget, once per backend in test_backend_table.hpp's all_backends(); the
+// backend-specific suites (sqlite_store_test.cpp, mysql_store_test.cpp, mysql_migrations_test.cpp,
+// postgres_migrations_test.cpp) set up with the same implementation. Adding a backend: one
+// TestBackend (like sqlite_test_backend.hpp) and one line in all_backends().
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +27,7 @@
 
 #include "core/result.hpp"
 #include "store/migrations.hpp"
+#include "store/sql/sql_migration_target.hpp"
 #include "store/sql/sql_store.hpp"
 
 namespace gatehouse::store::testing {
@@ -116,11 +122,11 @@ class TestBackend {
   virtual std::unique_ptr<MigrationTarget> unreachable_migration_target() = 0;
 };
 
-// A row of a suite's table of backends: the test parameter, named after its backend.
+// A row of the table of backends (test_backend_table.hpp): the test parameter, named after its
+// backend.
 // Example:
-//   const NamedBackend kBackends[] = {
-//       {"sqlite", [] { return std::make_unique<SqliteBackend>(); }}, ...};
-//   INSTANTIATE_TEST_SUITE_P(Backends, MySuite, ::testing::ValuesIn(kBackends), backend_test_name);
+//   INSTANTIATE_TEST_SUITE_P(Backends, MySuite, ::testing::ValuesIn(all_backends()),
+//                            backend_test_name);
 struct NamedBackend {
   std::string_view name;
   std::function<std::unique_ptr<TestBackend>()> make;
@@ -140,6 +146,78 @@ inline std::string backend_test_name(const ::testing::TestParamInfo<NamedBackend
 inline std::unique_ptr<sql::SqlStore> store_or_fail(Result<std::unique_ptr<sql::SqlStore>> opened) {
   EXPECT_TRUE(opened) << opened.error().internal;
   return opened ? std::move(*opened) : nullptr;
+}
+
+// A port on 127.0.0.1 that was free a moment ago: bound, read and closed again.
+inline std::uint16_t unused_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!bound) throw std::runtime_error("no free port on 127.0.0.1");
+  return ntohs(addr.sin_port);
+}
+
+// For a server backend's TestBackend::unreachable_migration_target(): the target over the
+// connection `open` makes from Options (MysqlOptions, PostgresOptions) for 127.0.0.1 on a port
+// nobody listens at.
+// Example:
+//   return unreachable_migration_target_of<MysqlOptions>(open_mysql_migration_connection);
+template <class Options, class Open>
+std::unique_ptr<MigrationTarget> unreachable_migration_target_of(Open open) {
+  Options options;
+  options.endpoint.host = "127.0.0.1";
+  options.endpoint.port = unused_local_port();
+  options.endpoint.database = "gatehouse";
+  options.prefix = "api_";
+  return std::make_unique<sql::SqlMigrationTarget>(std::unique_ptr<sql::Connection>(open(options)));
+}
+
+// How SQLAlchemy renders the columns of the tutorial's revision e176fc408bdb that differ by
+// dialect.
+struct TutorialColumnTypes {
+  std::string_view id;         // Integer, primary key: with its autoincrement
+  std::string_view boolean;    // Boolean
+  std::string_view timestamp;  // TIMESTAMP(timezone=True) with server_default now()
+};
+
+// For TestBackend::tutorial_schema(): what the tutorial's `alembic upgrade head` sent, with the
+// dialect's `types` (Alembic's version table, revision e176fc408bdb's `api_user` with the index
+// of its `index=True` id and the inline UNIQUE of its `unique=True` email, and the version row).
+inline std::string tutorial_schema_of(const TutorialColumnTypes& types) {
+  std::string sql = R"sql(
+CREATE TABLE alembic_version (
+	version_num VARCHAR(32) NOT NULL,
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+CREATE TABLE api_user (
+	id {{id}},
+	name VARCHAR(255) NOT NULL,
+	email VARCHAR(255) NOT NULL,
+	password VARCHAR(255) NOT NULL,
+	photo VARCHAR(255),
+	verified {{boolean}} DEFAULT False NOT NULL,
+	role VARCHAR(255) DEFAULT 'user' NOT NULL,
+	created_at {{timestamp}} NOT NULL,
+	updated_at {{timestamp}} NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE (email)
+);
+CREATE INDEX ix_api_user_id ON api_user (id);
+INSERT INTO alembic_version (version_num) VALUES ('e176fc408bdb');
+)sql";
+  const std::pair<std::string_view, std::string_view> holes[] = {
+      {"{{id}}", types.id}, {"{{boolean}}", types.boolean}, {"{{timestamp}}", types.timestamp}};
+  for (const auto& [hole, type] : holes) {
+    for (auto at = sql.find(hole); at != std::string::npos; at = sql.find(hole, at + type.size())) {
+      sql.replace(at, hole.size(), type);
+    }
+  }
+  return sql;
 }
 
 // The migrations compiled in for the backend's dialect (migrations/<dialect>/).

@@ -1,28 +1,24 @@
 // The store's contract: every behaviour of sql::SqlStore, written once and run on every backend in
-// kBackends. What only one backend does (its options, its column types, its connections) is tested
-// in that backend's own suite (sqlite_store_test.cpp, mysql_store_test.cpp).
+// all_backends() (test_backend_table.hpp). What only one backend does (its options, its column
+// types, its connections) is tested in that backend's own suite (sqlite_store_test.cpp,
+// mysql_store_test.cpp).
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <latch>
 #include <memory>
 #include <optional>
-#include <ostream>
 #include <set>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "mysql_test_backend.hpp"
-#include "postgres_test_backend.hpp"
-#include "sqlite_test_backend.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store_backends.hpp"
 #include "store_test_support.hpp"
+#include "test_backend_table.hpp"
 
 namespace gatehouse::store {
 namespace {
@@ -40,25 +36,7 @@ using testing::make_user;
 using testing::StoreSettings;
 using testing::TestBackend;
 
-// ---- the backends ----
-
-struct Backend {
-  std::string_view name;
-  std::function<std::unique_ptr<TestBackend>()> make;
-};
-
-void PrintTo(const Backend& backend, std::ostream* out) {
-  *out << backend.name;
-}
-
-// Every backend the store runs on. A new backend is one TestBackend and one line here.
-const Backend kBackends[] = {
-    {"sqlite", [] { return std::make_unique<testing::SqliteBackend>(); }},
-    {"mysql", [] { return std::make_unique<testing::MysqlBackend>(); }},
-    {"postgresql", [] { return std::make_unique<testing::PostgresBackend>(); }},
-};
-
-class StoreContractTest : public ::testing::TestWithParam<Backend> {
+class StoreContractTest : public ::testing::TestWithParam<testing::NamedBackend> {
  protected:
   static constexpr std::size_t kPoolSize = 6;
 
@@ -107,10 +85,8 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<sql::SqlStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(kBackends),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return std::string(backend.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(testing::all_backends()),
+                         testing::backend_test_name);
 
 // ---- users ----
 
