@@ -1,14 +1,11 @@
-// End-to-end on MariaDB: adopting a tutorial database in place, and riding out a database outage.
+// End-to-end on MariaDB: adopting a tutorial database in place, and the tutorial's DATABASE_*
+// variables. Riding out a database outage is tested on every server in outage_e2e_test.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <boost/json.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <filesystem>
 #include <regex>
-#include <thread>
 
 #include "http_client.hpp"
 #include "server_process.hpp"
@@ -18,7 +15,6 @@ namespace gatehouse::e2e {
 namespace {
 
 namespace json = boost::json;
-using namespace std::chrono_literals;
 
 // The schema exactly as the tutorial's Alembic revision e176fc408bdb creates it on MySQL.
 constexpr const char* kTutorialSchema = R"sql(
@@ -111,126 +107,6 @@ TEST(MysqlAdoption, TutorialDatabaseIsUpgradedInPlaceAndEveryUserLogsIn) {
   auto again = c.post_json("/api/auth/login", json::object{{"email", "alice@example.com"},
                                                            {"password", "alice-password-1"}});
   EXPECT_EQ(again.status, 200);
-}
-
-// A MariaDB of this test's own, so it can be stopped and started again.
-class PrivateMariadb {
- public:
-  PrivateMariadb() : port_(free_port()) { start(); }
-  ~PrivateMariadb() { stop(); }
-  void start() {
-    const std::string cmd = std::string(GATEHOUSE_SOURCE_DIR) + "/scripts/mariadb.sh start " +
-                            dir_.path().string() + " " + std::to_string(port_) + " >/dev/null";
-    ok_ = std::system(cmd.c_str()) == 0;
-  }
-  void stop() {
-    const std::string cmd =
-        std::string(GATEHOUSE_SOURCE_DIR) + "/scripts/mariadb.sh stop " + dir_.path().string();
-    (void)std::system(cmd.c_str());
-  }
-  bool ok() const { return ok_; }
-  std::string url() const {
-    return "mysql://gatehouse:gatehouse@127.0.0.1:" + std::to_string(port_) + "/gatehouse";
-  }
-
- private:
-  TempDir dir_;
-  unsigned short port_;
-  bool ok_ = false;
-};
-
-TEST(MysqlOutage, RequestsGet503FastAndRecoverWithoutRestart) {
-  if (std::getenv("GATEHOUSE_TEST_MYSQL_URL") == nullptr) {
-    GTEST_SKIP() << "GATEHOUSE_TEST_MYSQL_URL is not set (no MariaDB on this machine)";
-  }
-  PrivateMariadb mariadb;
-  ASSERT_TRUE(mariadb.ok());
-  TempDir dir;
-  auto env = test_env(free_port());
-  env["DATABASE_URL"] = mariadb.url();
-  ASSERT_EQ(run_gatehouse({"migrate", "up"}, dir.path(), env).exit_code, 0);
-  ServerProcess server(dir.path(), env);
-  ASSERT_TRUE(server.ready()) << server.log();
-
-  std::string access;
-  {
-    HttpClient c(server.port());
-    auto reg = c.post_json("/api/auth/register", json::object{{"name", "O"},
-                                                              {"email", "outage@example.com"},
-                                                              {"photo", "p"},
-                                                              {"password", "Passw0rd!42"},
-                                                              {"passwordConfirm", "Passw0rd!42"}});
-    ASSERT_EQ(reg.status, 201) << reg.body;
-    auto login = c.post_json("/api/auth/login", json::object{{"email", "outage@example.com"},
-                                                             {"password", "Passw0rd!42"}});
-    ASSERT_EQ(login.status, 200) << login.body;
-    access = std::string(login.json().at("access_token").as_string());
-  }
-
-  // Load from two clients for the whole test: every answer is 200 or 503, never a 500 or a hang.
-  std::atomic<bool> done{false};
-  std::atomic<int> ok{0}, unavailable{0}, other{0};
-  std::atomic<long> slowest_ms{0};
-  std::vector<std::thread> load;
-  for (int t = 0; t < 2; ++t) {
-    load.emplace_back([&] {
-      for (int i = 0; i < 200000 && !done; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        int status = 0;
-        try {
-          HttpClient c(server.port());
-          status = c.get("/api/users/me", {{"Authorization", "Bearer " + access}}).status;
-        } catch (const std::exception&) {
-          status = -1;
-        }
-        const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
-        long prev = slowest_ms.load();
-        while (ms > prev && !slowest_ms.compare_exchange_weak(prev, ms)) {
-        }
-        (status == 200 ? ok : status == 503 ? unavailable : other)++;
-        std::this_thread::sleep_for(5ms);
-      }
-    });
-  }
-
-  ASSERT_TRUE(wait_until([&] { return ok.load() > 0; })) << "the load did not start";
-  mariadb.stop();
-  // The server has seen the outage once its readiness probe says so.
-  ASSERT_TRUE(
-      wait_until([&] { return HttpClient(server.port()).get("/api/readyz").status == 503; }));
-  {
-    HttpClient c(server.port());
-    const auto start = std::chrono::steady_clock::now();
-    auto me = c.get("/api/users/me", {{"Authorization", "Bearer " + access}});
-    EXPECT_EQ(me.status, 503);
-    EXPECT_EQ(me.detail(), "Service unavailable");
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
-    EXPECT_EQ(c.get("/api/readyz").status, 503);
-    EXPECT_EQ(c.get("/api/healthchecker").status, 200);
-  }
-  EXPECT_TRUE(server.running());
-
-  mariadb.start();
-  ASSERT_TRUE(mariadb.ok());
-  bool recovered = false;
-  for (int i = 0; i < 100 && !recovered; ++i) {
-    HttpClient c(server.port());
-    recovered = c.get("/api/users/me", {{"Authorization", "Bearer " + access}}).status == 200;
-    if (!recovered) std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(recovered) << "no recovery after the database came back";
-  const int ok_at_recovery = ok.load();
-  EXPECT_TRUE(wait_until([&] { return ok.load() > ok_at_recovery; })) << "the load did not recover";
-  done = true;
-  for (auto& t : load) t.join();
-  EXPECT_EQ(other.load(), 0) << "answers other than 200/503 during the outage";
-  EXPECT_GT(unavailable.load(), 0);
-  EXPECT_GT(ok.load(), 0);
-  EXPECT_LT(slowest_ms.load(), 6000) << "a request hung";
-  EXPECT_TRUE(server.running());
-  EXPECT_EQ(HttpClient(server.port()).get("/api/readyz").status, 200);
 }
 
 // The tutorial's DATABASE_HOST/PORT/DB/USER/PASSWORD instead of a URL, on the real MariaDB;

@@ -416,6 +416,30 @@ TEST_P(MigrationContractTest, AdoptsTheTutorialDatabase) {
   EXPECT_TRUE((*live)->session_live);
 }
 
+// Migration 1 creates, column for column, constraint for constraint, index for index, the table
+// the tutorial's Alembic revision creates: the two are compared side by side in one database,
+// under two prefixes, as the server's catalog describes them (TestBackend::user_table_shape). What
+// each catalog shows of the tutorial's table is checked in the backend's own suite. Servers only:
+// SQLite's migration 1 deliberately differs (AUTOINCREMENT).
+class TutorialUserTableTest : public MigrationContractTest {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, TutorialUserTableTest, ::testing::ValuesIn(server_backends()),
+                         backend_test_name);
+
+TEST_P(TutorialUserTableTest, Migration1CreatesExactlyTheTutorialsUserTable) {
+  backend().exec(backend().tutorial_schema());
+  auto target = backend().migration_target("gh_");
+  Migrator migrator(*target, embedded(), "gh_");
+  auto applied = migrator.up(1);
+  ASSERT_TRUE(applied) << applied.error().internal;
+  ASSERT_EQ(applied->size(), 1u);
+  EXPECT_EQ(applied->front().name, "create_user");
+
+  const auto tutorial = backend().user_table_shape("api_");
+  ASSERT_FALSE(tutorial.empty());
+  EXPECT_EQ(backend().user_table_shape("gh_"), tutorial);
+}
+
 TEST_P(MigrationContractTest, UnknownAlembicRevisionIsNamed) {
   backend().exec(backend().tutorial_schema());
   backend().exec("UPDATE alembic_version SET version_num = '0badc0ffee42'");

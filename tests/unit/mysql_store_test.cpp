@@ -3,9 +3,6 @@
 // Every behaviour the backends share is tested once, on each of them, in store_contract_test.cpp.
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -147,23 +144,10 @@ TEST(MysqlStoreOpen, RefusesUnsafeOptions) {
   EXPECT_TRUE(opened) << opened.error().internal;
 }
 
-// A TCP port on 127.0.0.1 where nothing listens (bound, then released).
-std::uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(MysqlStoreOpen, UnreachableServerIsUnavailableQuickly) {
   MysqlOptions options;
   options.endpoint.host = "127.0.0.1";
-  options.endpoint.port = closed_port();
+  options.endpoint.port = testing::unused_local_port();
   options.endpoint.database = "gatehouse";
   options.endpoint.user = "gatehouse";
   options.endpoint.password = "secret-password";
@@ -193,19 +177,10 @@ TEST(MysqlStoreOpen, UnreachableServerIsUnavailableQuickly) {
 }
 
 TEST(MysqlStoreOpen, SilentServerIsUnavailableWithinTheConnectTimeout) {
-  // Accepts TCP connections (the kernel does, from the backlog) but never greets.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-
+  const testing::SilentServer silent;  // accepts TCP connections but never greets
   MysqlOptions options;
   options.endpoint.host = "127.0.0.1";
-  options.endpoint.port = ntohs(addr.sin_port);
+  options.endpoint.port = silent.port();
   options.endpoint.database = "gatehouse";
   options.endpoint.connect_timeout = seconds(1);
   options.pool_size = 1;
@@ -214,7 +189,6 @@ TEST(MysqlStoreOpen, SilentServerIsUnavailableWithinTheConnectTimeout) {
   const auto started = std::chrono::steady_clock::now();
   auto ping = store->ping();
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  ::close(fd);
   ASSERT_FALSE(ping);
   EXPECT_EQ(ping.error().code, ErrorCode::kUnavailable);
   EXPECT_LT(elapsed, milliseconds(2500));

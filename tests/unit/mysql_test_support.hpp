@@ -6,33 +6,25 @@
 #include <gtest/gtest.h>
 #include <mysql.h>
 
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/settings.hpp"
 #include "store/mysql/mysql_database.hpp"
+#include "store_backends.hpp"
 
 namespace gatehouse::store::testing {
-
-using Row = std::vector<std::optional<std::string>>;
 
 constexpr const char* kUrlVariable = "GATEHOUSE_TEST_MYSQL_URL";
 
 // The server the MariaDB tests use (mysql://user:pass@127.0.0.1:port/db); nullopt when unset.
 inline std::optional<config::DatabaseSettings> test_server() {
-  const char* url = std::getenv(kUrlVariable);
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  auto parsed = config::parse_database_url(url);
-  if (!parsed) throw std::runtime_error(std::string(kUrlVariable) + ": " + parsed.error().internal);
-  return *parsed;
+  return test_server_from(kUrlVariable, config::DatabaseKind::kMysql);
 }
 
 // A connection of the test's own, outside the store (text protocol), to set up odd rows, hold
@@ -93,70 +85,44 @@ class RawConnection {
   }
 
   // The first column of the first row ("NULL" for NULL, "" for no row).
-  std::string scalar(const std::string& sql) {
-    const auto rows = query(sql);
-    if (rows.empty() || rows[0].empty()) return "";
-    return rows[0][0].value_or("NULL");
-  }
+  std::string scalar(const std::string& sql) { return first_value(query(sql)); }
 
  private:
   MYSQL* mysql_ = nullptr;
 };
 
-// A database `gh_t_<random>` of the test's own, dropped at destruction, so tests run in parallel.
-class TestDatabase {
+// A database `gh_t_<random>` of the test's own in utf8mb4, dropped at destruction, so tests run
+// in parallel.
+class TestDatabase final : public ScratchDatabase<RawConnection> {
  public:
   explicit TestDatabase(config::DatabaseSettings server)
-      : server_(std::move(server)), name_(random_name()), admin_(server_, "") {
-    admin_.exec("CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-    raw_ = std::make_unique<RawConnection>(server_, name_);
-  }
-  ~TestDatabase() {
-    raw_.reset();
-    try {
-      admin_.exec("DROP DATABASE IF EXISTS " + name_);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-  }
-
-  const std::string& name() const { return name_; }
-  RawConnection& raw() { return *raw_; }
-  std::unique_ptr<RawConnection> connect() const {
-    return std::make_unique<RawConnection>(server_, name_);
-  }
-
-  // The server's settings, naming this database (as DATABASE_URL would).
-  config::DatabaseSettings settings() const {
-    config::DatabaseSettings s = server_;
-    s.name = name_;
-    return s;
-  }
+      : ScratchDatabase(std::move(server), "", " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+                        "") {}
 
   MysqlEndpoint endpoint() const {
     MysqlEndpoint e;
-    e.host = server_.host;
-    e.port = server_.port;
-    e.unix_socket = server_.unix_socket;
-    e.user = server_.user;
-    e.password = server_.password;
-    e.database = name_;
+    e.host = server().host;
+    e.port = server().port;
+    e.unix_socket = server().unix_socket;
+    e.user = server().user;
+    e.password = server().password;
+    e.database = name();
     return e;
   }
 
   // The id of the server connection executing the rotation's SELECT ... FOR UPDATE (waiting for
   // a row lock the test holds), or "".
   std::string locking_read() {
-    return raw_->scalar(
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + name_ +
+    return raw().scalar(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + name() +
         "' AND COMMAND = 'Execute' AND INFO LIKE '%FOR UPDATE%' ORDER BY ID DESC LIMIT 1");
   }
 
   // Ids of the server connections to this database other than the test's own.
   std::set<std::string> store_connections() {
     std::set<std::string> ids;
-    for (const Row& row : raw_->query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
-                                      name_ + "' AND ID <> CONNECTION_ID()")) {
+    for (const Row& row : raw().query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
+                                      name() + "' AND ID <> CONNECTION_ID()")) {
       ids.insert(*row[0]);
     }
     return ids;
@@ -164,7 +130,7 @@ class TestDatabase {
 
   std::set<std::string> tables() {
     std::set<std::string> names;
-    for (const Row& row : raw_->query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+    for (const Row& row : raw().query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
                                       "TABLE_SCHEMA = DATABASE()")) {
       names.insert(*row[0]);
     }
@@ -174,7 +140,7 @@ class TestDatabase {
   std::set<std::string> indexes(const std::string& table) {
     std::set<std::string> names;
     for (const Row& row :
-         raw_->query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
+         raw().query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
                      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
                      table + "'")) {
       names.insert(*row[0]);
@@ -194,15 +160,15 @@ class TestDatabase {
       }
     };
     add(
-        raw_->query("SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
+        raw().query("SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
                     name + "'"));
-    add(raw_->query(
+    add(raw().query(
         "SELECT COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, COLUMN_TYPE, EXTRA, "
         "CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
         "DATABASE() AND TABLE_NAME = '" +
         name + "' ORDER BY ORDINAL_POSITION"));
-    add(raw_->query("SELECT REPLACE(INDEX_NAME, '" + prefix +
+    add(raw().query("SELECT REPLACE(INDEX_NAME, '" + prefix +
                     "', '{p}') AS n, NON_UNIQUE, "
                     "SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE "
                     "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" +
@@ -214,20 +180,6 @@ class TestDatabase {
     }
     return out;
   }
-
- private:
-  static std::string random_name() {
-    std::random_device rd;
-    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "gh_t_%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
-  }
-
-  config::DatabaseSettings server_;
-  std::string name_;
-  RawConnection admin_;
-  std::unique_ptr<RawConnection> raw_;
 };
 
 }  // namespace gatehouse::store::testing

@@ -1,9 +1,6 @@
 #include "store/postgres/postgres_connection.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,6 +18,7 @@
 #include "store/sql/connection.hpp"
 #include "store/sql/pooled_database.hpp"
 #include "store/sql/query.hpp"
+#include "store_backends.hpp"
 
 namespace gatehouse::store {
 namespace {
@@ -29,7 +27,6 @@ using sql::FailureKind;
 using sql::Query;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::kPostgresUrlVariable;
 using testing::postgres_test_server;
 using testing::PostgresTestDatabase;
 using testing::RawPostgres;
@@ -165,19 +162,6 @@ TEST(PostgresStatementTimeout, IsATenthShorterThanTheReadTimeout) {
   EXPECT_EQ(statement_timeout(seconds(60)), milliseconds(59000));
 }
 
-// A TCP port on 127.0.0.1 where nothing listens (bound, then released).
-std::uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 PostgresEndpoint local_endpoint(std::uint16_t port) {
   PostgresEndpoint e;
   e.host = "127.0.0.1";
@@ -191,7 +175,7 @@ PostgresEndpoint local_endpoint(std::uint16_t port) {
 }
 
 TEST(PostgresConnectionOffline, NothingHappensBeforeConnect) {
-  PostgresConnection conn(local_endpoint(closed_port()), "api_");
+  PostgresConnection conn(local_endpoint(testing::unused_local_port()), "api_");
   EXPECT_EQ(conn.dialect(), sql::Dialect::kPostgres);
   EXPECT_FALSE(conn.broken());
   EXPECT_FALSE(conn.in_transaction());
@@ -209,7 +193,7 @@ TEST(PostgresConnectionOffline, NothingHappensBeforeConnect) {
 }
 
 TEST(PostgresConnectionOffline, UnreachableServerIsUnavailableQuickly) {
-  PostgresConnection conn(local_endpoint(closed_port()), "api_");
+  PostgresConnection conn(local_endpoint(testing::unused_local_port()), "api_");
   const auto started = std::chrono::steady_clock::now();
   auto st = conn.connect();
   const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -225,21 +209,11 @@ TEST(PostgresConnectionOffline, UnreachableServerIsUnavailableQuickly) {
 }
 
 TEST(PostgresConnectionOffline, SilentServerIsUnavailableWithinTheConnectTimeout) {
-  // Accepts TCP connections (the kernel does, from the backlog) but never answers.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-
-  PostgresConnection conn(local_endpoint(ntohs(addr.sin_port)), "api_");
+  const testing::SilentServer silent;  // accepts TCP connections but never answers
+  PostgresConnection conn(local_endpoint(silent.port()), "api_");
   const auto started = std::chrono::steady_clock::now();
   auto st = conn.connect();
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  ::close(fd);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(st.error().internal.find("no answer within 1 s"), std::string::npos)
@@ -283,11 +257,7 @@ class PostgresConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto server = postgres_test_server();
-    if (!server) {
-      GTEST_SKIP() << kPostgresUrlVariable
-                   << " is not set: these tests need a PostgreSQL server "
-                      "(scripts/test.sh starts a private one with scripts/postgres.sh and sets it)";
-    }
+    if (!server) GTEST_SKIP() << testing::missing_postgres_server();
     db_ = std::make_unique<PostgresTestDatabase>(*server);
     conn_ = open("");
     ASSERT_TRUE(conn_->connect());

@@ -3,80 +3,42 @@
 // own on the server named by GATEHOUSE_TEST_POSTGRES_URL, skipped when that is unset.
 
 #include <chrono>
-#include <exception>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "postgres_test_support.hpp"
 #include "store/postgres/postgres_database.hpp"
-#include "store/sql/sql_migration_target.hpp"
-#include "store/sql/sql_store.hpp"
 #include "store_backends.hpp"
 
 namespace gatehouse::store::testing {
 
-class PostgresBackend final : public TestBackend {
+// What ServerBackend needs to know of PostgreSQL.
+struct PostgresDriver {
+  using Options = PostgresOptions;
+  using Database = PostgresTestDatabase;
+  static constexpr sql::Dialect kDialect = sql::Dialect::kPostgres;
+  static std::optional<config::DatabaseSettings> server() { return postgres_test_server(); }
+  static std::string missing_server() { return missing_postgres_server(); }
+  // lock_timeout counts milliseconds.
+  static void set_lock_timeout(PostgresOptions& options, std::chrono::milliseconds timeout) {
+    options.lock_timeout = timeout;
+  }
+  static auto open_database(const PostgresOptions& options) {
+    return open_postgres_database(options);
+  }
+  static auto open_migration_connection(const PostgresOptions& options) {
+    return open_postgres_migration_connection(options);
+  }
+};
+
+class PostgresBackend final : public ServerBackend<PostgresDriver> {
  public:
-  // The database of the test's own; only after create_database() succeeded.
-  PostgresTestDatabase& database() { return *db_; }
-
-  // The options the server would open the database with, for `settings`.
-  PostgresOptions options(const StoreSettings& settings) const {
-    PostgresOptions o;
-    o.endpoint = db_->endpoint();
-    o.prefix = settings.prefix;
-    o.pool_size = settings.pool_size;
-    if (settings.lock_timeout) o.lock_timeout = *settings.lock_timeout;
-    return o;
-  }
-
-  sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
-
-  std::optional<std::string> create_database() override {
-    const auto server = postgres_test_server();
-    if (!server) {
-      return std::string(kPostgresUrlVariable) +
-             " is not set: the PostgreSQL tests need a server (scripts/test.sh starts a private "
-             "one and sets it; or scripts/postgres.sh start DIR)";
-    }
-    db_ = std::make_unique<PostgresTestDatabase>(*server);
-    return std::nullopt;
-  }
-
-  Result<std::unique_ptr<sql::SqlStore>> open_store(const StoreSettings& settings) override {
-    auto db = open_postgres_database(options(settings));
-    if (!db) return std::move(db).error();
-    return std::make_unique<sql::SqlStore>(std::move(*db));
-  }
-
-  std::unique_ptr<MigrationTarget> migration_target(const std::string& prefix) override {
-    StoreSettings settings;
-    settings.prefix = prefix;
-    return std::make_unique<sql::SqlMigrationTarget>(
-        std::unique_ptr<sql::Connection>(open_postgres_migration_connection(options(settings))));
-  }
-
-  void exec(const std::string& sql) override { db_->raw().exec(sql); }
-  std::string scalar(const std::string& sql) override { return db_->raw().scalar(sql); }
-  std::vector<Row> query(const std::string& sql) override { return db_->raw().exec(sql); }
-
-  std::unique_ptr<HeldLock> hold_write_lock(const std::string& table,
-                                            const std::string& where) override {
-    auto lock = std::make_unique<Lock>(db_->connect());
-    lock->take("SELECT * FROM " + table + " WHERE " + where + " FOR UPDATE");
-    return lock;
-  }
-
-  // lock_timeout counts milliseconds; a tenth of a second keeps the lock tests quick but real.
+  // A tenth of a second keeps the lock tests quick but real.
   std::chrono::milliseconds shortest_lock_timeout() const override {
     return std::chrono::milliseconds(100);
   }
-  // open_postgres_database retries a deadlock, a serialization failure or a lock timeout once.
-  int lock_attempts() const override { return 2; }
 
   std::string says_duplicate() const override { return "duplicate key value"; }
   std::string says_missing_table(const std::string& table) const override {
@@ -110,38 +72,36 @@ class PostgresBackend final : public TestBackend {
                                .timestamp = "TIMESTAMP WITH TIME ZONE DEFAULT now()"});
   }
 
-  std::unique_ptr<MigrationTarget> unreachable_migration_target() override {
-    return unreachable_migration_target_of<PostgresOptions>(open_postgres_migration_connection);
+  // The catalog's view, in an order that does not depend on the database's collation: the
+  // columns (type, length, nullability, default) on one line, the constraints on the next, the
+  // indexes on the last.
+  std::vector<std::string> user_table_shape(const std::string& prefix) override {
+    const std::string table = "'" + prefix + "user'";
+    const auto sorted = [&](const std::string& column) {
+      return " ORDER BY " + without_prefix(column, prefix) + " COLLATE \"C\"";
+    };
+    return {
+        scalar("SELECT string_agg(column_name || ' ' || data_type || coalesce('(' || "
+               "character_maximum_length || ')', '') || ' ' || is_nullable || ' ' || coalesce(" +
+               without_prefix("column_default", prefix) +
+               ", '-'), '; ' ORDER BY ordinal_position) FROM information_schema.columns "
+               "WHERE table_schema = current_schema() AND table_name = " +
+               table),
+        scalar("SELECT string_agg(" + without_prefix("conname", prefix) +
+               " || ' ' || contype::text || ' ' || " +
+               without_prefix("pg_get_constraintdef(oid)", prefix) + ", '; '" + sorted("conname") +
+               ") FROM pg_constraint WHERE conrelid = " + table + "::regclass"),
+        scalar("SELECT string_agg(" + without_prefix("indexdef", prefix) + ", '; '" +
+               sorted("indexname") +
+               ") FROM pg_indexes WHERE schemaname = current_schema() AND tablename = " + table),
+    };
   }
 
  private:
-  // Row locks of a transaction on a connection of its own.
-  class Lock final : public HeldLock {
-   public:
-    explicit Lock(std::unique_ptr<RawPostgres> conn) : conn_(std::move(conn)) {}
-    void take(const std::string& locking_read) {
-      conn_->exec("BEGIN");
-      conn_->exec(locking_read);
-    }
-    ~Lock() override {
-      try {
-        conn_->exec("ROLLBACK");
-      } catch (const std::exception&) {
-        // Closing the connection rolls back too.
-      }
-    }
-
-   private:
-    std::unique_ptr<RawPostgres> conn_;
-  };
-
-  std::set<std::string> first_column(const std::string& sql) {
-    std::set<std::string> out;
-    for (const Row& row : query(sql)) out.insert(row.at(0).value_or("NULL"));
-    return out;
+  // `column` with the prefix taken out, in SQL: "replace(column, 'api_', '{p}')".
+  static std::string without_prefix(const std::string& column, const std::string& prefix) {
+    return "replace(" + column + ", '" + prefix + "', '{p}')";
   }
-
-  std::unique_ptr<PostgresTestDatabase> db_;
 };
 
 }  // namespace gatehouse::store::testing

@@ -13,11 +13,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -25,26 +22,21 @@
 
 #include "config/settings.hpp"
 #include "store/postgres/postgres_connection.hpp"
+#include "store_backends.hpp"
 
 namespace gatehouse::store::testing {
-
-using PgRow = std::vector<std::optional<std::string>>;
 
 constexpr const char* kPostgresUrlVariable = "GATEHOUSE_TEST_POSTGRES_URL";
 
 // The server the PostgreSQL tests use (postgresql://user:pass@127.0.0.1:port/db); nullopt when
 // unset.
 inline std::optional<config::DatabaseSettings> postgres_test_server() {
-  const char* url = std::getenv(kPostgresUrlVariable);
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  auto parsed = config::parse_database_url(url);
-  if (!parsed) {
-    throw std::runtime_error(std::string(kPostgresUrlVariable) + ": " + parsed.error().internal);
-  }
-  if (parsed->kind != config::DatabaseKind::kPostgres) {
-    throw std::runtime_error(std::string(kPostgresUrlVariable) + " is not a postgresql:// URL");
-  }
-  return *parsed;
+  return test_server_from(kPostgresUrlVariable, config::DatabaseKind::kPostgres);
+}
+
+// Why the PostgreSQL tests are skipped.
+inline std::string missing_postgres_server() {
+  return missing_server(kPostgresUrlVariable, "PostgreSQL", "postgres.sh");
 }
 
 inline PostgresEndpoint endpoint_of(const config::DatabaseSettings& server,
@@ -83,7 +75,7 @@ class RawPostgres {
   RawPostgres& operator=(const RawPostgres&) = delete;
 
   // Runs `sql` (several statements allowed) and returns the rows of the last one.
-  std::vector<PgRow> exec(const std::string& sql) {
+  std::vector<Row> exec(const std::string& sql) {
     PGresult* result = PQexec(conn_, sql.c_str());
     const ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -91,9 +83,9 @@ class RawPostgres {
       PQclear(result);
       throw std::runtime_error("test SQL failed: " + message + " in: " + sql);
     }
-    std::vector<PgRow> rows;
+    std::vector<Row> rows;
     for (int r = 0; r < PQntuples(result); ++r) {
-      PgRow row;
+      Row row;
       for (int c = 0; c < PQnfields(result); ++c) {
         row.push_back(PQgetisnull(result, r, c) != 0
                           ? std::nullopt
@@ -105,12 +97,11 @@ class RawPostgres {
     return rows;
   }
 
+  // The rows of `sql` (as exec()).
+  std::vector<Row> query(const std::string& sql) { return exec(sql); }
+
   // The first column of the first row ("NULL" for NULL, "" for no row).
-  std::string scalar(const std::string& sql) {
-    const auto rows = exec(sql);
-    if (rows.empty() || rows[0].empty()) return "";
-    return rows[0][0].value_or("NULL");
-  }
+  std::string scalar(const std::string& sql) { return first_value(exec(sql)); }
 
  private:
   PGconn* conn_ = nullptr;
@@ -118,45 +109,12 @@ class RawPostgres {
 
 // A database `gh_t_<random>` of the test's own, dropped at destruction (with any sessions still
 // in it), so tests run in parallel.
-class PostgresTestDatabase {
+class PostgresTestDatabase final : public ScratchDatabase<RawPostgres> {
  public:
   explicit PostgresTestDatabase(config::DatabaseSettings server)
-      : server_(std::move(server)), name_(random_name()), admin_(server_, server_.name) {
-    admin_.exec("CREATE DATABASE " + name_ + " ENCODING 'UTF8'");
-    raw_ = std::make_unique<RawPostgres>(server_, name_);
-  }
-  ~PostgresTestDatabase() {
-    raw_.reset();
-    try {
-      admin_.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-  }
-  PostgresTestDatabase(const PostgresTestDatabase&) = delete;
-  PostgresTestDatabase& operator=(const PostgresTestDatabase&) = delete;
+      : ScratchDatabase(server, server.name, " ENCODING 'UTF8'", " WITH (FORCE)") {}
 
-  const std::string& name() const { return name_; }
-  const config::DatabaseSettings& server() const { return server_; }
-  RawPostgres& raw() { return *raw_; }
-  std::unique_ptr<RawPostgres> connect() const {
-    return std::make_unique<RawPostgres>(server_, name_);
-  }
-  PostgresEndpoint endpoint() const { return endpoint_of(server_, name_); }
-
- private:
-  static std::string random_name() {
-    std::random_device rd;
-    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "gh_t_%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
-  }
-
-  config::DatabaseSettings server_;
-  std::string name_;
-  RawPostgres admin_;
-  std::unique_ptr<RawPostgres> raw_;
+  PostgresEndpoint endpoint() const { return endpoint_of(server(), name()); }
 };
 
 // A TCP relay on 127.0.0.1 to a server, for connections that must go silent: after freeze() it

@@ -14,17 +14,23 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "core/result.hpp"
 #include "store/migrations.hpp"
 #include "store/sql/sql_migration_target.hpp"
@@ -32,8 +38,15 @@
 
 namespace gatehouse::store::testing {
 
-// A row of a query, every column as text (nullopt for NULL); the same type as mysql_test_support's.
+// A row of a query, every column as text (nullopt for NULL), on every backend.
 using Row = std::vector<std::optional<std::string>>;
+
+// The first column of the first of `rows` as text: "NULL" for NULL, "" for no row. What the raw
+// test connections' scalar() answers.
+inline std::string first_value(const std::vector<Row>& rows) {
+  if (rows.empty() || rows[0].empty()) return "";
+  return rows[0][0].value_or("NULL");
+}
 
 // What a test asks of its store, in terms every backend understands.
 struct StoreSettings {
@@ -116,6 +129,13 @@ class TestBackend {
   // renders them for this dialect. No user rows. For exec().
   virtual std::string tutorial_schema() const = 0;
 
+  // The table `prefix` + "user" as the backend's catalog describes it (columns with their types,
+  // nullability and defaults; constraints; indexes), one comparable line each, with the prefix
+  // written as "{p}" in every name, so that the tutorial's table and migration 1's can be compared
+  // in one database. Empty for SQLite, whose migration 1 deliberately writes the table otherwise
+  // (AUTOINCREMENT, so that ids are never reused).
+  virtual std::vector<std::string> user_table_shape(const std::string& prefix) = 0;
+
   // The migration target of `gatehouse migrate` pointed at a server that nobody listens at (a
   // port just bound and closed again); nullptr for a backend without a server (SQLite). Needs no
   // create_database().
@@ -162,6 +182,34 @@ inline std::uint16_t unused_local_port() {
   return ntohs(addr.sin_port);
 }
 
+// A TCP server on 127.0.0.1 that never answers: the kernel accepts connections into the backlog,
+// nobody reads them, like a database server that hangs before its greeting. Closed at destruction.
+class SilentServer {
+ public:
+  SilentServer() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      throw std::runtime_error("silent server: cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentServer() { ::close(fd_); }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  std::uint16_t port_ = 0;
+};
+
 // For a server backend's TestBackend::unreachable_migration_target(): the target over the
 // connection `open` makes from Options (MysqlOptions, PostgresOptions) for 127.0.0.1 on a port
 // nobody listens at.
@@ -176,6 +224,202 @@ std::unique_ptr<MigrationTarget> unreachable_migration_target_of(Open open) {
   options.prefix = "api_";
   return std::make_unique<sql::SqlMigrationTarget>(std::unique_ptr<sql::Connection>(open(options)));
 }
+
+// ---- what the server backends (MySQL, PostgreSQL) share ----
+
+// The test server named by the environment variable `variable` (a URL of `kind`, such as
+// mysql://user:pass@127.0.0.1:port/db); nullopt when it is unset. Throws when it is not such a URL.
+inline std::optional<config::DatabaseSettings> test_server_from(std::string_view variable,
+                                                                config::DatabaseKind kind) {
+  const std::string name(variable);
+  const char* url = std::getenv(name.c_str());
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  auto parsed = config::parse_database_url(url);
+  if (!parsed) throw std::runtime_error(name + ": " + parsed.error().internal);
+  if (parsed->kind != kind) throw std::runtime_error(name + " names another kind of database");
+  return *parsed;
+}
+
+// Why a server's tests are skipped: `variable` is unset.
+// Example:
+//   missing_server("GATEHOUSE_TEST_POSTGRES_URL", "PostgreSQL", "postgres.sh")
+inline std::string missing_server(std::string_view variable, std::string_view server,
+                                  std::string_view script) {
+  return std::string(variable) + " is not set: these tests need a " + std::string(server) +
+         " server (scripts/test.sh starts a private one and sets it; or scripts/" +
+         std::string(script) + " start DIR)";
+}
+
+// "gh_t_<16 random hex digits>": the name of a database of one test's own, so tests run in
+// parallel on one server.
+inline std::string random_database_name() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "gh_t_%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// A database random_database_name() of the test's own on `server`, created through a connection
+// to `admin_database` with `CREATE DATABASE <name><create_options>` and dropped at destruction with
+// `DROP DATABASE IF EXISTS <name><drop_options>`. `Raw` is the backend's raw test connection:
+// Raw(server, database), exec(sql), throwing on failure.
+template <class Raw>
+class ScratchDatabase {
+ public:
+  ScratchDatabase(config::DatabaseSettings server, const std::string& admin_database,
+                  const std::string& create_options, std::string drop_options)
+      : server_(std::move(server)),
+        name_(random_database_name()),
+        drop_options_(std::move(drop_options)),
+        admin_(server_, admin_database) {
+    admin_.exec("CREATE DATABASE " + name_ + create_options);
+    raw_ = std::make_unique<Raw>(server_, name_);
+  }
+  ~ScratchDatabase() {
+    raw_.reset();
+    try {
+      admin_.exec("DROP DATABASE IF EXISTS " + name_ + drop_options_);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const std::string& name() const { return name_; }
+  const config::DatabaseSettings& server() const { return server_; }
+  // The test's connection to the database.
+  Raw& raw() { return *raw_; }
+  // Another connection of the test's own to the database.
+  std::unique_ptr<Raw> connect() const { return std::make_unique<Raw>(server_, name_); }
+
+  // The server's settings, naming this database (as DATABASE_URL would).
+  config::DatabaseSettings settings() const {
+    config::DatabaseSettings s = server_;
+    s.name = name_;
+    return s;
+  }
+
+ private:
+  config::DatabaseSettings server_;
+  std::string name_;
+  std::string drop_options_;
+  Raw admin_;
+  std::unique_ptr<Raw> raw_;
+};
+
+// Row locks of a transaction on a raw test connection of its own (`Raw`: exec(sql)), rolled back
+// at destruction.
+template <class Raw>
+class RowLock final : public HeldLock {
+ public:
+  // Takes the locks of `locking_read` (SELECT ... FOR UPDATE).
+  RowLock(std::unique_ptr<Raw> conn, const std::string& locking_read) : conn_(std::move(conn)) {
+    conn_->exec("START TRANSACTION");
+    conn_->exec(locking_read);
+  }
+  ~RowLock() override {
+    try {
+      conn_->exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // Closing the connection rolls back too.
+    }
+  }
+  RowLock(const RowLock&) = delete;
+  RowLock& operator=(const RowLock&) = delete;
+
+ private:
+  std::unique_ptr<Raw> conn_;
+};
+
+// The part of a server backend's TestBackend that is the same for every server: a database of the
+// test's own on the server named by a variable, and stores, migration targets, raw SQL and row
+// locks on it. `Driver` names what differs:
+//   using Options;     // MysqlOptions, PostgresOptions: endpoint, prefix, pool_size
+//   using Database;    // a ScratchDatabase with endpoint(); its raw() has exec, scalar, query
+//   static constexpr sql::Dialect kDialect;
+//   static std::optional<config::DatabaseSettings> server();  // nullopt: unset
+//   static std::string missing_server();                      // the skip message
+//   static void set_lock_timeout(Options&, std::chrono::milliseconds);
+//   static auto open_database(const Options&);               // the server's pooled database
+//   static auto open_migration_connection(const Options&);   // `gatehouse migrate`'s connection
+template <class Driver>
+class ServerBackend : public TestBackend {
+ public:
+  using Options = typename Driver::Options;
+  using Database = typename Driver::Database;
+
+  // The database of the test's own; only after create_database() succeeded.
+  Database& database() { return *db_; }
+  const Database& database() const { return *db_; }
+
+  // The options the server would open the database with, for `settings`.
+  Options options(const StoreSettings& settings) const {
+    Options o;
+    o.endpoint = db_->endpoint();
+    o.prefix = settings.prefix;
+    o.pool_size = settings.pool_size;
+    if (settings.lock_timeout) Driver::set_lock_timeout(o, *settings.lock_timeout);
+    return o;
+  }
+
+  // A store on the database `options` name, as the server opens it.
+  static Result<std::unique_ptr<sql::SqlStore>> open_store(const Options& options) {
+    auto db = Driver::open_database(options);
+    if (!db) return std::move(db).error();
+    return std::make_unique<sql::SqlStore>(std::move(*db));
+  }
+
+  sql::Dialect dialect() const override { return Driver::kDialect; }
+
+  std::optional<std::string> create_database() override {
+    const auto server = Driver::server();
+    if (!server) return Driver::missing_server();
+    db_ = std::make_unique<Database>(*server);
+    return std::nullopt;
+  }
+
+  Result<std::unique_ptr<sql::SqlStore>> open_store(const StoreSettings& settings) override {
+    return open_store(options(settings));
+  }
+
+  std::unique_ptr<MigrationTarget> migration_target(const std::string& prefix) override {
+    StoreSettings settings;
+    settings.prefix = prefix;
+    return std::make_unique<sql::SqlMigrationTarget>(
+        std::unique_ptr<sql::Connection>(Driver::open_migration_connection(options(settings))));
+  }
+
+  void exec(const std::string& sql) override { db_->raw().exec(sql); }
+  std::string scalar(const std::string& sql) override { return db_->raw().scalar(sql); }
+  std::vector<Row> query(const std::string& sql) override { return db_->raw().query(sql); }
+
+  std::unique_ptr<HeldLock> hold_write_lock(const std::string& table,
+                                            const std::string& where) override {
+    return std::make_unique<RowLock<std::remove_cvref_t<decltype(db_->raw())>>>(
+        db_->connect(), "SELECT * FROM " + table + " WHERE " + where + " FOR UPDATE");
+  }
+
+  // Both drivers retry a deadlock or a lock timeout once.
+  int lock_attempts() const override { return 2; }
+
+  std::unique_ptr<MigrationTarget> unreachable_migration_target() override {
+    return unreachable_migration_target_of<Options>(
+        [](const Options& o) { return Driver::open_migration_connection(o); });
+  }
+
+ protected:
+  // The first column of every row of `sql`.
+  std::set<std::string> first_column(const std::string& sql) {
+    std::set<std::string> out;
+    for (const Row& row : query(sql)) out.insert(row.at(0).value_or("NULL"));
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Database> db_;
+};
 
 // How SQLAlchemy renders the columns of the tutorial's revision e176fc408bdb that differ by
 // dialect.
