@@ -118,7 +118,9 @@ fi
 start_server() {
   local dir=$1 port
   port=$($python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  (cd "$dir" && PORT=$port exec "$root/build/gatehouse" serve >"$dir/server.log" 2>&1) &
+  # In a session of its own (see spawn() in tests/e2e/server_process.cpp): Linux's autogroup
+  # scheduling then shares the CPU fairly between the server and a build running beside.
+  (cd "$dir" && PORT=$port exec setsid "$root/build/gatehouse" serve >"$dir/server.log" 2>&1) &
   server_pid=$!
   servers+=("$server_pid")
   base_url="http://127.0.0.1:$port"

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 namespace gatehouse::app {
 
 namespace {
@@ -35,6 +37,7 @@ net::ServerOptions server_options(const config::Settings& s) {
   out.idle_timeout = s.idle_timeout;
   out.request_timeout = s.request_timeout;
   out.max_connections = s.max_connections;
+  out.shutdown_grace = s.shutdown_grace;
   out.io_scheduling = kRequestThreads;
   return out;
 }
@@ -117,8 +120,13 @@ http::Router ServerApp::build_router() const {
 void ServerApp::run() {
   spdlog::info("gatehouse listening on http://{}:{}", settings_.host, port());
   sweeper_.start();
-  server_.run();
+  const std::size_t abandoned = server_.run();
   sweeper_.stop();
+  if (abandoned > 0) {
+    spdlog::error("gatehouse stopped with {} request(s) abandoned", abandoned);
+    spdlog::shutdown();  // flushes
+    std::_Exit(1);       // no destructors: they would join the threads still running those requests
+  }
   workers_.join();
   hashing_.join();
   spdlog::info("gatehouse stopped");

@@ -35,6 +35,10 @@ class ServerApp {
 
   Status listen() { return server_.listen(); }
   std::uint16_t port() const { return server_.bound_port(); }
+  // Serves until SIGINT/SIGTERM or stop(). Returns normally (the process exits 0) when every
+  // request in flight finished within SHUTDOWN_GRACE_SECONDS. Otherwise it logs what it abandoned
+  // and ends the process at once with status 1: the abandoned handlers may be stuck in a hash or
+  // a database call, so joining their threads could wait forever.
   void run();
   void stop() { server_.stop(); }
 

@@ -396,6 +396,7 @@ Status load_numbers(const EnvMap& env, Settings& s) {
   }
   if (st) st = read_duration(env, "IDLE_TIMEOUT_SECONDS", 1, 3600, s.idle_timeout);
   if (st) st = read_duration(env, "REQUEST_TIMEOUT_SECONDS", 1, 3600, s.request_timeout);
+  if (st) st = read_duration(env, "SHUTDOWN_GRACE_SECONDS", 0, 3600, s.shutdown_grace);
   // libsodium's floor is 8 KiB; 8 MiB keeps even a test configuration meaningful. OWASP asks
   // for 19 MiB (the default).
   if (st) st = read_unsigned(env, "ARGON2_MEMORY_KIB", 8192, 4194304, s.argon2.memory_kib);
@@ -403,7 +404,8 @@ Status load_numbers(const EnvMap& env, Settings& s) {
   return st;
 }
 
-// ---- sessions, cookies, rate limits --------------------------------------------------------------
+// ---- sessions, cookies, rate limits
+// --------------------------------------------------------------
 
 Result<bool> parse_bool(std::string_view name, std::string_view raw) {
   const std::string v = to_lower(trim(raw));
@@ -433,7 +435,8 @@ Status load_security(const EnvMap& env, Settings& s) {
     s.cookies.same_site = v;
   }
   if (s.cookies.same_site == "none" && !s.cookies.secure) {
-    return config_error("COOKIE_SAMESITE: none needs COOKIE_SECURE=true (browsers drop it otherwise)");
+    return config_error(
+        "COOKIE_SAMESITE: none needs COOKIE_SECURE=true (browsers drop it otherwise)");
   }
   if (const auto raw = lookup_non_empty(env, "RATE_LIMITS")) {
     auto v = parse_bool("RATE_LIMITS", *raw);
@@ -480,8 +483,10 @@ Status load_security(const EnvMap& env, Settings& s) {
   for (const Bounded& b : counts) {
     if (Status st = read_unsigned(env, b.name, b.min, b.max, *b.out); !st) return st;
   }
-  Status st = read_duration(env, "LOGIN_DELAY_BASE_SECONDS", 1, 3600, s.rate_limits.login_base_delay);
-  if (st) st = read_duration(env, "LOGIN_DELAY_MAX_SECONDS", 1, 86400, s.rate_limits.login_max_delay);
+  Status st =
+      read_duration(env, "LOGIN_DELAY_BASE_SECONDS", 1, 3600, s.rate_limits.login_base_delay);
+  if (st)
+    st = read_duration(env, "LOGIN_DELAY_MAX_SECONDS", 1, 86400, s.rate_limits.login_max_delay);
   if (st) st = read_duration(env, "REFRESH_REUSE_GRACE_SECONDS", 0, 60, s.refresh_reuse_grace);
   if (st) {
     st = read_duration(env, "SESSION_SWEEP_INTERVAL_SECONDS", 10, 86400, s.session_sweep_interval);

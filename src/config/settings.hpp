@@ -56,13 +56,13 @@ struct CookieSettings {
 
 // Brute-force limits. Counters live in the database, so they hold across threads and restarts.
 struct RateLimitSettings {
-  bool enabled = true;                                 // RATE_LIMITS=off turns every limit off
-  std::size_t login_free_failures = 5;                 // LOGIN_FREE_FAILURES: before any delay
-  std::chrono::seconds login_base_delay{1};            // LOGIN_DELAY_BASE_SECONDS: doubles per failure
-  std::chrono::seconds login_max_delay{15 * 60};       // LOGIN_DELAY_MAX_SECONDS: the cap
-  std::size_t login_failures_per_hour = 100;           // LOGIN_FAILURES_PER_HOUR (OWASP ASVS)
-  std::size_t ip_failed_logins_per_hour = 300;         // IP_FAILED_LOGINS_PER_HOUR
-  std::size_t ip_registrations_per_hour = 300;         // IP_REGISTRATIONS_PER_HOUR
+  bool enabled = true;                            // RATE_LIMITS=off turns every limit off
+  std::size_t login_free_failures = 5;            // LOGIN_FREE_FAILURES: before any delay
+  std::chrono::seconds login_base_delay{1};       // LOGIN_DELAY_BASE_SECONDS: doubles per failure
+  std::chrono::seconds login_max_delay{15 * 60};  // LOGIN_DELAY_MAX_SECONDS: the cap
+  std::size_t login_failures_per_hour = 100;      // LOGIN_FAILURES_PER_HOUR (OWASP ASVS)
+  std::size_t ip_failed_logins_per_hour = 300;    // IP_FAILED_LOGINS_PER_HOUR
+  std::size_t ip_registrations_per_hour = 300;    // IP_REGISTRATIONS_PER_HOUR
 };
 
 // Everything the server reads from its environment, validated. Names are the tutorial's where it
@@ -72,36 +72,41 @@ struct Settings {
   std::uint16_t port = 8000;       // PORT
   DatabaseSettings database;       // DATABASE_URL or DATABASE_HOST/PORT/DB/USER/PASSWORD/PREFIX
 
-  std::chrono::minutes access_token_ttl{15};   // ACCESS_TOKEN_EXPIRES_IN
-  std::chrono::minutes refresh_token_ttl{60};  // REFRESH_TOKEN_EXPIRES_IN
+  std::chrono::minutes access_token_ttl{15};           // ACCESS_TOKEN_EXPIRES_IN
+  std::chrono::minutes refresh_token_ttl{60};          // REFRESH_TOKEN_EXPIRES_IN
   std::chrono::minutes session_lifetime{7 * 24 * 60};  // SESSION_LIFETIME_MINUTES: absolute cap
-  std::string jwt_algorithm = "RS256";         // JWT_ALGORITHM
+  std::string jwt_algorithm = "RS256";                 // JWT_ALGORITHM
   std::string jwt_private_key_pem;  // JWT_PRIVATE_KEY, base64 decoded to PEM text
   std::string jwt_public_key_pem;   // JWT_PUBLIC_KEY, base64 decoded to PEM text
 
-  std::vector<std::string> client_origins{"http://localhost:3000"};  // CLIENT_ORIGIN, comma-separated
+  std::vector<std::string> client_origins{
+      "http://localhost:3000"};  // CLIENT_ORIGIN, comma-separated
 
   Argon2Settings argon2;
   std::size_t password_max_bytes = 1024;  // PASSWORD_MAX_BYTES: longer passwords get a 422
 
-  std::size_t io_threads = 1;         // IO_THREADS
-  std::size_t worker_threads = 2;     // WORKER_THREADS: database calls and token signing
-  std::size_t hash_threads = 2;       // HASH_THREADS: argon2id/bcrypt (memory = threads x ARGON2_MEMORY_KIB)
+  std::size_t io_threads = 1;      // IO_THREADS
+  std::size_t worker_threads = 2;  // WORKER_THREADS: database calls and token signing
+  std::size_t hash_threads =
+      2;  // HASH_THREADS: argon2id/bcrypt (memory = threads x ARGON2_MEMORY_KIB)
   // (load_settings sizes these two pools by the CPUs the process may run on; see there.)
   std::size_t hash_queue_limit = 64;  // HASH_QUEUE_LIMIT: waiting hashes beyond it get 503
   std::size_t verified_token_cache_size = 4096;  // VERIFIED_TOKEN_CACHE_SIZE: 0 turns it off
-  std::size_t max_body_bytes = 1 << 20;   // MAX_BODY_BYTES: 413 beyond
-  std::size_t max_header_bytes = 16 << 10;  // MAX_HEADER_BYTES: 431 beyond
+  std::size_t max_body_bytes = 1 << 20;          // MAX_BODY_BYTES: 413 beyond
+  std::size_t max_header_bytes = 16 << 10;       // MAX_HEADER_BYTES: 431 beyond
   std::chrono::seconds idle_timeout{30};     // IDLE_TIMEOUT_SECONDS: keep-alive wait for a request
   std::chrono::seconds request_timeout{30};  // REQUEST_TIMEOUT_SECONDS: to read one request
-  std::size_t max_connections = 10000;       // MAX_CONNECTIONS
-  std::string log_level = "info";            // LOG_LEVEL: trace, debug, info, warn, error
+  // SHUTDOWN_GRACE_SECONDS: how long in-flight requests may run after SIGINT/SIGTERM; match it
+  // to the orchestrator's termination grace (Kubernetes: 30 s) minus a margin.
+  std::chrono::seconds shutdown_grace{30};
+  std::size_t max_connections = 10000;  // MAX_CONNECTIONS
+  std::string log_level = "info";       // LOG_LEVEL: trace, debug, info, warn, error
 
   CookieSettings cookies;
   RateLimitSettings rate_limits;
   // TRUSTED_PROXIES: addresses or CIDR blocks (comma-separated) whose X-Forwarded-For is believed.
   std::vector<std::string> trusted_proxies;
-  std::chrono::seconds refresh_reuse_grace{5};     // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
+  std::chrono::seconds refresh_reuse_grace{5};       // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
 };
 

@@ -35,6 +35,11 @@ struct HttpServer::Connection {
   asio::any_io_executor executor;
   beast::tcp_stream* stream = nullptr;
   bool busy = false;  // a request is being read, handled or written
+  // What the shutdown path names if it has to abandon this connection: the client's address and
+  // the request in hand ("POST /api/auth/login", no query string, since one may carry a token).
+  std::string peer;
+  std::string request;
+  std::chrono::steady_clock::time_point since;
 };
 
 // Registers a connection for the shutdown path and keeps the active count.
@@ -168,7 +173,7 @@ Status HttpServer::listen() {
   return ok_status();
 }
 
-void HttpServer::run() {
+std::size_t HttpServer::run() {
   signals_.async_wait([this](const error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: finishing in-flight requests, then exiting", signal);
@@ -188,6 +193,7 @@ void HttpServer::run() {
   }
   ioc_.run();
   for (auto& t : extra) t.join();
+  return abandoned_.load(std::memory_order_acquire);
 }
 
 void HttpServer::stop() {
@@ -199,12 +205,16 @@ void HttpServer::begin_shutdown() {
   error_code ignored;
   acceptor_.close(ignored);
   signals_.cancel(ignored);
-  std::lock_guard lock(connections_mutex_);
-  for (const auto& connection : connections_) {
-    asio::post(connection->executor, [connection] {
-      if (connection->stream != nullptr && !connection->busy) connection->stream->cancel();
-    });
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (const auto& connection : connections_) {
+      asio::post(connection->executor, [connection] {
+        if (connection->stream != nullptr && !connection->busy) connection->stream->cancel();
+      });
+    }
   }
+  // Not under the lock: on the control strand already, co_spawn may run the drain inline, and
+  // the drain takes the lock to list what it abandons.
   asio::co_spawn(control_, wait_for_drain(), asio::detached);
 }
 
@@ -213,14 +223,49 @@ asio::awaitable<void> HttpServer::wait_for_drain() {
   asio::steady_timer timer(control_);
   while (active_.load(std::memory_order_acquire) > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      spdlog::warn("{} connection(s) still busy after {}s: stopping anyway", active_.load(),
-                   options_.shutdown_grace.count());
+      co_await abandon_busy_connections();
       ioc_.stop();
       co_return;
     }
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(kUseTuple);
   }
+}
+
+asio::awaitable<void> HttpServer::abandon_busy_connections() {
+  // A connection's fields belong to its strand: each one reports from there. The I/O threads
+  // never block, so the reports come at once; the bound only guards against a bug.
+  struct Report {
+    std::atomic<std::size_t> pending{0};
+    std::atomic<std::size_t> abandoned{0};
+  };
+  auto report = std::make_shared<Report>();
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(connections_mutex_);
+    live.assign(connections_.begin(), connections_.end());
+  }
+  report->pending = live.size();
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& connection : live) {
+    asio::post(connection->executor, [this, connection, report, now] {
+      if (connection->stream != nullptr && connection->busy) {
+        const auto seconds = std::chrono::duration<double>(now - connection->since).count();
+        spdlog::error("shutdown grace of {}s over: abandoning {} from {} ({:.1f}s in flight)",
+                      options_.shutdown_grace.count(),
+                      connection->request.empty() ? "a request being read" : connection->request,
+                      connection->peer, seconds);
+        report->abandoned.fetch_add(1, std::memory_order_relaxed);
+      }
+      report->pending.fetch_sub(1, std::memory_order_acq_rel);
+    });
+  }
+  asio::steady_timer timer(control_);
+  for (int i = 0; i < 200 && report->pending.load(std::memory_order_acquire) > 0; ++i) {
+    timer.expires_after(std::chrono::milliseconds(5));
+    co_await timer.async_wait(kUseTuple);
+  }
+  abandoned_.store(report->abandoned.load(), std::memory_order_release);
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
@@ -260,6 +305,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     error_code ec;
     const auto endpoint = stream.socket().remote_endpoint(ec);
     if (!ec) peer = endpoint.address().to_string();
+    connection->peer = peer;
     stream.socket().set_option(tcp::no_delay(true), ec);
   }
 
@@ -273,6 +319,14 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     stream.expires_after(options_.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
     connection->busy = true;
+    connection->since = std::chrono::steady_clock::now();
+    connection->request.clear();
+    if (!ec) {
+      const std::string_view target = parser.get().target();
+      connection->request.append(parser.get().method_string())
+          .append(" ")
+          .append(target.substr(0, target.find('?')));
+    }
     if (ec) {
       if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
         co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,

@@ -30,14 +30,15 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{30};
   std::chrono::seconds request_timeout{30};
   std::size_t max_connections = 10000;
-  std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long after a signal
+  std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long after a signal
   ThreadScheduling io_scheduling;           // for the threads that run() serves on
 };
 
 // HTTP/1.1 server on Beast and Asio C++20 coroutines: one coroutine per connection on its own
 // strand, keep-alive, header/body size limits (431/413), idle and read timeouts, a connection cap
 // (503 beyond it), and graceful shutdown on SIGINT/SIGTERM: stop accepting, close idle
-// connections, let in-flight requests finish (up to shutdown_grace), then return from run().
+// connections, let in-flight requests finish (up to shutdown_grace, then they are abandoned),
+// then return from run().
 // Handlers run inline or on the worker/hashing pools as their route says; this class never blocks
 // an I/O thread.
 class HttpServer {
@@ -51,8 +52,9 @@ class HttpServer {
   std::uint16_t bound_port() const { return bound_port_; }
 
   // Serves until a signal or stop(), then drains. Blocks the calling thread (which becomes one of
-  // the I/O threads).
-  void run();
+  // the I/O threads). Returns how many requests were still in flight when the shutdown grace ran
+  // out (each one is logged); their handlers may still be running on the pools.
+  std::size_t run();
   // Thread-safe; begins the same graceful shutdown a signal does.
   void stop();
 
@@ -67,6 +69,7 @@ class HttpServer {
   boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
                                                 std::string_view path, std::string_view peer);
   boost::asio::awaitable<void> wait_for_drain();
+  boost::asio::awaitable<void> abandon_busy_connections();
   void begin_shutdown();
 
   ServerOptions options_;
@@ -82,6 +85,7 @@ class HttpServer {
 
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::size_t> abandoned_{0};
   std::mutex connections_mutex_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
 };

@@ -6,6 +6,11 @@
 
 #include <boost/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -272,6 +277,88 @@ TEST_F(SettingsTest, RequestTimeoutDropsAStalledRequest) {
   EXPECT_GE(waited, std::chrono::milliseconds(900));
   EXPECT_LT(waited, std::chrono::seconds(5)) << "the stalled request was not dropped";
   EXPECT_EQ(client().get("/api/healthchecker").status, 200);
+}
+
+// SHUTDOWN_GRACE_SECONDS: after SIGTERM a request still in flight holds the server up for the
+// grace and no longer. The request is an upload that stops half-way (with a 120 s request
+// timeout, it would hold the server for two minutes); its `Expect: 100-continue` makes the
+// server say when it has the request in hand, so the signal cannot come before.
+TEST_F(SettingsTest, ShutdownGraceCutsOffARequestThatOutlastsIt) {
+  start({{"SHUTDOWN_GRACE_SECONDS", "2"}, {"REQUEST_TIMEOUT_SECONDS", "120"}});
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  const timeval read_timeout{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof read_timeout);
+  const std::string head =
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100\r\nExpect: 100-continue\r\n\r\n";
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  char buf[256];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  ASSERT_NE(std::string(buf, static_cast<std::size_t>(n)).find("100 Continue"), std::string::npos);
+
+  const auto begin = std::chrono::steady_clock::now();
+  const auto code = server_->stop(SIGTERM, std::chrono::seconds(60));
+  const auto waited = std::chrono::steady_clock::now() - begin;
+  close(fd);
+  ASSERT_TRUE(code.has_value()) << "the server outlived its shutdown grace";
+  EXPECT_EQ(*code, 1) << "a shutdown that abandoned a request must not look clean";
+  EXPECT_GE(waited, std::chrono::milliseconds(1900)) << "the request in flight got no grace";
+  EXPECT_LT(waited, std::chrono::seconds(30)) << "the grace did not end the wait";
+  EXPECT_NE(server_->log().find("shutdown grace of 2s over: abandoning POST /api/auth/login from "
+                                "127.0.0.1"),
+            std::string::npos)
+      << server_->log();
+}
+
+// A request stuck on a pool (here a login verifying a stored bcrypt hash of cost 16, seconds of
+// work) does not keep the process alive past the grace: the server exits without waiting for
+// the hashing thread, and the client's connection ends unanswered.
+TEST_F(SettingsTest, ShutdownDoesNotWaitForAHashingThread) {
+  start({{"SHUTDOWN_GRACE_SECONDS", "0"}, {"LOG_LEVEL", "debug"}});
+  ASSERT_EQ(register_user("stuck@example.com").status, 201);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "gatehouse.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  // Any well-formed cost-16 hash: the password is wrong either way, the cost is the point.
+  const std::string sql =
+      "UPDATE api_user SET password = '$2b$16$abcdefghijklmnopqrstuu"
+      "abcdefghijklmnopqrstuvwxyz01234' WHERE email = 'stuck@example.com'";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  HttpClient c(server_->port(), std::chrono::seconds(120));
+  int status = 0;
+  std::thread t([&] {
+    try {
+      status = c.post_json("/api/auth/login",
+                           json::object{{"email", "stuck@example.com"}, {"password", kPassword}})
+                   .status;
+    } catch (const std::exception&) {
+      status = -1;  // the connection ended without an answer
+    }
+  });
+  ASSERT_TRUE(wait_until([&] {
+    return server_->log().find("POST /api/auth/login: handed to the hashing pool") !=
+           std::string::npos;
+  }));
+  const auto begin = std::chrono::steady_clock::now();
+  const auto code = server_->stop(SIGTERM, std::chrono::seconds(60));
+  const auto waited = std::chrono::steady_clock::now() - begin;
+  t.join();
+  ASSERT_TRUE(code.has_value()) << server_->log();
+  EXPECT_EQ(*code, 1) << server_->log();
+  EXPECT_EQ(status, -1) << "the login was answered: the hash ended before the shutdown";
+  EXPECT_LT(waited, std::chrono::seconds(1)) << "the shutdown waited for the hashing thread";
+  EXPECT_NE(server_->log().find("abandoning POST /api/auth/login"), std::string::npos)
+      << server_->log();
 }
 
 // ?scope=session ends the caller's session only.

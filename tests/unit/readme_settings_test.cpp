@@ -56,6 +56,8 @@ constexpr Coverage kCoverage[] = {
      "IdleConnectionsCloseAndConnectionsAreCapped"},
     {"REQUEST_TIMEOUT_SECONDS", "e2e/settings_e2e_test.cpp", "RequestTimeoutDropsAStalledRequest"},
     {"MAX_CONNECTIONS", "e2e/server_e2e_test.cpp", "IdleConnectionsCloseAndConnectionsAreCapped"},
+    {"SHUTDOWN_GRACE_SECONDS", "e2e/settings_e2e_test.cpp",
+     "ShutdownGraceCutsOffARequestThatOutlastsIt"},
     {"LOG_LEVEL", "e2e/server_e2e_test.cpp", "InFlightLoginFinishesAfterSigint"},
     {"REFRESH_REUSE_GRACE_SECONDS", "browser/browser_test.py", "class Gatehouse"},
     {"COOKIE_SECURE", "e2e/sessions_e2e_test.cpp", "CookieSettingsApply"},

@@ -152,6 +152,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
       {"MAX_HEADER_BYTES", "8192"},
       {"IDLE_TIMEOUT_SECONDS", "10"},
       {"REQUEST_TIMEOUT_SECONDS", "20"},
+      {"SHUTDOWN_GRACE_SECONDS", "0"},
       {"MAX_CONNECTIONS", "500"},
       {"DATABASE_POOL_SIZE", "6"},
   });
@@ -171,6 +172,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
   EXPECT_EQ(s.max_header_bytes, 8192u);
   EXPECT_EQ(s.idle_timeout, std::chrono::seconds(10));
   EXPECT_EQ(s.request_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(s.shutdown_grace, std::chrono::seconds(0));
   EXPECT_EQ(s.max_connections, 500u);
   EXPECT_EQ(s.database.pool_size, 6u);
 }
@@ -201,6 +203,7 @@ TEST(SettingsTest, BadNumbersNameTheirVariable) {
       {"MAX_HEADER_BYTES", {"1023", "1048577"}},
       {"IDLE_TIMEOUT_SECONDS", {"0", "3601"}},
       {"REQUEST_TIMEOUT_SECONDS", {"0", "3601"}},
+      {"SHUTDOWN_GRACE_SECONDS", {"-1", "3601", "10s"}},
       {"MAX_CONNECTIONS", {"0", "1000001"}},
       {"DATABASE_POOL_SIZE", {"257", "many"}},
   };
