@@ -50,10 +50,12 @@ AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
 
 void AuthApi::add_routes(http::Router& router) const {
   using http::Execution;
-  router.add(bhttp::verb::post, "/api/auth/register", Execution::kHashing,
-             [this](const http::Request& r) { return register_user(r); });
-  router.add(bhttp::verb::post, "/api/auth/login", Execution::kHashing,
-             [this](const http::Request& r) { return login(r); });
+  router.add(
+      bhttp::verb::post, "/api/auth/register", Execution::kHashing,
+      [this](const http::Request& r) { return register_user(r); }, http::Body::kJson);
+  router.add(
+      bhttp::verb::post, "/api/auth/login", Execution::kHashing,
+      [this](const http::Request& r) { return login(r); }, http::Body::kJson);
   router.add(bhttp::verb::get, "/api/auth/refresh", Execution::kWorker,
              [this](const http::Request& r) { return refresh(r); });
   router.add(bhttp::verb::post, "/api/auth/refresh", Execution::kWorker,
@@ -183,7 +185,7 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   using Kind = http::ExtractedToken::Kind;
   const http::ExtractedToken token = http::extract_token(request, "refresh_token");
   if (token.kind == Kind::kMissing) return http::error_response(ErrorCode::kRefreshMissing);
-  if (token.kind == Kind::kMalformedHeader) {
+  if (token.kind == Kind::kMalformedHeader || token.kind == Kind::kAmbiguousCookie) {
     return http::error_response(ErrorCode::kRefreshInvalid);
   }
   if (token.kind == Kind::kFromCookie && http::is_cross_site_request(request, origins_)) {

@@ -12,6 +12,9 @@ Result<Principal> Authenticator::authenticate(const http::Request& request) cons
   if (token.kind == Kind::kMalformedHeader) {
     return Error{ErrorCode::kTokenInvalid, "malformed Authorization header"};
   }
+  if (token.kind == Kind::kAmbiguousCookie) {
+    return Error{ErrorCode::kTokenInvalid, "access_token cookie sent more than once"};
+  }
 
   auto claims = tokens_.verify_access(token.token);
   if (!claims) return std::move(claims).error();

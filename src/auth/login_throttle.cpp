@@ -1,5 +1,8 @@
 #include "auth/login_throttle.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v6.hpp>
+
 #include <algorithm>
 
 #include "auth/session_service.hpp"
@@ -49,6 +52,13 @@ void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per
   }
 }
 
+std::string address_bucket(std::string_view address) {
+  boost::system::error_code ec;
+  const auto parsed = boost::asio::ip::make_address(std::string(address), ec);
+  if (ec || !parsed.is_v6() || parsed.to_v6().is_v4_mapped()) return std::string(address);
+  return boost::asio::ip::network_v6(parsed.to_v6(), 64).canonical().to_string();
+}
+
 std::optional<std::chrono::seconds> retry_after(const store::ThrottleRecord& r, std::int64_t now) {
   if (now >= r.blocked_until) return std::nullopt;
   return std::chrono::seconds(r.blocked_until - now);
@@ -62,10 +72,10 @@ std::string account_key(std::string_view email) {
   return "acct:" + hash_refresh_token(email).substr(0, 40);
 }
 std::string ip_login_key(std::string_view ip) {
-  return "ipl:" + hash_refresh_token(ip).substr(0, 40);
+  return "ipl:" + hash_refresh_token(throttle_policy::address_bucket(ip)).substr(0, 40);
 }
 std::string ip_register_key(std::string_view ip) {
-  return "ipr:" + hash_refresh_token(ip).substr(0, 40);
+  return "ipr:" + hash_refresh_token(throttle_policy::address_bucket(ip)).substr(0, 40);
 }
 }  // namespace
 

@@ -24,6 +24,9 @@ void account_failure(store::ThrottleRecord& r, std::int64_t now,
 void account_success(store::ThrottleRecord& r);
 // One more counted event for a client address; blocked for the rest of the hour at `per_hour`.
 void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour);
+// What a per-address limit counts: the address itself, but for IPv6 the /64 it lies in (one
+// subscriber's or one host's allocation; an attacker there holds 2^64 addresses).
+std::string address_bucket(std::string_view address);
 // Seconds until the next attempt is allowed; nullopt when allowed now.
 std::optional<std::chrono::seconds> retry_after(const store::ThrottleRecord& r, std::int64_t now);
 

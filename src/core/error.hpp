@@ -14,6 +14,7 @@ enum class ErrorCode {
   kBadRequest,            // malformed HTTP or request line
   kValidation,            // request body failed validation (422, FastAPI's list shape)
   kPayloadTooLarge,       // body over the configured limit
+  kUnsupportedMediaType,  // a body that must be JSON came with another Content-Type (415)
   kAccountExists,         // register: e-mail already taken
   kPasswordsDoNotMatch,   // register: password != passwordConfirm
   kIncorrectCredentials,  // login: unknown e-mail or wrong password (never says which)

@@ -10,9 +10,8 @@ Application::Application(Router router, CorsPolicy cors, ClientAddressResolver a
     : router_(std::move(router)), cors_(std::move(cors)), addresses_(std::move(addresses)) {}
 
 std::string Application::client_address(const BeastRequest& message, std::string_view peer) const {
-  auto xff = message.find("X-Forwarded-For");
-  return addresses_.resolve(
-      peer, xff == message.end() ? std::string_view{} : std::string_view(xff->value()));
+  if (message.find("X-Forwarded-For") == message.end()) return addresses_.resolve(peer, {});
+  return addresses_.resolve(peer, join_field_lines(message, "X-Forwarded-For"));
 }
 
 std::string_view Application::target_path(std::string_view target) {
@@ -27,6 +26,10 @@ std::variant<Response, const Route*> Application::route(Request& request) const 
   if (auto preflight = cors_.preflight(request)) return std::move(*preflight);
   Router::Match m = router_.match(request.message.method(), request.path);
   if (m.route == nullptr) return error_response(m.error);
+  if (m.route->body == Body::kJson &&
+      !is_json_media_type(request.header(boost::beast::http::field::content_type))) {
+    return error_response(ErrorCode::kUnsupportedMediaType);
+  }
   request.path_params = std::move(m.params);
   return m.route;
 }

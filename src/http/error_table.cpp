@@ -14,6 +14,8 @@ std::string_view to_string(ErrorCode code) {
       return "validation";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
+    case ErrorCode::kUnsupportedMediaType:
+      return "unsupported_media_type";
     case ErrorCode::kAccountExists:
       return "account_exists";
     case ErrorCode::kPasswordsDoNotMatch:
@@ -65,6 +67,9 @@ ErrorMapping map_error(ErrorCode code) {
       return {S::unprocessable_entity, "Unprocessable Entity"};
     case ErrorCode::kPayloadTooLarge:
       return {S::payload_too_large, "Request body too large"};
+    case ErrorCode::kUnsupportedMediaType:
+      return {S::unsupported_media_type,
+              "The request body must be JSON (Content-Type: application/json)"};
     case ErrorCode::kAccountExists:
       return {S::conflict, "Account already exist"};
     case ErrorCode::kPasswordsDoNotMatch:

@@ -45,21 +45,35 @@ std::optional<std::string_view> find_cookie(std::string_view header, std::string
   return std::nullopt;
 }
 
-std::optional<std::string_view> Request::cookie(std::string_view name) const {
+Request::CookieLookup Request::cookie_lookup(std::string_view name) const {
+  CookieLookup out;
   for (auto it = message.find(boost::beast::http::field::cookie);
        it != message.end() && it->name() == boost::beast::http::field::cookie; ++it) {
-    if (auto v = find_cookie(it->value(), name)) return v;
+    std::string_view rest = it->value();
+    while (auto v = find_cookie(rest, name)) {
+      if (out.state != CookieLookup::State::kAbsent) return {CookieLookup::State::kSeveral, {}};
+      out = {CookieLookup::State::kOne, *v};
+      // find_cookie returns a view into `rest`: go on after this value.
+      rest = rest.substr(static_cast<std::size_t>(v->data() + v->size() - rest.data()));
+    }
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<std::string_view> Request::cookie(std::string_view name) const {
+  const CookieLookup found = cookie_lookup(name);
+  if (found.state != CookieLookup::State::kOne) return std::nullopt;
+  return found.value;
 }
 
 ExtractedToken extract_token(const Request& request, std::string_view cookie_name) {
   const std::string_view auth = request.header(boost::beast::http::field::authorization);
   if (!trim(auth).empty()) {
     // "Bearer" + whitespace + one token + optional trailing whitespace, nothing else.
-    constexpr std::string_view kScheme = "Bearer";
-    if (auth.substr(0, kScheme.size()) != kScheme || auth.size() == kScheme.size() ||
-        !is_space(auth[kScheme.size()])) {
+    constexpr std::string_view kScheme = "bearer";
+    if (auth.size() <= kScheme.size() || !is_space(auth[kScheme.size()]) ||
+        !std::equal(kScheme.begin(), kScheme.end(), auth.begin(),
+                    [](char want, char got) { return want == (got | 0x20); })) {
       return {ExtractedToken::Kind::kMalformedHeader, {}};
     }
     const std::string_view rest = trim(auth.substr(kScheme.size()));
@@ -70,8 +84,12 @@ ExtractedToken extract_token(const Request& request, std::string_view cookie_nam
     }
     return {ExtractedToken::Kind::kFromHeader, rest};
   }
-  if (auto c = request.cookie(cookie_name); c && !c->empty()) {
-    return {ExtractedToken::Kind::kFromCookie, *c};
+  const Request::CookieLookup c = request.cookie_lookup(cookie_name);
+  if (c.state == Request::CookieLookup::State::kSeveral) {
+    return {ExtractedToken::Kind::kAmbiguousCookie, {}};
+  }
+  if (c.state == Request::CookieLookup::State::kOne && !c.value.empty()) {
+    return {ExtractedToken::Kind::kFromCookie, c.value};
   }
   return {ExtractedToken::Kind::kMissing, {}};
 }

@@ -22,21 +22,32 @@ struct Request {
 
   std::string_view header(boost::beast::http::field name) const;
   std::string_view header(std::string_view name) const;
-  // The first cookie called `name` in any Cookie header (surrounding quotes removed).
+  // The cookie called `name` across every Cookie header (surrounding quotes removed); nullopt
+  // when it is absent or sent more than once (see cookie_lookup).
   std::optional<std::string_view> cookie(std::string_view name) const;
+  // A name sent twice is ambiguous: a sibling subdomain or an attacker on plain HTTP can plant a
+  // second cookie of that name ("cookie tossing"), and which one a server picks decides whose
+  // session it acts in. Neither is used.
+  struct CookieLookup {
+    enum class State { kAbsent, kOne, kSeveral };
+    State state = State::kAbsent;
+    std::string_view value;  // for kOne
+  };
+  CookieLookup cookie_lookup(std::string_view name) const;
 };
 
 // Where a credential was found, following fastapi-jwt-auth with token_location {headers, cookies}:
-// a non-empty Authorization header wins and must be exactly "Bearer <token>"; without one, the
-// cookie is used.
+// a non-empty Authorization header wins and must be "Bearer <token>" (the scheme name in any
+// case, RFC 9110 §11.1); without one, the cookie is used. A cookie sent twice is kAmbiguous and
+// refused like a malformed header.
 struct ExtractedToken {
-  enum class Kind { kMissing, kMalformedHeader, kFromHeader, kFromCookie };
+  enum class Kind { kMissing, kMalformedHeader, kAmbiguousCookie, kFromHeader, kFromCookie };
   Kind kind = Kind::kMissing;
   std::string_view token;
 };
 ExtractedToken extract_token(const Request& request, std::string_view cookie_name);
 
-// Cookie header parsing, exposed for tests: the value of `name` in one header value.
+// Cookie header parsing, exposed for tests: the value of the first `name` in one header value.
 std::optional<std::string_view> find_cookie(std::string_view cookie_header, std::string_view name);
 
 }  // namespace gatehouse::http

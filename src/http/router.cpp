@@ -31,8 +31,25 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 }  // namespace
 
 void Router::add(boost::beast::http::verb method, std::string pattern, Execution execution,
-                 Handler handler) {
-  routes_.push_back(Route{method, std::move(pattern), execution, std::move(handler)});
+                 Handler handler, Body body) {
+  routes_.push_back(Route{method, std::move(pattern), execution, std::move(handler), body});
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  const auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  std::string type(trim(content_type.substr(0, content_type.find(';'))));
+  for (char& c : type) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  constexpr std::string_view kApplication = "application/";
+  if (type.rfind(kApplication, 0) != 0) return false;
+  const std::string_view subtype = std::string_view(type).substr(kApplication.size());
+  constexpr std::string_view kSuffix = "+json";
+  return subtype == "json" || (subtype.size() > kSuffix.size() &&
+                               subtype.substr(subtype.size() - kSuffix.size()) == kSuffix &&
+                               subtype.find('/') == std::string_view::npos);
 }
 
 Router::Match Router::match(boost::beast::http::verb method, std::string_view path) const {

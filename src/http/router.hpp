@@ -21,6 +21,16 @@ enum class Execution {
   kHashing,  // password hashing: the bounded hashing pool (503 when its queue is full)
 };
 
+// What a route reads from the request body. kJson: the body is only taken with a JSON media
+// type (application/json or application/*+json, any parameters); anything else gets 415 before
+// the handler runs. Besides telling a client its mistake, this closes login CSRF: a cross-site
+// HTML form or no-cors fetch can send text/plain or form bodies without a CORS preflight, never
+// JSON.
+enum class Body { kNone, kJson };
+
+// True for a Content-Type value naming JSON, as above.
+bool is_json_media_type(std::string_view content_type);
+
 using Handler = std::function<Response(const Request&)>;
 
 struct Route {
@@ -28,13 +38,14 @@ struct Route {
   std::string pattern;  // "/api/users/me/sessions/{id}": a `{...}` segment matches one segment
   Execution execution;
   Handler handler;
+  Body body = Body::kNone;
 };
 
 // Exact-path routing with `{param}` segments. Built once at start-up, then read-only (thread-safe).
 class Router {
  public:
   void add(boost::beast::http::verb method, std::string pattern, Execution execution,
-           Handler handler);
+           Handler handler, Body body = Body::kNone);
 
   struct Match {
     const Route* route = nullptr;            // null: see `error`

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/thread_name.hpp"
+#include "http/client_address.hpp"
 #include "http/error_table.hpp"
 
 namespace gatehouse::net {
@@ -304,7 +305,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   {
     error_code ec;
     const auto endpoint = stream.socket().remote_endpoint(ec);
-    if (!ec) peer = endpoint.address().to_string();
+    if (!ec) peer = http::plain_address(endpoint.address()).to_string();
     connection->peer = peer;
     stream.socket().set_option(tcp::no_delay(true), ec);
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <set>
 
 namespace gatehouse::e2e {
 
@@ -95,7 +96,15 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
                                const std::vector<std::pair<std::string, std::string>>& headers) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
+  // A name given twice is sent as two header lines; the first replaces any default.
+  std::set<std::string> given;
+  for (const auto& [k, v] : headers) {
+    if (given.insert(k).second) {
+      req.set(k, v);
+    } else {
+      req.insert(k, v);
+    }
+  }
   req.body() = body;
   req.prepare_payload();
   stream_.expires_after(deadline_);

@@ -301,6 +301,36 @@ TEST_P(SessionsTest, ClientAddressComesFromXForwardedForOnlyBehindATrustedProxy)
       << "the right-most address the trusted proxy saw";
 }
 
+// HAProxy appends its own X-Forwarded-For line: the client's forged first line must not win.
+TEST_P(SessionsTest, EveryXForwardedForLineIsReadAndTheProxysLastLineWins) {
+  start({{"TRUSTED_PROXIES", "127.0.0.1"}});
+  if (IsSkipped()) return;
+  const Login s = login(new_user(), {{"X-Forwarded-For", "198.51.100.66"},
+                                     {"X-Forwarded-For", "[2001:db8::7]:51000"}});
+  auto list = client().get("/api/users/me/sessions", {{"Authorization", "Bearer " + s.access}});
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json().at("sessions").as_array().at(0).at("ip"), "2001:db8::7");
+}
+
+// Login CSRF: a cross-site form posts text/plain without a preflight; JSON routes refuse it.
+TEST_P(SessionsTest, LoginAndRegisterRefuseBodiesThatAreNotJson) {
+  start();
+  if (IsSkipped()) return;
+  const std::string email = new_user();
+  const std::string body = R"({"email":")" + email + R"(","password":"Passw0rd!42"})";
+  for (const char* target : {"/api/auth/login", "/api/auth/register"}) {
+    auto r = client().request("POST", target, body, {{"Content-Type", "text/plain"}});
+    EXPECT_EQ(r.status, 415) << target << ": " << r.body;
+    EXPECT_EQ(r.detail(), "The request body must be JSON (Content-Type: application/json)");
+    EXPECT_TRUE(r.set_cookies().empty());
+  }
+  EXPECT_EQ(client()
+                .request("POST", "/api/auth/login", body,
+                         {{"Content-Type", "application/json; charset=utf-8"}})
+                .status,
+            200);
+}
+
 TEST_P(SessionsTest, ForgedXForwardedForFromAnUntrustedPeerIsIgnored) {
   start();
   if (IsSkipped()) return;

@@ -113,7 +113,14 @@ TEST(ExtractToken, FollowsFastapiJwtAuthRules) {
       {"Bearer ", "", ExtractedToken::Kind::kMalformedHeader, ""},
       {"Bearer a b", "", ExtractedToken::Kind::kMalformedHeader, ""},
       {"Basic dXNlcjpwYXNz", "access_token=c", ExtractedToken::Kind::kMalformedHeader, ""},
-      {"bearer abc", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"bearer abc", "", ExtractedToken::Kind::kFromHeader, "abc"},
+      {"BEARER abc", "", ExtractedToken::Kind::kFromHeader, "abc"},
+      {"bEaReR\tabc", "", ExtractedToken::Kind::kFromHeader, "abc"},
+      {"Bearerabc", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"Bearex abc", "", ExtractedToken::Kind::kMalformedHeader, ""},
+      {"", "access_token=a; access_token=b", ExtractedToken::Kind::kAmbiguousCookie, ""},
+      {"", "access_token=a; x=1; access_token=a", ExtractedToken::Kind::kAmbiguousCookie, ""},
+      {"", "xaccess_token=a; access_token=b", ExtractedToken::Kind::kFromCookie, "b"},
       {"", "access_token=c", ExtractedToken::Kind::kFromCookie, "c"},
       {"", "access_token=", ExtractedToken::Kind::kMissing, ""},
   };
@@ -126,6 +133,69 @@ TEST(ExtractToken, FollowsFastapiJwtAuthRules) {
     EXPECT_EQ(t.kind, c.kind) << c.authorization << " / " << c.cookie;
     EXPECT_EQ(t.token, c.token) << c.authorization << " / " << c.cookie;
   }
+}
+
+TEST(Router, JsonMediaTypes) {
+  for (std::string_view yes :
+       {"application/json", "application/json; charset=utf-8", "Application/JSON",
+        " application/json ;x=y", "application/merge-patch+json", "application/vnd.api+json"}) {
+    EXPECT_TRUE(is_json_media_type(yes)) << yes;
+  }
+  for (std::string_view no :
+       {"", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+        "multipart/form-data; b=x", "application/jsonx", "text/json", "application/+json",
+        "application/json-seq", "json"}) {
+    EXPECT_FALSE(is_json_media_type(no)) << no;
+  }
+}
+
+// Login CSRF: a cross-site form posts text/plain (no CORS preflight); the route refuses any body
+// that is not JSON before its handler runs.
+TEST(Application, AJsonRouteAnswers415ToOtherMediaTypes) {
+  Router router;
+  int calls = 0;
+  router.add(
+      bhttp::verb::post, "/login", Execution::kInline,
+      [&](const Request&) {
+        ++calls;
+        return json_response(bhttp::status::ok, boost::json::object{});
+      },
+      Body::kJson);
+  Application app(std::move(router), CorsPolicy({"http://localhost:3000"}),
+                  ClientAddressResolver({}));
+  auto send = [&](std::optional<std::string> content_type) {
+    BeastRequest msg = make(bhttp::verb::post, "/login");
+    if (content_type) msg.set(bhttp::field::content_type, *content_type);
+    msg.body() = R"({"email":"a@b.c","password":"x"})";
+    Request req{msg, "/login", "127.0.0.1", {}};
+    auto routed = app.route(req);
+    Response r = std::holds_alternative<Response>(routed)
+                     ? std::get<Response>(std::move(routed))
+                     : Application::invoke(*std::get<const Route*>(routed), req);
+    app.finish(req, r);
+    return r;
+  };
+  EXPECT_EQ(send("text/plain").status, bhttp::status::unsupported_media_type);
+  EXPECT_EQ(send("application/x-www-form-urlencoded").status,
+            bhttp::status::unsupported_media_type);
+  EXPECT_EQ(send(std::nullopt).status, bhttp::status::unsupported_media_type);
+  const Response refused = send("text/plain;charset=UTF-8");
+  EXPECT_EQ(boost::json::parse(refused.body).at("detail").as_string(),
+            "The request body must be JSON (Content-Type: application/json)");
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(send("application/json; charset=utf-8").status, bhttp::status::ok);
+  EXPECT_EQ(calls, 1);
+}
+
+// Cookie tossing: a second cookie of the same name in another Cookie header line.
+TEST(ExtractToken, ACookieNameSentInTwoHeaderLinesIsAmbiguous) {
+  BeastRequest msg = make(bhttp::verb::get, "/");
+  msg.insert(bhttp::field::cookie, "access_token=a");
+  msg.insert(bhttp::field::cookie, "logged_in=True; access_token=b");
+  Request req{msg, "/", "127.0.0.1", {}};
+  EXPECT_EQ(extract_token(req, "access_token").kind, ExtractedToken::Kind::kAmbiguousCookie);
+  EXPECT_FALSE(req.cookie("access_token"));
+  EXPECT_EQ(req.cookie("logged_in"), "True");
 }
 
 // A browser's preflight from http://localhost:3000 for a JSON POST to `target`.
@@ -283,6 +353,51 @@ TEST(ClientAddress, PeerUnlessTheProxyIsTrusted) {
   EXPECT_EQ(proxies.resolve("8.8.8.8", "1.2.3.4"), "8.8.8.8") << "untrusted peer";
   EXPECT_EQ(proxies.resolve("10.0.0.5", "junk"), "10.0.0.5");
   EXPECT_EQ(proxies.resolve("10.0.0.5", ""), "10.0.0.5");
+}
+
+TEST(ClientAddress, HopsAsProxiesWriteThem) {
+  auto text = [](std::string_view hop) {
+    auto a = parse_hop(hop);
+    return a ? a->to_string() : std::string("-");
+  };
+  EXPECT_EQ(text("1.2.3.4"), "1.2.3.4");
+  EXPECT_EQ(text(" 1.2.3.4:5678 "), "1.2.3.4");
+  EXPECT_EQ(text("2001:db8::1"), "2001:db8::1");
+  EXPECT_EQ(text("[2001:db8::1]"), "2001:db8::1");
+  EXPECT_EQ(text("[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(text("::ffff:1.2.3.4"), "1.2.3.4");
+  EXPECT_EQ(text("[::ffff:1.2.3.4]:80"), "1.2.3.4");
+  for (std::string_view bad :
+       {"", "unknown", "1.2.3.4:", "1.2.3.4:http", "1.2.3.4:123456", "[1.2.3.4]", "[2001:db8::1",
+        "[2001:db8::1]x", "fe80::1%eth0", "_hidden", "1.2.3"}) {
+    EXPECT_EQ(text(bad), "-") << bad;
+  }
+}
+
+// HAProxy and others add a line of their own: the lines are one list, walked from the right.
+TEST(ClientAddress, EveryXForwardedForLineCountsAndTheLastOneWins) {
+  BeastRequest msg{bhttp::verb::get, "/api/users/me", 11};
+  msg.insert("X-Forwarded-For", "6.6.6.6");  // the client's forged line
+  msg.insert("X-Forwarded-For", "1.2.3.4");  // the proxy's
+  EXPECT_EQ(join_field_lines(msg, "X-Forwarded-For"), "6.6.6.6, 1.2.3.4");
+  ClientAddressResolver proxy({"10.0.0.1"});
+  EXPECT_EQ(proxy.resolve("10.0.0.1", join_field_lines(msg, "x-forwarded-for")), "1.2.3.4");
+  Application app(Router{}, CorsPolicy({}), ClientAddressResolver({"10.0.0.1"}));
+  EXPECT_EQ(app.client_address(msg, "10.0.0.1"), "1.2.3.4");
+}
+
+TEST(ClientAddress, MappedPortsAndChainsOfProxies) {
+  ClientAddressResolver proxies({"10.0.0.0/8", "2001:db8:ffff::/48"});
+  EXPECT_EQ(proxies.resolve("::ffff:10.0.0.5", "1.2.3.4"), "1.2.3.4")
+      << "an IPv4 proxy on a dual-stack socket is the IPv4 proxy";
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "1.2.3.4:51000"), "1.2.3.4");
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "[2001:db8::7]:443, 10.9.9.9:80"), "2001:db8::7");
+  EXPECT_EQ(proxies.resolve("2001:db8:ffff::1", "5.5.5.5, [2001:db8:ffff::2]"), "5.5.5.5");
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "7.7.7.7, junk, 10.1.1.1"), "10.1.1.1")
+      << "a malformed hop ends the walk at the last address a trusted proxy wrote";
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "10.1.1.1, 10.2.2.2"), "10.1.1.1")
+      << "only proxies: the left-most of them";
+  EXPECT_EQ(proxies.resolve("10.0.0.5", "1.1.1.1,, 2.2.2.2"), "2.2.2.2");
 }
 
 TEST(CsrfGuard, RefusesForeignOriginsAndCrossSiteFetches) {

@@ -39,6 +39,15 @@ TEST(ThrottlePolicy, FirstFailuresAreFreeThenTheDelayDoublesUpToTheCap) {
   }
 }
 
+TEST(ThrottlePolicy, AnIpv6ClientIsCountedByItsSlash64) {
+  using throttle_policy::address_bucket;
+  EXPECT_EQ(address_bucket("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(address_bucket("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+  EXPECT_NE(address_bucket("2001:db8:1:3::1"), address_bucket("2001:db8:1:2::1"));
+  EXPECT_EQ(address_bucket("1.2.3.4"), "1.2.3.4");
+  EXPECT_EQ(address_bucket("1.2.3.5"), "1.2.3.5");
+}
+
 TEST(ThrottlePolicy, SuccessResetsTheRunButNotTheHour) {
   store::ThrottleRecord r;
   for (int i = 0; i < 7; ++i) account_failure(r, kNow, limits());
