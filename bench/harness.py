@@ -444,8 +444,11 @@ class Gatehouse:
         target.log_path = os.path.join(folder, "server.log")
         logf = open(target.log_path, "w")
         t0 = time.monotonic()
+        # A session of its own (Linux autogroup scheduling), as a service manager gives each service
+        # its cgroup: the server's nice-10 hashing threads then yield to its own request threads,
+        # not to whatever else the machine runs (tests/e2e/server_process.cpp does the same).
         target.proc = subprocess.Popen(cmd, cwd=folder, env=clean_env(settings), stdout=logf,
-                                       stderr=subprocess.STDOUT)
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         logf.close()
         target.root_pid = target.proc.pid  # taskset execs the server: same pid
         try:
@@ -505,6 +508,7 @@ def start_node_peer(src, cache, work, keys, argon2):
     target.log_path = os.path.join(folder, "node.log")
     with open(target.log_path, "w") as logf:
         target.proc = subprocess.Popen(["./start.sh"], cwd=copy, env=env, stdout=logf,
+                                       start_new_session=True,
                                        stderr=subprocess.STDOUT)
     target.root_pid = target.proc.pid  # start.sh execs node (the cluster primary)
     try:

@@ -38,12 +38,14 @@ std::string lower_ascii(std::string s) {
 
 AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
                  auth::SessionService& sessions, const auth::Authenticator& authenticator,
-                 auth::LoginThrottle& throttle, const Clock& clock, AuthApiSettings settings)
+                 auth::LoginThrottle& throttle, const auth::DeviceCookies& devices,
+                 const Clock& clock, AuthApiSettings settings)
     : store_(store),
       passwords_(passwords),
       sessions_(sessions),
       authenticator_(authenticator),
       throttle_(throttle),
+      devices_(devices),
       clock_(clock),
       settings_(std::move(settings)),
       origins_(settings_.client_origins) {}
@@ -132,30 +134,32 @@ http::Response AuthApi::login(const http::Request& request) const {
   if (!body.ok()) return body.response();
 
   const std::string email_lower = lower_ascii(*email);
-  // Blocked attempts are refused before any password work and do not count as failures.
-  auto limited = throttle_.check_login(email_lower, request.client_ip);
-  if (!limited) return fail(limited.error(), "login: rate limit");
-  if (*limited) return too_many(**limited);
+  // A device cookie issued to this browser for this account: limited on its own counter.
+  const auto device_cookie = request.cookie(auth::DeviceCookies::kName);
+  std::optional<std::string> device;
+  if (device_cookie) device = devices_.verify(*device_cookie, email_lower);
+  // Counted as a failure before any password work (blocked attempts are refused and count
+  // nowhere); a right password takes the count back below.
+  auto gate = throttle_.begin_login(email_lower, request.client_ip, device);
+  if (!gate) return fail(gate.error(), "login: rate limit");
+  if (const auto* wait = std::get_if<std::chrono::seconds>(&*gate)) return too_many(*wait);
+  const auth::LoginAttempt& attempt = std::get<auth::LoginAttempt>(*gate);
 
-  // Unknown e-mails count against their (non-existent) account like wrong passwords do, so the
-  // limits behave the same for both and reveal nothing.
-  const auto refuse = [&] {
-    if (auto st = throttle_.login_failed(email_lower, request.client_ip); !st) {
-      return fail(st.error(), "login: rate limit");
-    }
-    return http::error_response(ErrorCode::kIncorrectCredentials);
-  };
+  // Unknown e-mails cost and count like wrong passwords: neither the limits nor the time reveal
+  // which accounts exist.
   auto found = store_.find_user_by_email(email_lower);
   if (!found) return fail(found.error(), "login");
   if (!found->has_value()) {
-    passwords_.burn(*password);  // same cost as a wrong password: no enumeration by timing
-    return refuse();
+    passwords_.burn(*password);
+    return http::error_response(ErrorCode::kIncorrectCredentials);
   }
   const store::User& user = **found;
   const auto verdict = passwords_.verify(*password, user.password_hash);
-  if (verdict == auth::PasswordVerdict::kMismatch) return refuse();
-  if (auto st = throttle_.login_succeeded(email_lower); !st) {
-    spdlog::warn("login: could not reset the failure count: {}", st.error().internal);
+  if (verdict == auth::PasswordVerdict::kMismatch) {
+    return http::error_response(ErrorCode::kIncorrectCredentials);
+  }
+  if (auto st = throttle_.login_succeeded(attempt); !st) {
+    spdlog::warn("login: could not take back the attempt's count: {}", st.error().internal);
   }
   // Checked after the password (the tutorial checks before), so the answer reveals nothing about
   // an account to someone who does not know its password.
@@ -178,7 +182,17 @@ http::Response AuthApi::login(const http::Request& request) const {
                                       {"access_token", tokens->access_token},
                                       {"refresh_token", tokens->refresh_token}});
   set_session_cookies(response, *tokens);
+  // A known device keeps its id (its counter stays its own) for another full lifetime.
+  set_device_cookie(response, device ? std::string(*device_cookie) : devices_.issue(email_lower));
   return response;
+}
+
+void AuthApi::set_device_cookie(http::Response& response, std::string_view value) const {
+  http::CookieOptions options = settings_.cookies;
+  options.http_only = true;
+  options.path = "/api/auth/login";  // sent with logins only
+  response.header("Set-Cookie", http::set_cookie(auth::DeviceCookies::kName, value,
+                                                 kDeviceCookieLifetime, options, clock_.now()));
 }
 
 http::Response AuthApi::refresh(const http::Request& request) const {
@@ -191,7 +205,7 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   if (token.kind == Kind::kFromCookie && http::is_cross_site_request(request, origins_)) {
     return fail(Error{ErrorCode::kForbidden, "cross-site refresh with a cookie"}, "refresh");
   }
-  auto tokens = sessions_.refresh(token.token);
+  auto tokens = sessions_.refresh(token.token, request.client_ip);
   if (!tokens) return fail(tokens.error(), "refresh");
   if (!tokens->user.verified) return http::error_response(ErrorCode::kAccountNotVerified);
 

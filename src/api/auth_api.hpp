@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "auth/authenticator.hpp"
+#include "auth/device_cookie.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
@@ -15,6 +16,9 @@
 #include "store/store.hpp"
 
 namespace gatehouse::api {
+
+// How long a device stays known without logging in again (each login renews it).
+inline constexpr std::chrono::seconds kDeviceCookieLifetime{365 * 24 * 3600};
 
 struct AuthApiSettings {
   std::chrono::seconds access_ttl{15 * 60};
@@ -31,7 +35,8 @@ class AuthApi final {
  public:
   AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
           auth::SessionService& sessions, const auth::Authenticator& authenticator,
-          auth::LoginThrottle& throttle, const Clock& clock, AuthApiSettings settings);
+          auth::LoginThrottle& throttle, const auth::DeviceCookies& devices, const Clock& clock,
+          AuthApiSettings settings);
 
   void add_routes(http::Router& router) const;
 
@@ -43,12 +48,15 @@ class AuthApi final {
  private:
   void set_session_cookies(http::Response& response, const auth::IssuedTokens& tokens) const;
   http::Response clear_session_cookies(http::Response response) const;
+  // The device cookie (auth/device_cookie.hpp): HttpOnly, sent to the login route only.
+  void set_device_cookie(http::Response& response, std::string_view value) const;
 
   store::Store& store_;
   const auth::PasswordHasher& passwords_;
   auth::SessionService& sessions_;
   const auth::Authenticator& authenticator_;
   auth::LoginThrottle& throttle_;
+  const auth::DeviceCookies& devices_;
   const Clock& clock_;
   AuthApiSettings settings_;
   http::CorsPolicy origins_;

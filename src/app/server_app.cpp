@@ -83,8 +83,10 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
               auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
               settings.access_token_ttl, settings.verified_token_cache_size),
-      // Sealing key from the private key: a server secret that never enters the database.
-      sealer_(settings.jwt_private_key_pem),
+      // Keys derived from the private key: a server secret that never enters the database.
+      key_material_(auth::private_key_material(keys)),
+      sealer_(key_material_),
+      device_cookies_(key_material_, random_),
       passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),
       sessions_(*store_.store, tokens_, sealer_, clock_, random_,
                 auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime,
@@ -93,8 +95,8 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       throttle_(*store_.store, clock_, settings.rate_limits),
       sweeper_(*store_.store, clock_, settings.session_sweep_interval),
       health_api_(*store_.store),
-      auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, clock_,
-                auth_api_settings(settings)),
+      auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,
+                clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
       sessions_api_(*store_.store, authenticator_, clock_, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),

@@ -51,7 +51,9 @@ class ServerApp {
   SodiumRandom random_;
   store::OpenedStore store_;
   auth::TokenService tokens_;
+  std::string key_material_;
   auth::TokenSealer sealer_;
+  auth::DeviceCookies device_cookies_;
   auth::PasswordHasher passwords_;
   auth::SessionService sessions_;
   auth::Authenticator authenticator_;

@@ -44,6 +44,16 @@ void account_success(store::ThrottleRecord& r) {
   r.blocked_until = 0;
 }
 
+void take_back(store::ThrottleRecord& r, std::int64_t window_start, std::size_t per_hour) {
+  if (r.window_start != window_start || r.window_count == 0) return;  // a new window began since
+  --r.window_count;
+  // The hourly block this count may have started goes with it.
+  if (r.window_count < static_cast<std::int64_t>(per_hour) &&
+      r.blocked_until == r.window_start + kWindowSeconds) {
+    r.blocked_until = 0;
+  }
+}
+
 void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour) {
   roll_window(r, now);
   ++r.window_count;
@@ -71,6 +81,9 @@ namespace {
 std::string account_key(std::string_view email) {
   return "acct:" + hash_refresh_token(email).substr(0, 40);
 }
+std::string device_key(std::string_view device_id) {
+  return "dev:" + hash_refresh_token(device_id).substr(0, 40);
+}
 std::string ip_login_key(std::string_view ip) {
   return "ipl:" + hash_refresh_token(throttle_policy::address_bucket(ip)).substr(0, 40);
 }
@@ -91,47 +104,92 @@ Result<std::optional<std::chrono::seconds>> LoginThrottle::blocked(const std::st
   return throttle_policy::retry_after(**record, now);
 }
 
-Result<std::optional<std::chrono::seconds>> LoginThrottle::check_login(std::string_view email_lower,
-                                                                       std::string_view client_ip) {
-  if (!limits_.enabled) return std::optional<std::chrono::seconds>{};
-  const std::int64_t now = unix_seconds(clock_.now());
-  auto account = blocked(account_key(email_lower), now);
-  if (!account || account->has_value()) return account;
-  return blocked(ip_login_key(client_ip), now);
-}
-
-Status LoginThrottle::login_failed(std::string_view email_lower, std::string_view client_ip) {
-  if (!limits_.enabled) return ok_status();
-  // Rounded up: the delay a failure starts lasts at least its full length (see unix_seconds_ceil).
-  const SysTime at = clock_.now();
-  const std::int64_t now = unix_seconds_ceil(at);
-  auto account = store_.update_throttle(
-      account_key(email_lower),
-      [&](store::ThrottleRecord& r) { throttle_policy::account_failure(r, now, limits_); }, at);
-  if (!account) return std::move(account).error();
-  auto ip = store_.update_throttle(
-      ip_login_key(client_ip),
-      [&](store::ThrottleRecord& r) {
-        throttle_policy::count_in_window(r, now, limits_.ip_failed_logins_per_hour);
+Result<std::variant<std::int64_t, std::chrono::seconds>> LoginThrottle::reserve(
+    const std::string& key, SysTime at,
+    const std::function<void(store::ThrottleRecord&, std::int64_t)>& count) {
+  // Checked at the current second, counted from the next one (see unix_seconds_ceil): a delay
+  // this attempt starts lasts at least its full length.
+  const std::int64_t now = unix_seconds(at);
+  const std::int64_t counted_at = unix_seconds_ceil(at);
+  std::optional<std::chrono::seconds> refused;
+  std::int64_t window = 0;
+  auto updated = store_.update_throttle(
+      key,
+      [&](store::ThrottleRecord& r) {  // may run again after a lock conflict: sets both each time
+        refused = throttle_policy::retry_after(r, now);
+        if (refused) return;
+        count(r, counted_at);
+        window = r.window_start;
       },
       at);
-  if (!ip) return std::move(ip).error();
+  if (!updated) return std::move(updated).error();
+  using Reserved = std::variant<std::int64_t, std::chrono::seconds>;
+  if (refused) return Reserved{*refused};
+  return Reserved{window};
+}
+
+Status LoginThrottle::take_back(const std::string& key, std::int64_t window, bool end_run,
+                                SysTime at, std::size_t per_hour) {
+  auto updated = store_.update_throttle(
+      key,
+      [&](store::ThrottleRecord& r) {
+        throttle_policy::take_back(r, window, per_hour);
+        if (end_run) throttle_policy::account_success(r);
+      },
+      at);
+  if (!updated) return std::move(updated).error();
   return ok_status();
 }
 
-Status LoginThrottle::login_succeeded(std::string_view email_lower) {
-  if (!limits_.enabled) return ok_status();
-  const std::string key = account_key(email_lower);
-  auto current = store_.get_throttle(key);
-  if (!current) return std::move(current).error();
-  if (!current->has_value() || ((*current)->consecutive == 0 && (*current)->blocked_until == 0)) {
-    return ok_status();  // nothing to clear: no write on the common path
+Result<std::variant<LoginAttempt, std::chrono::seconds>> LoginThrottle::begin_login(
+    std::string_view email_lower, std::string_view client_ip,
+    std::optional<std::string_view> device_id) {
+  using Outcome = std::variant<LoginAttempt, std::chrono::seconds>;
+  if (!limits_.enabled) return Outcome{LoginAttempt{}};
+  const SysTime at = clock_.now();
+  LoginAttempt attempt;
+  attempt.known_device = device_id.has_value();
+  attempt.limited_key = device_id ? device_key(*device_id) : account_key(email_lower);
+  attempt.ip_key = ip_login_key(client_ip);
+
+  for (const std::string* key : {&attempt.limited_key, &attempt.ip_key}) {
+    auto wait = blocked(*key, unix_seconds(at));
+    if (!wait) return std::move(wait).error();
+    if (*wait) return Outcome{**wait};
   }
-  auto r = store_.update_throttle(
-      key, [](store::ThrottleRecord& record) { throttle_policy::account_success(record); },
-      clock_.now());
-  if (!r) return std::move(r).error();
-  return ok_status();
+  auto ip = reserve(attempt.ip_key, at, [&](store::ThrottleRecord& r, std::int64_t now) {
+    throttle_policy::count_in_window(r, now, limits_.ip_failed_logins_per_hour);
+  });
+  if (!ip) return std::move(ip).error();
+  if (const auto* wait = std::get_if<std::chrono::seconds>(&*ip)) return Outcome{*wait};
+  attempt.ip_window = std::get<std::int64_t>(*ip);
+
+  auto limited = reserve(attempt.limited_key, at, [&](store::ThrottleRecord& r, std::int64_t now) {
+    throttle_policy::account_failure(r, now, limits_);
+  });
+  if (!limited || std::holds_alternative<std::chrono::seconds>(*limited)) {
+    // Refused after all (a concurrent attempt got there first): this one counts nowhere.
+    if (auto st = take_back(attempt.ip_key, attempt.ip_window, false, at,
+                            limits_.ip_failed_logins_per_hour);
+        !st) {
+      return std::move(st).error();
+    }
+    if (!limited) return std::move(limited).error();
+    return Outcome{std::get<std::chrono::seconds>(*limited)};
+  }
+  attempt.limited_window = std::get<std::int64_t>(*limited);
+  return Outcome{std::move(attempt)};
+}
+
+Status LoginThrottle::login_succeeded(const LoginAttempt& attempt) {
+  if (!limits_.enabled || attempt.limited_key.empty()) return ok_status();
+  const SysTime at = clock_.now();
+  if (auto st = take_back(attempt.limited_key, attempt.limited_window, true, at,
+                          limits_.login_failures_per_hour);
+      !st) {
+    return st;
+  }
+  return take_back(attempt.ip_key, attempt.ip_window, false, at, limits_.ip_failed_logins_per_hour);
 }
 
 Result<std::optional<std::chrono::seconds>> LoginThrottle::registration_attempt(

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "config/settings.hpp"
 #include "core/clock.hpp"
@@ -22,6 +24,10 @@ void account_failure(store::ThrottleRecord& r, std::int64_t now,
                      const config::RateLimitSettings& limits);
 // A successful login: the consecutive count and any delay are cleared (the hourly count stays).
 void account_success(store::ThrottleRecord& r);
+// Takes back one failure counted in advance, if the counter is still in the window
+// (`window_start`) it was counted in.
+// A block the hourly cap (`per_hour`) started on that count is lifted with it.
+void take_back(store::ThrottleRecord& r, std::int64_t window_start, std::size_t per_hour);
 // One more counted event for a client address; blocked for the rest of the hour at `per_hour`.
 void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour);
 // What a per-address limit counts: the address itself, but for IPv6 the /64 it lies in (one
@@ -32,24 +38,50 @@ std::optional<std::chrono::seconds> retry_after(const store::ThrottleRecord& r, 
 
 }  // namespace throttle_policy
 
-// Brute-force limits for login and registration, per account and per client address, kept in the
-// database the server already has (so they hold across worker threads and restarts). Blocked
-// attempts are refused before any password work and do not count. Blocking: call from a worker.
-// With RateLimitSettings::enabled false every check allows and nothing is written.
+// A login attempt that passed the limits and is already counted as a failure (see begin_login):
+// what login_succeeded needs to take that count back.
+struct LoginAttempt {
+  std::string limited_key;  // the counter this attempt is limited on: the account's or the device's
+  std::int64_t limited_window = 0;  // window_start of that counter when the attempt was counted
+  std::string ip_key;
+  std::int64_t ip_window = 0;
+  bool known_device = false;
+};
+
+// Brute-force limits for login and registration, per account, per known device and per client
+// address, kept in the database the server already has (so they hold across worker threads, nodes
+// and restarts). Blocking: call from a worker. With RateLimitSettings::enabled false every check
+// allows and nothing is written.
+//
+// Atomic by construction: an attempt is counted as a failure *before* its password is checked,
+// under the counter's row lock, and taken back when the password was right. So N concurrent wrong
+// passwords against an account whose next failure starts a delay give one 400 and N-1 429s; a
+// check that only read the counter would let one guess per hashing thread through.
 class LoginThrottle {
  public:
   LoginThrottle(store::Store& store, const Clock& clock, config::RateLimitSettings limits);
 
-  // nullopt: go ahead; otherwise refuse with 429 and this Retry-After.
-  Result<std::optional<std::chrono::seconds>> check_login(std::string_view email_lower,
-                                                          std::string_view client_ip);
-  Status login_failed(std::string_view email_lower, std::string_view client_ip);
-  Status login_succeeded(std::string_view email_lower);
+  // Counts the attempt on the client address and on the device's counter when `device_id` (from a
+  // device cookie verified for this account) is given, else on the account's. Refused attempts
+  // (the seconds to wait) are not counted anywhere.
+  Result<std::variant<LoginAttempt, std::chrono::seconds>> begin_login(
+      std::string_view email_lower, std::string_view client_ip,
+      std::optional<std::string_view> device_id);
+  // The password was right: the attempt is taken back and the counter's run of failures ends.
+  // A wrong password needs no call: begin_login counted it.
+  Status login_succeeded(const LoginAttempt& attempt);
   // Counts a registration attempt from `client_ip`; refuses once the hourly limit is reached.
   Result<std::optional<std::chrono::seconds>> registration_attempt(std::string_view client_ip);
 
  private:
+  // Read first: a blocked attempt is refused without a write.
   Result<std::optional<std::chrono::seconds>> blocked(const std::string& key, std::int64_t now);
+  // Under the row lock: counts with `count` unless blocked; the window counted in, or the wait.
+  Result<std::variant<std::int64_t, std::chrono::seconds>> reserve(
+      const std::string& key, SysTime at,
+      const std::function<void(store::ThrottleRecord&, std::int64_t)>& count);
+  Status take_back(const std::string& key, std::int64_t window, bool end_run, SysTime at,
+                   std::size_t per_hour);
 
   store::Store& store_;
   const Clock& clock_;

@@ -41,6 +41,9 @@ class PasswordHasher {
   // Does the work of a verify against a fixed dummy hash and throws the answer away, so a login
   // for an unknown e-mail costs what a wrong password costs (no account enumeration by timing).
   void burn(std::string_view password) const;
+  // The hash burn() verifies against: made by hash() at construction, so it has the current
+  // parameters and costs what a stored hash of today costs.
+  std::string_view dummy_hash() const { return dummy_hash_; }
 
  private:
   argon2id::Params argon2_params() const;

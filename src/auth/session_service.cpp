@@ -85,7 +85,8 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
   return out;
 }
 
-Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
+Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
+                                             std::string_view client_ip) {
   if (!looks_like_refresh_token(refresh_token)) {
     return Error{ErrorCode::kRefreshInvalid, "refresh token has the wrong shape"};
   }
@@ -118,8 +119,14 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token) {
     return out;
   }
   if (rotated->outcome != store::RotateOutcome::kRotated) {
-    if (rotated->outcome == store::RotateOutcome::kReused) {
-      spdlog::warn("refresh token reuse detected: session revoked");
+    if (rotated->outcome == store::RotateOutcome::kReused && rotated->session) {
+      // What an operator needs to follow it up: which login was hit, whose, and from where the
+      // replay came compared with where the session began.
+      const store::Session& s = *rotated->session;
+      spdlog::warn(
+          "refresh token reuse detected: session {} of user {} revoked (replayed from {}; the "
+          "session began from {})",
+          s.id, s.user_id, client_ip, s.ip);
     }
     return Error{ErrorCode::kRefreshInvalid, std::string(outcome_name(rotated->outcome))};
   }

@@ -43,7 +43,8 @@ class SessionService {
                              std::string_view ip);
   // kRefreshInvalid for every refused token (unknown, expired, revoked, reused; the log says
   // which).
-  Result<IssuedTokens> refresh(std::string_view refresh_token);
+  // `client_ip` is only logged (a detected reuse names where the replay came from).
+  Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view client_ip);
   Status end(std::string_view sid);
   // The session a refresh token belongs to, if any (logout by refresh cookie).
   Result<std::optional<store::Session>> session_of(std::string_view refresh_token);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "auth/jws.hpp"
+#include "auth/server_secret.hpp"
 
 namespace gatehouse::auth {
 
@@ -10,12 +11,7 @@ namespace {
 constexpr std::string_view kContext = "gatehouse refresh-token seal v1";
 }
 
-TokenSealer::TokenSealer(std::string_view secret) {
-  // BLAKE2b keyed by the context string: a key for this purpose only, not the signing key.
-  crypto_generichash(key_.data(), key_.size(),
-                     reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                     reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size());
-}
+TokenSealer::TokenSealer(std::string_view secret) : key_(derive_key(secret, kContext)) {}
 
 TokenSealer::~TokenSealer() {
   sodium_memzero(key_.data(), key_.size());

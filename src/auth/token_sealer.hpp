@@ -12,10 +12,11 @@ namespace gatehouse::auth {
 // Encrypts the current refresh token of a session for the database, so that within the reuse
 // grace interval a second, concurrent refresh with the parent token can be answered with the
 // session's current token instead of forking or ending the session. Only the server can open it:
-// the key is derived from the JWT private key, which never enters the database. Thread-safe.
+// the key is derived from the JWT private key (see server_secret.hpp), which never enters the
+// database. Thread-safe.
 class TokenSealer {
  public:
-  // `secret` is key material held only by the server (the JWT private key PEM).
+  // `secret` is key material held only by the server (private_key_material).
   explicit TokenSealer(std::string_view secret);
   ~TokenSealer();
 

@@ -116,7 +116,8 @@ std::string http_date(std::chrono::system_clock::time_point t) {
 namespace {
 
 void append_attributes(std::string& out, const CookieOptions& options) {
-  out += "; Path=/";
+  out += "; Path=";
+  out += options.path;
   if (!options.domain.empty()) {
     out += "; Domain=";
     out += options.domain;

@@ -68,6 +68,7 @@ struct CookieOptions {
   bool secure = false;
   std::string same_site = "lax";
   std::string domain;  // empty: host-only
+  std::string path = "/";
 };
 
 // "name=value; HttpOnly; Max-Age=N; Path=/; SameSite=lax; Expires=<now+N>" (Starlette's order).

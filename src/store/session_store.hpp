@@ -87,7 +87,7 @@ using RotationPolicy = RotateOutcome (*)(const std::optional<PresentedRefreshTok
 
 struct RotateResult {
   RotateOutcome outcome = RotateOutcome::kUnknown;
-  std::optional<Session> session;  // set for kRotated
+  std::optional<Session> session;  // set for kRotated, kGraceReplay and kReused (as it was)
   std::optional<User> user;        // set for kRotated and kGraceReplay
   std::string current_sealed;      // set for kGraceReplay
 

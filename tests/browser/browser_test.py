@@ -140,8 +140,10 @@ class Gatehouse:
         }
         self.log_path = os.path.join(workdir, "server.log")
         self.log = open(self.log_path, "w")
+        # In a session of its own, as in tests/e2e/server_process.cpp (autogroup scheduling).
         self.proc = subprocess.Popen([binary, "serve"], cwd=workdir, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         self.base = "http://localhost:%d" % self.port
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -267,6 +269,13 @@ class BrowserFlow(unittest.TestCase):
     def wait_status(self, text, timeout=10):
         self.wait_for(lambda: text in self.status_text(), "status %r" % text, timeout)
 
+    def click_and_wait_status(self, button_id, text, timeout=10):
+        """Clicks and waits for `text` to appear anew: the status is cleared first, so a message
+        still shown from the last click cannot pass for the answer to this one."""
+        self.driver.execute_script("document.getElementById('status').textContent = '';")
+        self.driver.find_element(By.ID, button_id).click()
+        self.wait_status(text, timeout)
+
     def status_text(self):
         try:
             return self.driver.find_element(By.ID, "status").text
@@ -358,8 +367,7 @@ class BrowserFlow(unittest.TestCase):
         self.register_and_login()
         other_a = self.api_login(self.email)
         other_b = self.api_login(self.email)
-        self.driver.find_element(By.ID, "reload-button").click()
-        self.wait_status("Profile reloaded.")
+        self.click_and_wait_status("reload-button", "Profile reloaded.")
         self.wait_for(lambda: len(self.session_rows()) == 3, "three sessions")
         self.screenshot("04-three-sessions")
 
@@ -388,8 +396,7 @@ class BrowserFlow(unittest.TestCase):
 
         # 1. The access cookie has expired in the browser (its Max-Age is the token's lifetime).
         self.driver.delete_cookie("access_token")
-        self.driver.find_element(By.ID, "reload-button").click()
-        self.wait_status("Profile reloaded.")
+        self.click_and_wait_status("reload-button", "Profile reloaded.")
         self.assertNotEqual(self.cookie("refresh_token"), refresh_before)  # it rotated
         self.assertTrue(self.cookie("access_token"))
 
@@ -404,8 +411,7 @@ class BrowserFlow(unittest.TestCase):
         status, body = self.server.api("GET", "/api/users/me", headers={"Authorization": "Bearer " + expired})
         self.assertEqual((status, body["detail"]), (401, "Token is invalid or has expired"))
         self.replace_access_cookie(expired)
-        self.driver.find_element(By.ID, "reload-button").click()
-        self.wait_status("Profile reloaded.")
+        self.click_and_wait_status("reload-button", "Profile reloaded.")
         self.assertNotEqual(self.cookie("access_token"), expired)
         self.assertEqual(self.profile_email(), self.email)
         self.assertEqual(len(self.session_rows()), 1)  # refreshed, not a new login

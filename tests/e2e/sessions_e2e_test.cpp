@@ -117,6 +117,15 @@ TEST_P(SessionsTest, ReuseAfterTheGraceIntervalEndsTheSession) {
   EXPECT_EQ(replay.status, 400);
   EXPECT_EQ(refresh(newest).status, 400) << "the newest token of the session is refused too";
   EXPECT_EQ(me(access), 401) << "and every access token of it";
+  // The warning names the session, its user and both addresses.
+  const std::string log = server_->log();
+  const auto at = log.find("refresh token reuse detected: session ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string line = log.substr(at, log.find('\n', at) - at);
+  EXPECT_NE(line.find(" of user "), std::string::npos) << line;
+  EXPECT_NE(line.find("replayed from 127.0.0.1; the session began from 127.0.0.1"),
+            std::string::npos)
+      << line;
 }
 
 TEST_P(SessionsTest, LogoutScopesAndTheSessionsApi) {
@@ -205,6 +214,46 @@ TEST_P(SessionsTest, FailedLoginsAreLimitedPerAccountAndASuccessResets) {
   EXPECT_EQ(login(new_user()).access.empty(), false);
 }
 
+// Finding 3 of issue 11 (OWASP device cookies): an attacker who keeps an account delayed does not
+// keep its owner out. The owner's browser logged in before and holds a device cookie, limited on
+// its own counter; the account-wide delay applies to unknown devices.
+TEST_P(SessionsTest, AKnownDeviceLogsInWhileAnAttackerIsDelayed) {
+  start({{"LOGIN_FREE_FAILURES", "2"}, {"LOGIN_DELAY_BASE_SECONDS", "600"}});
+  if (IsSkipped()) return;
+  const std::string email = new_user();
+  auto attempt = [&](const std::string& password, Headers headers = {}) {
+    return client().post_json("/api/auth/login",
+                              json::object{{"email", email}, {"password", password}}, headers);
+  };
+  const auto first = attempt("Passw0rd!42");
+  ASSERT_EQ(first.status, 200);
+  const auto device = first.cookie_value("gatehouse_device");
+  ASSERT_TRUE(device && !device->empty());
+  const std::string line = first.set_cookies().at("gatehouse_device");
+  EXPECT_NE(line.find("HttpOnly"), std::string::npos) << line;
+  EXPECT_NE(line.find("Path=/api/auth/login"), std::string::npos) << line;
+
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(attempt("Wrong-pass-" + std::to_string(i)).status, 400);
+  EXPECT_EQ(attempt("Wrong-pass-x").status, 429) << "the attacker is delayed";
+  EXPECT_EQ(attempt("Passw0rd!42").status, 429) << "so is every unknown device";
+  const Headers known{{"Cookie", "gatehouse_device=" + *device}};
+  const auto owner = attempt("Passw0rd!42", known);
+  EXPECT_EQ(owner.status, 200) << owner.body;
+  EXPECT_EQ(owner.cookie_value("gatehouse_device"), device) << "the device keeps its id";
+
+  // Only a cookie this server signed for this account counts.
+  std::string forged = *device;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(attempt("Passw0rd!42", {{"Cookie", "gatehouse_device=" + forged}}).status, 429);
+  const std::string other = new_user();
+  const auto other_login = client().post_json(
+      "/api/auth/login", json::object{{"email", other}, {"password", "Passw0rd!42"}});
+  const auto other_device = other_login.cookie_value("gatehouse_device");
+  ASSERT_TRUE(other_device);
+  EXPECT_EQ(attempt("Passw0rd!42", {{"Cookie", "gatehouse_device=" + *other_device}}).status, 429)
+      << "another account's device is unknown here";
+}
+
 TEST_P(SessionsTest, RegistrationsPerAddressAreLimited) {
   start({{"IP_REGISTRATIONS_PER_HOUR", "3"}});
   if (IsSkipped()) return;
@@ -273,8 +322,8 @@ TEST_P(SessionsTest, CookieSettingsApply) {
                               json::object{{"email", email}, {"password", "Passw0rd!42"}});
   ASSERT_EQ(r.status, 200);
   const auto cookies = r.set_cookies();
-  ASSERT_EQ(cookies.size(), 3u);
-  for (const char* name : {"access_token", "refresh_token", "logged_in"}) {
+  ASSERT_EQ(cookies.size(), 4u);
+  for (const char* name : {"access_token", "refresh_token", "logged_in", "gatehouse_device"}) {
     EXPECT_TRUE(cookies.count(name)) << name;
   }
   for (auto& [name, line] : cookies) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "core/clock.hpp"
 #include "store/migrations.hpp"
 #include "store/store_factory.hpp"
@@ -46,6 +50,20 @@ TEST(ThrottlePolicy, AnIpv6ClientIsCountedByItsSlash64) {
   EXPECT_NE(address_bucket("2001:db8:1:3::1"), address_bucket("2001:db8:1:2::1"));
   EXPECT_EQ(address_bucket("1.2.3.4"), "1.2.3.4");
   EXPECT_EQ(address_bucket("1.2.3.5"), "1.2.3.5");
+}
+
+TEST(ThrottlePolicy, TakeBackUndoesOneCountInItsOwnWindowOnly) {
+  store::ThrottleRecord r;
+  count_in_window(r, kNow, 2);
+  count_in_window(r, kNow + 1, 2);
+  ASSERT_TRUE(retry_after(r, kNow + 1)) << "the second count reached the cap";
+  take_back(r, kNow, 2);
+  EXPECT_EQ(r.window_count, 1);
+  EXPECT_FALSE(retry_after(r, kNow + 1)) << "the block the count started goes with it";
+  store::ThrottleRecord later;
+  count_in_window(later, kNow + 4000, 2);
+  take_back(later, kNow, 2);  // counted in a window that is over
+  EXPECT_EQ(later.window_count, 1);
 }
 
 TEST(ThrottlePolicy, SuccessResetsTheRunButNotTheHour) {
@@ -121,18 +139,99 @@ class LoginThrottleClockTest : public ::testing::Test {
 TEST_F(LoginThrottleClockTest, ADelayStartedAtTheEndOfASecondLastsItsFullLength) {
   ManualClock clock(from_unix_seconds(1'700'000'010) + milliseconds(999));
   LoginThrottle throttle(*store_, clock, limits());
-  ASSERT_TRUE(throttle.login_failed("a@example.com", "192.0.2.1"));  // 10.999 s: 1 s delay
+  auto first = throttle.begin_login("a@example.com", "192.0.2.1", std::nullopt);  // 10.999 s
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(std::holds_alternative<LoginAttempt>(*first));  // a wrong password: nothing more
   for (int ms : {2, 500, 999}) {
     clock.set(from_unix_seconds(1'700'000'011) + milliseconds(ms));
-    auto blocked = throttle.check_login("a@example.com", "192.0.2.1");
-    ASSERT_TRUE(blocked);
-    ASSERT_TRUE(blocked->has_value()) << "free again " << ms + 2 << " ms after the failure";
-    EXPECT_GE(**blocked, seconds(1));
+    auto next = throttle.begin_login("a@example.com", "192.0.2.1", std::nullopt);
+    ASSERT_TRUE(next);
+    ASSERT_TRUE(std::holds_alternative<seconds>(*next)) << "free again " << ms + 2 << " ms after";
+    EXPECT_GE(std::get<seconds>(*next), seconds(1));
   }
   clock.set(from_unix_seconds(1'700'000'012));  // a full second (and a millisecond) later
-  auto blocked = throttle.check_login("a@example.com", "192.0.2.1");
-  ASSERT_TRUE(blocked);
-  EXPECT_FALSE(blocked->has_value());
+  auto next = throttle.begin_login("a@example.com", "192.0.2.1", std::nullopt);
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(std::holds_alternative<LoginAttempt>(*next));
+}
+
+// The check and the count are one step: of N concurrent attempts against an account whose next
+// failure starts a delay, one goes on to the password check and the others wait.
+TEST_F(LoginThrottleClockTest, ConcurrentAttemptsPastTheFreeFailuresLetOneThrough) {
+  ManualClock clock(from_unix_seconds(1'700'000'000));
+  auto l = limits();
+  l.login_free_failures = 3;
+  LoginThrottle throttle(*store_, clock, l);
+  for (int i = 0; i < 2; ++i) {  // two failures: the third attempt starts the delay
+    auto a = throttle.begin_login("race@example.com", "192.0.2.1", std::nullopt);
+    ASSERT_TRUE(a && std::holds_alternative<LoginAttempt>(*a));
+  }
+  constexpr int kThreads = 8;
+  std::atomic<int> through{0};
+  std::atomic<int> waiting{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto a = throttle.begin_login("race@example.com", "192.0.2.1", std::nullopt);
+      ASSERT_TRUE(a) << a.error().internal;
+      (std::holds_alternative<LoginAttempt>(*a) ? through : waiting).fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(through.load(), 1);
+  EXPECT_EQ(waiting.load(), kThreads - 1);
+}
+
+// A right password takes its count back: successful logins never add up to a block, neither on
+// the account nor on the address.
+TEST_F(LoginThrottleClockTest, ASuccessTakesItsCountBack) {
+  ManualClock clock(from_unix_seconds(1'700'000'000));
+  auto l = limits();
+  l.login_free_failures = 2;
+  l.login_failures_per_hour = 3;
+  l.ip_failed_logins_per_hour = 3;
+  LoginThrottle throttle(*store_, clock, l);
+  for (int i = 0; i < 10; ++i) {
+    auto a = throttle.begin_login("ok@example.com", "192.0.2.9", std::nullopt);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(std::holds_alternative<LoginAttempt>(*a)) << "login " << i << " refused";
+    ASSERT_TRUE(throttle.login_succeeded(std::get<LoginAttempt>(*a)));
+  }
+  auto record = store_->get_throttle(
+      std::get<LoginAttempt>(*throttle.begin_login("ok@example.com", "192.0.2.9", std::nullopt))
+          .limited_key);
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->window_count, 1) << "only the attempt still open counts";
+}
+
+// Device cookies: failures from elsewhere delay the account for unknown devices only; a known
+// device is limited on its own counter.
+TEST_F(LoginThrottleClockTest, AKnownDeviceHasItsOwnCounter) {
+  ManualClock clock(from_unix_seconds(1'700'000'000));
+  auto l = limits();
+  l.login_free_failures = 2;
+  l.login_max_delay = seconds(900);
+  LoginThrottle throttle(*store_, clock, l);
+  for (int i = 0; i < 3; ++i) {  // an attacker, from several addresses
+    (void)throttle.begin_login("owner@example.com", "203.0.113." + std::to_string(i), std::nullopt);
+  }
+  auto attacker = throttle.begin_login("owner@example.com", "203.0.113.9", std::nullopt);
+  ASSERT_TRUE(attacker);
+  EXPECT_TRUE(std::holds_alternative<seconds>(*attacker)) << "unknown devices wait";
+  auto owner = throttle.begin_login("owner@example.com", "198.51.100.1", "device-of-the-owner");
+  ASSERT_TRUE(owner);
+  ASSERT_TRUE(std::holds_alternative<LoginAttempt>(*owner)) << "the owner's device goes on";
+  EXPECT_TRUE(std::get<LoginAttempt>(*owner).known_device);
+  // A stolen device cookie used for guessing is limited too, on its own counter.
+  for (int i = 0; i < 2; ++i) {
+    (void)throttle.begin_login("owner@example.com", "198.51.100.1", "device-of-the-owner");
+  }
+  auto again = throttle.begin_login("owner@example.com", "198.51.100.1", "device-of-the-owner");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(std::holds_alternative<seconds>(*again));
+  auto other = throttle.begin_login("owner@example.com", "198.51.100.2", "another-device");
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(std::holds_alternative<LoginAttempt>(*other));
 }
 
 }  // namespace

@@ -186,7 +186,11 @@ Result<RotateResult> SqlStore::rotate_refresh_token(const RotateRequest& request
             !st) {
           return std::move(st).error();
         }
-        return RotateResult::only(outcome);
+        {
+          RotateResult reused = RotateResult::only(outcome);
+          reused.session = std::move(token->session);  // for the log: which session ended
+          return reused;
+        }
       case RotateOutcome::kGraceReplay:
       case RotateOutcome::kRotated:
         break;
