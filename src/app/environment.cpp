@@ -1,9 +1,12 @@
 #include "app/environment.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 
 #include "auth/jws.hpp"
 
@@ -24,6 +27,45 @@ Result<config::EnvMap> load_environment(const std::optional<fs::path>& env_file)
   return env;
 }
 
+Status write_private_file(const fs::path& file, std::string_view text) {
+  // The folder 0700 and the file 0600 from their creation: no moment in which another user could
+  // open them. A symbolic link in the file's place is never followed (O_NOFOLLOW, and rename()
+  // replaces a link instead of writing through it).
+  const fs::path dir = file.parent_path();
+  if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{ErrorCode::kInternal, "cannot create " + dir.string() +
+                                           " for development keys: " + std::strerror(errno) +
+                                           " (or set JWT_PRIVATE_KEY/JWT_PUBLIC_KEY)"};
+  }
+  const fs::path tmp = file.string() + ".tmp";
+  ::unlink(tmp.c_str());  // a leftover of a crash (unlink removes a link, never its target)
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error{ErrorCode::kInternal,
+                 "cannot create " + tmp.string() + ": " + std::strerror(errno)};
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  bool complete = written == text.size() && ::fsync(fd) == 0;
+  int error = errno;
+  ::close(fd);
+  if (complete && ::rename(tmp.c_str(), file.c_str()) != 0) {
+    complete = false;
+    error = errno;
+  }
+  if (!complete) {
+    ::unlink(tmp.c_str());
+    return Error{ErrorCode::kInternal,
+                 "cannot write " + file.string() + ": " + std::strerror(error)};
+  }
+  return ok_status();
+}
+
 Result<config::EnvMap> with_development_keys(config::EnvMap env) {
   const auto set = [&env](const char* key) {
     auto it = env.find(key);
@@ -38,29 +80,23 @@ Result<config::EnvMap> with_development_keys(config::EnvMap env) {
     if (!algorithm) return std::move(algorithm).error();
     auto pair = auth::generate_key_pair(*algorithm, 2048);
     if (!pair) return std::move(pair).error();
-    fs::create_directories(kDevKeysFile.parent_path(), ec);
-    if (ec) {
-      return Error{ErrorCode::kInternal, "cannot create " + kDevKeysFile.parent_path().string() +
-                                             " for development keys: " + ec.message() +
-                                             " (or set JWT_PRIVATE_KEY/JWT_PUBLIC_KEY)"};
-    }
-    const fs::path tmp = kDevKeysFile.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << "# Development key pair made by `gatehouse serve` because no JWT keys were set.\n"
-          << "# Not for production: run `gatehouse keys generate` and put the lines in .env.\n"
-          << "JWT_PRIVATE_KEY=" << auth::base64_encode(pair->private_pem) << "\n"
-          << "JWT_PUBLIC_KEY=" << auth::base64_encode(pair->public_pem) << "\n";
-      if (!out) return Error{ErrorCode::kInternal, "cannot write " + tmp.string()};
-    }
-    ::chmod(tmp.c_str(), 0600);
-    fs::rename(tmp, kDevKeysFile, ec);
-    if (ec) return Error{ErrorCode::kInternal, "cannot write " + kDevKeysFile.string()};
+    const std::string text =
+        "# Development key pair made by `gatehouse serve` because no JWT keys were set.\n"
+        "# Not for production: run `gatehouse keys generate` and put the lines in .env.\n"
+        "JWT_PRIVATE_KEY=" +
+        auth::base64_encode(pair->private_pem) + "\n" +
+        "JWT_PUBLIC_KEY=" + auth::base64_encode(pair->public_pem) + "\n";
+    if (auto st = write_private_file(kDevKeysFile, text); !st) return st.error();
     spdlog::warn(
         "no JWT_PRIVATE_KEY/JWT_PUBLIC_KEY set: generated a development RSA-2048 key pair in {}. "
         "For production run `gatehouse keys generate` and put its two lines in .env",
         fs::absolute(kDevKeysFile).string());
   } else {
+    if (fs::is_symlink(kDevKeysFile, ec)) {
+      return Error{ErrorCode::kInternal, kDevKeysFile.string() +
+                                             " is a symbolic link: refusing to read keys "
+                                             "through it (delete it to have a new pair made)"};
+    }
     spdlog::warn("no JWT keys set: using the development key pair in {}",
                  fs::absolute(kDevKeysFile).string());
   }

@@ -1,5 +1,7 @@
 #include "auth/password_hasher.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <crypt.h>
 #include <sodium.h>
 
@@ -104,9 +106,9 @@ bool decode_base64(std::string_view text, std::size_t max_bytes, std::vector<uns
 
 // Only the well-formed version-1.3 argon2id strings this hasher can compute itself; anything else
 // (argon2i, other versions, odd lengths) is left to libsodium.
-std::optional<DecodedArgon2id> decode_argon2id(std::string_view text) {
+std::optional<DecodedArgon2id> decode_argon2(std::string_view text, std::string_view prefix) {
   DecodedArgon2id d;
-  if (!eat(text, kArgon2idPrefix) || !eat(text, "v=19$m=") || !eat_u32(text, d.memory_kib) ||
+  if (!eat(text, prefix) || !eat(text, "v=19$m=") || !eat_u32(text, d.memory_kib) ||
       !eat(text, ",t=") || !eat_u32(text, d.passes) || !eat(text, ",p=") ||
       !eat_u32(text, d.lanes) || !eat(text, "$")) {
     return std::nullopt;
@@ -147,6 +149,13 @@ bool is_well_formed_bcrypt(std::string_view stored_hash) {
   if (tens < '0' || tens > '3' || ones < '0' || ones > '9' || stored_hash[6] != '$') return false;
   const int cost = (tens - '0') * 10 + (ones - '0');
   if (cost < 4 || cost > 31) return false;
+  if (cost > PasswordHasher::kMaxBcryptCost) {
+    spdlog::error(
+        "password hash refused: bcrypt cost {} is over the ceiling of {} (hours of "
+        "hashing); set a new password for this account",
+        cost, PasswordHasher::kMaxBcryptCost);
+    return false;
+  }
   for (char c : stored_hash.substr(kBcryptHeaderBytes)) {
     if (!is_bcrypt_alphabet(c)) return false;
   }
@@ -240,7 +249,7 @@ argon2id::Params PasswordHasher::argon2_params() const {
 // than the configured memory.
 std::optional<PasswordVerdict> PasswordHasher::verify_argon2id_inhouse(
     std::string_view password, std::string_view stored_hash) const {
-  const std::optional<DecodedArgon2id> decoded = decode_argon2id(stored_hash);
+  const std::optional<DecodedArgon2id> decoded = decode_argon2(stored_hash, kArgon2idPrefix);
   if (!decoded || decoded->lanes != 1 || decoded->memory_kib > params_.memory_kib) {
     return std::nullopt;
   }
@@ -266,6 +275,19 @@ PasswordVerdict PasswordHasher::verify(std::string_view password,
   if (argon2id || argon2i) {
     if (stored_hash.size() > kMaxArgon2HashBytes ||
         stored_hash.find('\0') != std::string_view::npos) {
+      return PasswordVerdict::kMismatch;
+    }
+    // Bounded before any work: a stored t=4294967295 or m=4 GiB would pin a hashing thread for
+    // hours or take the machine's memory. What this server cannot parse it does not run either.
+    const auto decoded = decode_argon2(stored_hash, argon2id ? kArgon2idPrefix : kArgon2iPrefix);
+    if (!decoded) return PasswordVerdict::kMismatch;
+    if (decoded->memory_kib > max_verify_memory_kib() || decoded->passes > max_verify_passes() ||
+        decoded->lanes > kMaxVerifyLanes) {
+      spdlog::error(
+          "password hash refused: m={} KiB, t={}, p={} is over the ceiling of m={} KiB, t={}, "
+          "p={}; set a new password for this account",
+          decoded->memory_kib, decoded->passes, decoded->lanes, max_verify_memory_kib(),
+          max_verify_passes(), kMaxVerifyLanes);
       return PasswordVerdict::kMismatch;
     }
     if (argon2id) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,13 @@ enum class PasswordVerdict {
 // for its life (bcrypt-12: ~200 ms): run it on the hashing pool only.
 class PasswordHasher {
  public:
+  // Ceilings for stored hashes on verify (beyond them: a mismatch and an error log). Generous for
+  // any real configuration: the configured cost or these, whichever is higher.
+  static constexpr std::uint32_t kMinVerifyMemoryCeilingKib = 256 * 1024;
+  static constexpr std::uint32_t kMinVerifyPassesCeiling = 16;
+  static constexpr std::uint32_t kMaxVerifyLanes = 16;
+  static constexpr int kMaxBcryptCost = 16;  // passlib's default is 12; 16 is ~3 s
+
   explicit PasswordHasher(Argon2Params params);
 
   // "$argon2id$v=19$m=...,t=...,p=1$salt$hash". kInternal if memory cannot be had.
@@ -47,6 +55,13 @@ class PasswordHasher {
 
  private:
   argon2id::Params argon2_params() const;
+  std::uint32_t max_verify_memory_kib() const {
+    return std::max<std::uint32_t>(kMinVerifyMemoryCeilingKib,
+                                   static_cast<std::uint32_t>(params_.memory_kib));
+  }
+  std::uint32_t max_verify_passes() const {
+    return std::max<std::uint32_t>(kMinVerifyPassesCeiling, params_.passes);
+  }
   // nullopt when the stored hash is not one the in-house argon2id takes (libsodium decides then).
   std::optional<PasswordVerdict> verify_argon2id_inhouse(std::string_view password,
                                                          std::string_view stored_hash) const;

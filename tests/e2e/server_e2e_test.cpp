@@ -401,6 +401,37 @@ TEST_F(CommandTest, ServeWithoutEnvMakesDevKeysAndDatabase) {
   EXPECT_TRUE(fs::exists(dir_.path() / "gatehouse.db"));
   EXPECT_NE(server.log().find("dev-keys.env"), std::string::npos) << server.log();
   EXPECT_EQ(server.stop(SIGTERM), 0);
+  // Secrets are private from their creation: the key folder and file, the database (hashes).
+  const auto mode = [&](const fs::path& p) {
+    return fs::status(dir_.path() / p).permissions() & fs::perms::all;
+  };
+  EXPECT_EQ(mode(".gatehouse"), fs::perms::owner_all);
+  EXPECT_EQ(mode(".gatehouse/dev-keys.env"), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(mode("gatehouse.db"), fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// A symbolic link planted where the development keys live is never followed, to read or to write.
+TEST_F(CommandTest, DevKeysAreNeverReadOrWrittenThroughASymlink) {
+  std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"},
+                                         {"PORT", std::to_string(free_port())}};
+  fs::create_directories(dir_.path() / ".gatehouse");
+  const fs::path target = dir_.path() / "elsewhere.env";
+  { std::ofstream(target) << "JWT_PRIVATE_KEY=x\nJWT_PUBLIC_KEY=y\n"; }
+  fs::create_symlink(target, dir_.path() / ".gatehouse/dev-keys.env");
+  auto r = run_gatehouse({"serve"}, dir_.path(), env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+  // Written: a link in place of the temporary file is replaced, its target left alone.
+  fs::remove(dir_.path() / ".gatehouse/dev-keys.env");
+  fs::create_symlink(target, dir_.path() / ".gatehouse/dev-keys.env.tmp");
+  ServerProcess server(dir_.path(), env);
+  ASSERT_TRUE(server.ready()) << server.log();
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  EXPECT_FALSE(fs::is_symlink(dir_.path() / ".gatehouse/dev-keys.env"));
+  std::ifstream in(target);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "JWT_PRIVATE_KEY=x") << "the link's target was overwritten";
 }
 
 TEST_F(CommandTest, ReadsDotEnvAndEnvironmentOverridesIt) {

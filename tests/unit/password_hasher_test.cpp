@@ -282,6 +282,26 @@ TEST_F(PasswordHasherTest, BurnVerifiesAgainstAHashOfTodaysParameters) {
   EXPECT_EQ(hasher_.verify("wrong", hasher_.dummy_hash()), PasswordVerdict::kMismatch);
 }
 
+// Finding 5 of issue 11: a stored hash with hostile parameters is refused before any work (were
+// it run, this test would take hours and memory the machine does not have).
+TEST_F(PasswordHasherTest, StoredHashesBeyondTheCeilingsAreRefusedWithoutHashing) {
+  const std::string salt_and_tag = "$c29tZXNhbHRzb21lc2FsdA$c29tZXRhZ3NvbWV0YWdzb21ldGFnc29tZXRhZw";
+  for (const std::string& hostile : {
+           "$argon2id$v=19$m=8192,t=4294967295,p=1" + salt_and_tag,
+           "$argon2id$v=19$m=4194304,t=1,p=1" + salt_and_tag,
+           "$argon2id$v=19$m=8192,t=1,p=255" + salt_and_tag,
+           "$argon2i$v=19$m=8192,t=4294967295,p=1" + salt_and_tag,
+           "$argon2id$v=19$m=8192,t=17,p=1" + salt_and_tag,
+           std::string("$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234"),
+           std::string("$2b$17$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234"),
+       }) {
+    EXPECT_EQ(hasher_.verify("Passw0rd!42", hostile), PasswordVerdict::kMismatch) << hostile;
+  }
+  // At the ceiling a hash is still run (and simply does not match).
+  EXPECT_EQ(hasher_.verify("Passw0rd!42", "$argon2id$v=19$m=8192,t=16,p=1" + salt_and_tag),
+            PasswordVerdict::kMismatch);
+}
+
 TEST_F(PasswordHasherTest, RejectsParamsLibsodiumCannotUse) {
   EXPECT_THROW(PasswordHasher(Argon2Params{.memory_kib = 8192, .passes = 0}),
                std::invalid_argument);

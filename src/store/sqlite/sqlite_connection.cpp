@@ -1,5 +1,8 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -220,6 +223,13 @@ Error SqliteConnection::fail(int rc, std::string_view what) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
     const std::string& path, std::chrono::milliseconds busy_timeout, std::string prefix) {
+  // A new database file is made 0600 before SQLite opens it (SQLite would make it 0644 under the
+  // usual umask): it holds password hashes. Its -wal and -shm files take the same mode from it.
+  // An existing file keeps the mode its owner gave it. ":memory:" and "file:" names are not files.
+  if (path != ":memory:" && !path.starts_with("file:")) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
