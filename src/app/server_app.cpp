@@ -82,7 +82,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       store_(std::move(store)),
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
               auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
-              settings.access_token_ttl, settings.verified_token_cache_size),
+              settings.access_token_ttl, settings.verified_token_cache_size, settings.clock_leeway),
       // Keys derived from the private key: a server secret that never enters the database.
       key_material_(auth::private_key_material(keys)),
       sealer_(key_material_),

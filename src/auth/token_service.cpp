@@ -53,12 +53,13 @@ std::string header_json_for(JwsAlgorithm alg) {
 
 TokenService::TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock,
                            Random& random, std::chrono::seconds access_ttl,
-                           std::size_t verified_cache_capacity)
+                           std::size_t verified_cache_capacity, std::chrono::seconds leeway)
     : signer_(std::move(signer)),
       verifier_(std::move(verifier)),
       clock_(clock),
       random_(random),
       access_ttl_(access_ttl),
+      leeway_(leeway),
       header_json_(header_json_for(signer_.algorithm())),
       verified_(std::make_unique<VerifiedTokenCache>(verified_cache_capacity)) {}
 
@@ -83,7 +84,7 @@ std::string TokenService::issue_access(std::int64_t user_id, std::string_view si
 
 Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
   const std::int64_t now = unix_seconds(clock_.now());
-  const std::int64_t leeway = kLeeway.count();
+  const std::int64_t leeway = leeway_.count();
   if (std::optional<AccessClaims> cached = verified_->find(token, now, leeway)) {
     return std::move(*cached);
   }

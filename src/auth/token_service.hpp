@@ -30,18 +30,20 @@ class TokenService {
   // every request pays a full check).
   TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock, Random& random,
                std::chrono::seconds access_ttl,
-               std::size_t verified_cache_capacity = kVerifiedCacheCapacity);
+               std::size_t verified_cache_capacity = kVerifiedCacheCapacity,
+               std::chrono::seconds leeway = kDefaultLeeway);
 
   // Signs (RSA: ~250 us; call off the I/O threads).
   std::string issue_access(std::int64_t user_id, std::string_view sid) const;
 
   // kTokenInvalid (reason in `internal`) unless: the signature verifies with the pinned algorithm,
   // `type` is "access", `exp` is in the future and `nbf` is not, `sub` is a positive decimal
-  // user id. A few seconds of leeway (kLeeway) absorb clock skew between servers. A token that
-  // passed before is answered from a VerifiedTokenCache (exp and nbf checked again).
+  // user id. A few seconds of leeway (CLOCK_LEEWAY_SECONDS) absorb clock skew between nodes: a
+  // token signed on a node whose clock is ahead is not refused as "not yet valid" elsewhere. A
+  // token that passed before is answered from a VerifiedTokenCache (exp and nbf checked again).
   Result<AccessClaims> verify_access(std::string_view token) const;
 
-  static constexpr std::chrono::seconds kLeeway{0};
+  static constexpr std::chrono::seconds kDefaultLeeway{5};
 
  private:
   JwsSigner signer_;
@@ -49,6 +51,7 @@ class TokenService {
   const Clock& clock_;
   Random& random_;
   std::chrono::seconds access_ttl_;
+  std::chrono::seconds leeway_;
   std::string header_json_;  // {"typ":"JWT","alg":"<signer's algorithm>"}
   // Behind a pointer: the cache holds mutexes, and TokenService moves into the app's wiring.
   std::unique_ptr<VerifiedTokenCache> verified_;

@@ -397,6 +397,7 @@ Status load_numbers(const EnvMap& env, Settings& s) {
   if (st) st = read_duration(env, "IDLE_TIMEOUT_SECONDS", 1, 3600, s.idle_timeout);
   if (st) st = read_duration(env, "REQUEST_TIMEOUT_SECONDS", 1, 3600, s.request_timeout);
   if (st) st = read_duration(env, "SHUTDOWN_GRACE_SECONDS", 0, 3600, s.shutdown_grace);
+  if (st) st = read_duration(env, "CLOCK_LEEWAY_SECONDS", 0, 300, s.clock_leeway);
   // libsodium's floor is 8 KiB; 8 MiB keeps even a test configuration meaningful. OWASP asks
   // for 19 MiB (the default).
   if (st) st = read_unsigned(env, "ARGON2_MEMORY_KIB", 8192, 4194304, s.argon2.memory_kib);

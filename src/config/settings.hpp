@@ -99,6 +99,8 @@ struct Settings {
   // SHUTDOWN_GRACE_SECONDS: how long in-flight requests may run after SIGINT/SIGTERM; match it
   // to the orchestrator's termination grace (Kubernetes: 30 s) minus a margin.
   std::chrono::seconds shutdown_grace{30};
+  // CLOCK_LEEWAY_SECONDS: how far `exp` and `nbf` may be off, for clocks of several nodes.
+  std::chrono::seconds clock_leeway{5};
   std::size_t max_connections = 10000;  // MAX_CONNECTIONS
   std::string log_level = "info";       // LOG_LEVEL: trace, debug, info, warn, error
 

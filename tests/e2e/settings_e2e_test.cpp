@@ -361,6 +361,30 @@ TEST_F(SettingsTest, ShutdownDoesNotWaitForAHashingThread) {
       << server_->log();
 }
 
+// CLOCK_LEEWAY_SECONDS: a token signed by a node whose clock runs 30 s ahead (nbf in this
+// server's future) is taken within a 60 s leeway and refused without one.
+TEST_F(SettingsTest, ClockLeewayTakesATokenFromANodeWhoseClockIsAhead) {
+  for (const char* leeway : {"60", "0"}) {
+    start({{"CLOCK_LEEWAY_SECONDS", leeway}});
+    const std::string email = std::string("skew") + leeway + "@example.com";
+    ASSERT_EQ(register_user(email).status, 201);
+    const std::string token = access_token(login(email));
+    const auto dot = token.find('.');
+    const auto dot2 = token.find('.', dot + 1);
+    auto payload =
+        json::parse(*auth::base64url_decode(token.substr(dot + 1, dot2 - dot - 1))).as_object();
+    for (const char* claim : {"iat", "nbf", "exp"}) payload[claim] = payload[claim].as_int64() + 30;
+    auto keys = auth::load_key_pair(auth::JwsAlgorithm::kRS256,
+                                    *auth::base64_decode(env_.at("JWT_PRIVATE_KEY")),
+                                    *auth::base64_decode(env_.at("JWT_PUBLIC_KEY")));
+    ASSERT_TRUE(keys);
+    const std::string ahead = auth::JwsSigner(auth::JwsAlgorithm::kRS256, keys->private_key)
+                                  .sign(R"({"typ":"JWT","alg":"RS256"})", json::serialize(payload));
+    EXPECT_EQ(me(ahead), std::string(leeway) == "60" ? 200 : 401) << "leeway " << leeway;
+    server_->stop(SIGTERM);
+  }
+}
+
 // ?scope=session ends the caller's session only.
 TEST_F(SettingsTest, LogoutScopeSessionEndsOnlyThisSession) {
   start({});

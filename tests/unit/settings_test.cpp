@@ -153,6 +153,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
       {"IDLE_TIMEOUT_SECONDS", "10"},
       {"REQUEST_TIMEOUT_SECONDS", "20"},
       {"SHUTDOWN_GRACE_SECONDS", "0"},
+      {"CLOCK_LEEWAY_SECONDS", "30"},
       {"MAX_CONNECTIONS", "500"},
       {"DATABASE_POOL_SIZE", "6"},
   });
@@ -173,6 +174,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
   EXPECT_EQ(s.idle_timeout, std::chrono::seconds(10));
   EXPECT_EQ(s.request_timeout, std::chrono::seconds(20));
   EXPECT_EQ(s.shutdown_grace, std::chrono::seconds(0));
+  EXPECT_EQ(s.clock_leeway, std::chrono::seconds(30));
   EXPECT_EQ(s.max_connections, 500u);
   EXPECT_EQ(s.database.pool_size, 6u);
 }
@@ -204,6 +206,7 @@ TEST(SettingsTest, BadNumbersNameTheirVariable) {
       {"IDLE_TIMEOUT_SECONDS", {"0", "3601"}},
       {"REQUEST_TIMEOUT_SECONDS", {"0", "3601"}},
       {"SHUTDOWN_GRACE_SECONDS", {"-1", "3601", "10s"}},
+      {"CLOCK_LEEWAY_SECONDS", {"-1", "301"}},
       {"MAX_CONNECTIONS", {"0", "1000001"}},
       {"DATABASE_POOL_SIZE", {"257", "many"}},
   };

@@ -404,7 +404,9 @@ TEST_P(StoreContractTest, ReusingARetiredTokenRevokesTheSession) {
   auto reused = rotate(make_rotation("hash-1", "hash-x", kT0 + minutes(2)));
   ASSERT_TRUE(reused) << reused.error().internal;
   EXPECT_EQ(reused->outcome, RotateOutcome::kReused);
-  EXPECT_FALSE(reused->session);
+  ASSERT_TRUE(reused->session) << "named in the reuse warning";
+  EXPECT_EQ(reused->session->id, "sid-a");
+  EXPECT_EQ(reused->session->user_id, alice.id);
   EXPECT_FALSE(reused->user);
 
   // The revocation was committed: the session is over, for access tokens too.
@@ -545,6 +547,21 @@ TEST_P(StoreContractTest, ConcurrentRefreshesWithinGraceBothSucceed) {
 }
 
 // ---- session management ----
+
+// A session whose refresh token expired (its client stayed away) is dead before the sweeper
+// deletes it: the list leaves it out.
+TEST_P(StoreContractTest, ListLeavesOutSessionsWhoseRefreshTokenExpired) {
+  const User alice = create("idle@example.com");
+  ASSERT_TRUE(store_->create_session(make_session(alice.id, "idle", "hidle", kT0)));
+  ASSERT_TRUE(store_->create_session(make_session(alice.id, "busy", "hbusy", kT0)));
+  // The busy client refreshes just before its first token expires; the idle one never comes back.
+  auto rotated = rotate(make_rotation("hbusy", "hbusy2", kT0 + std::chrono::minutes(59)));
+  ASSERT_TRUE(rotated && rotated->outcome == RotateOutcome::kRotated);
+  auto list = store_->list_sessions(alice.id, kT0 + std::chrono::minutes(61));
+  ASSERT_TRUE(list) << list.error().internal;
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].id, "busy");
+}
 
 TEST_P(StoreContractTest, ListAndRevokeSessionsOfOneUserOnly) {
   const User alice = create("alice@example.com");

@@ -130,9 +130,12 @@ class TokenServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ASSERT_GE(sodium_init(), 0); }
 
-  TokenService make_service(const KeyPair& pair) const {
+  // No leeway unless asked: the edge tests below are PyJWT's exact edges.
+  TokenService make_service(const KeyPair& pair,
+                            std::chrono::seconds leeway = std::chrono::seconds(0)) const {
     return TokenService(JwsSigner(pair.algorithm, pair.private_key),
-                        JwsVerifier(pair.algorithm, pair.public_key), clock_, random_, kTtl);
+                        JwsVerifier(pair.algorithm, pair.public_key), clock_, random_, kTtl,
+                        TokenService::kVerifiedCacheCapacity, leeway);
   }
   // A validly signed ES256 token with any payload, for the claim checks.
   std::string forge(std::string_view payload) const {
@@ -302,6 +305,23 @@ TEST_F(TokenServiceTest, TutorialTokenExpires) {
   const auto claims = service.verify_access(kPyJwtAccessToken);
   ASSERT_FALSE(claims.ok());
   EXPECT_THAT(claims.error().internal, HasSubstr("expired"));
+}
+
+// CLOCK_LEEWAY_SECONDS: a token from a node whose clock runs a few seconds ahead, or one that
+// expired a moment ago on a node whose clock runs behind, is within the leeway; no further.
+TEST_F(TokenServiceTest, LeewayWidensExpAndNbfBothWays) {
+  const TokenService service = make_service(ec_pair(), std::chrono::seconds(5));
+  clock_.set(from_unix_seconds(kPyJwtIat + 60));
+  const std::string token = service.issue_access(7, "s");  // nbf = iat + 60, exp = nbf + kTtl
+  clock_.set(from_unix_seconds(kPyJwtIat + 55));
+  EXPECT_TRUE(service.verify_access(token).ok()) << "5 s before nbf";
+  clock_.set(from_unix_seconds(kPyJwtIat + 54));
+  EXPECT_FALSE(service.verify_access(token).ok()) << "6 s before nbf";
+  const std::int64_t exp = kPyJwtIat + 60 + kTtl.count();
+  clock_.set(from_unix_seconds(exp + 4));
+  EXPECT_TRUE(service.verify_access(token).ok()) << "4 s after exp";
+  clock_.set(from_unix_seconds(exp + 5));
+  EXPECT_FALSE(service.verify_access(token).ok()) << "5 s after exp";
 }
 
 TEST_F(TokenServiceTest, NotYetValidFails) {

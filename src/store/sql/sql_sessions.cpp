@@ -257,16 +257,21 @@ Status SqlStore::revoke_session(std::string_view sid, SysTime now, std::string_v
 }
 
 // Both ids: an id alone is not enough, so one user can never list or end another's sessions.
+// Live sessions only: not revoked, within their lifetime, and holding a refresh token that can
+// still be used (a session whose client stayed away past REFRESH_TOKEN_EXPIRES_IN is dead even
+// before the sweeper deletes it, and showing it would offer to "log out" nothing).
 constexpr Query kListSessions{.name = "list_sessions", .sql = R"sql(
 SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.user_agent, s.ip
 FROM {{prefix}}session AS s
 WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+  AND EXISTS (SELECT 1 FROM {{prefix}}refresh_token AS r
+              WHERE r.session_id = s.id AND r.retired_at IS NULL AND r.expires_at > ?)
 ORDER BY s.created_at DESC, s.id
 )sql"};
 
 Result<std::vector<Session>> SqlStore::list_sessions(std::int64_t user_id, SysTime now) {
   return db_->read([&](Connection& conn) -> Result<std::vector<Session>> {
-    auto rows = conn.run(kListSessions, {user_id, unix_seconds(now)});
+    auto rows = conn.run(kListSessions, {user_id, unix_seconds(now), unix_seconds(now)});
     if (!rows) return std::move(rows).error();
     std::vector<Session> out;
     while (true) {
