@@ -37,6 +37,7 @@ net::ServerOptions server_options(const config::Settings& s) {
   out.idle_timeout = s.idle_timeout;
   out.request_timeout = s.request_timeout;
   out.max_connections = s.max_connections;
+  out.max_connections_per_client = s.max_connections_per_client;
   out.shutdown_grace = s.shutdown_grace;
   out.io_scheduling = kRequestThreads;
   return out;

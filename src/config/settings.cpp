@@ -381,6 +381,7 @@ Status load_numbers(const EnvMap& env, Settings& s) {
       {"MAX_BODY_BYTES", 1024, 64 << 20, &s.max_body_bytes},
       {"MAX_HEADER_BYTES", 1024, 1 << 20, &s.max_header_bytes},
       {"MAX_CONNECTIONS", 1, 1'000'000, &s.max_connections},
+      {"MAX_CONNECTIONS_PER_CLIENT", 1, 1'000'000, &s.max_connections_per_client},
   };
   for (const Bounded& b : sizes) {
     if (Status st = read_unsigned(env, b.name, b.min, b.max, *b.out); !st) return st;

@@ -101,8 +101,9 @@ struct Settings {
   std::chrono::seconds shutdown_grace{30};
   // CLOCK_LEEWAY_SECONDS: how far `exp` and `nbf` may be off, for clocks of several nodes.
   std::chrono::seconds clock_leeway{5};
-  std::size_t max_connections = 10000;  // MAX_CONNECTIONS
-  std::string log_level = "info";       // LOG_LEVEL: trace, debug, info, warn, error
+  std::size_t max_connections = 10000;           // MAX_CONNECTIONS
+  std::size_t max_connections_per_client = 256;  // MAX_CONNECTIONS_PER_CLIENT
+  std::string log_level = "info";                // LOG_LEVEL: trace, debug, info, warn, error
 
   CookieSettings cookies;
   RateLimitSettings rate_limits;

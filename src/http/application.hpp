@@ -30,6 +30,9 @@ class Application {
     cors_.decorate(request, response);
   }
 
+  // A reverse proxy of TRUSTED_PROXIES: its connections carry many clients.
+  bool is_trusted_proxy(std::string_view peer) const { return addresses_.is_trusted_proxy(peer); }
+
   // The client's address for a request from socket peer `peer` (see ClientAddressResolver).
   std::string client_address(const BeastRequest& message, std::string_view peer) const;
 

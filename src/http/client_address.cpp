@@ -103,6 +103,12 @@ bool ClientAddressResolver::trusted(const ip::address& address) const {
   return false;
 }
 
+bool ClientAddressResolver::is_trusted_proxy(std::string_view peer) const {
+  if (v4_.empty() && v6_.empty()) return false;
+  const auto address = parse_hop(peer);
+  return address && trusted(*address);
+}
+
 std::string ClientAddressResolver::resolve(std::string_view peer,
                                            std::string_view x_forwarded_for) const {
   // The common case costs no parsing: the server hands over the peer already in its plain form.

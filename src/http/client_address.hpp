@@ -47,6 +47,9 @@ class ClientAddressResolver {
   // commas (RFC 9110 §5.3): see join_field_lines.
   std::string resolve(std::string_view peer, std::string_view x_forwarded_for) const;
 
+  // True when `peer` (a plain address) is one of TRUSTED_PROXIES.
+  bool is_trusted_proxy(std::string_view peer) const;
+
  private:
   bool trusted(const boost::asio::ip::address& address) const;
 

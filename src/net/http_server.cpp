@@ -67,6 +67,35 @@ class HttpServer::ConnectionScope {
   std::shared_ptr<Connection> connection_;
 };
 
+// One connection's place in the per-client count (empty peer: not counted). Taken on the
+// connection's strand, given back when the session ends.
+class HttpServer::ClientSlot {
+ public:
+  ClientSlot(HttpServer& server, std::string peer) : server_(server), peer_(std::move(peer)) {
+    if (peer_.empty() || server_.app_.is_trusted_proxy(peer_)) {
+      peer_.clear();
+      return;
+    }
+    std::lock_guard lock(server_.connections_mutex_);
+    within_limit_ = ++server_.per_client_[peer_] <= server_.options_.max_connections_per_client;
+  }
+  ~ClientSlot() {
+    if (peer_.empty()) return;
+    std::lock_guard lock(server_.connections_mutex_);
+    auto it = server_.per_client_.find(peer_);
+    if (it != server_.per_client_.end() && --it->second == 0) server_.per_client_.erase(it);
+  }
+  ClientSlot(const ClientSlot&) = delete;
+  ClientSlot& operator=(const ClientSlot&) = delete;
+
+  bool within_limit() const { return within_limit_; }
+
+ private:
+  HttpServer& server_;
+  std::string peer_;
+  bool within_limit_ = true;
+};
+
 namespace {
 
 // The Date header, formatted once a second per thread.
@@ -308,6 +337,16 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (!ec) peer = http::plain_address(endpoint.address()).to_string();
     connection->peer = peer;
     stream.socket().set_option(tcp::no_delay(true), ec);
+  }
+  ClientSlot slot(*this, peer);
+  if (!slot.within_limit()) {
+    spdlog::warn("{} holds more than {} connections: 503", peer,
+                 options_.max_connections_per_client);
+    co_await write_response(stream, http::error_response(ErrorCode::kOverloaded), false,
+                            options_.request_timeout);
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return;
   }
 
   beast::flat_buffer buffer;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/result.hpp"
@@ -30,6 +31,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{30};
   std::chrono::seconds request_timeout{30};
   std::size_t max_connections = 10000;
+  // Open connections from one peer address (trusted proxies exempt): one client cannot hold
+  // every slot of max_connections.
+  std::size_t max_connections_per_client = 256;
   std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long after a signal
   ThreadScheduling io_scheduling;           // for the threads that run() serves on
 };
@@ -61,6 +65,7 @@ class HttpServer {
  private:
   struct Connection;
   class ConnectionScope;
+  class ClientSlot;
 
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
@@ -88,6 +93,7 @@ class HttpServer {
   std::atomic<std::size_t> abandoned_{0};
   std::mutex connections_mutex_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, std::size_t> per_client_;  // under connections_mutex_
 };
 
 }  // namespace gatehouse::net

@@ -1,7 +1,11 @@
 // End-to-end: the real `gatehouse` binary on a free port with a temporary SQLite database.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -484,6 +488,61 @@ TEST_F(CommandTest, IdleConnectionsCloseAndConnectionsAreCapped) {
   held.clear();
   ASSERT_TRUE(wait_until([&] { return established_connections(server.port()) == 0; }));
   EXPECT_EQ(HttpClient(server.port()).get("/api/healthchecker").status, 200);
+}
+
+// A connection from `source` (a loopback address of the test's choosing) that sends one
+// health check and returns the first line of the answer; the socket stays open in `held`.
+std::string health_from(const std::string& source, unsigned short port, std::vector<int>& held) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+    if (fd >= 0) close(fd);
+    return "connect failed";
+  }
+  held.push_back(fd);
+  const timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const std::string request = "GET /api/healthchecker HTTP/1.1\r\nHost: x\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "send failed";
+  char buf[512];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n <= 0) return "no answer";
+  const std::string answer(buf, static_cast<std::size_t>(n));
+  return answer.substr(0, answer.find('\r'));
+}
+
+TEST_F(CommandTest, OneClientAddressCannotHoldEveryConnection) {
+  for (const bool behind_proxy : {false, true}) {
+    auto env = test_env(free_port());
+    env["MAX_CONNECTIONS_PER_CLIENT"] = "2";
+    if (behind_proxy) env["TRUSTED_PROXIES"] = "127.0.0.1";
+    ServerProcess server(dir_.path(), env);
+    ASSERT_TRUE(server.ready()) << server.log();
+    std::vector<int> held;
+    EXPECT_EQ(health_from("127.0.0.1", server.port(), held), "HTTP/1.1 200 OK");
+    EXPECT_EQ(health_from("127.0.0.1", server.port(), held), "HTTP/1.1 200 OK");
+    EXPECT_EQ(health_from("127.0.0.1", server.port(), held),
+              behind_proxy ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable")
+        << (behind_proxy ? "a trusted proxy carries many clients" : "a third from one address");
+    EXPECT_EQ(health_from("127.0.0.2", server.port(), held), "HTTP/1.1 200 OK")
+        << "another client is served";
+    for (int fd : held) close(fd);
+    held.clear();
+    if (!behind_proxy) {
+      ASSERT_TRUE(wait_until([&] { return established_connections(server.port()) == 0; }));
+      EXPECT_EQ(health_from("127.0.0.1", server.port(), held), "HTTP/1.1 200 OK")
+          << "slots come back when connections close";
+      for (int fd : held) close(fd);
+    }
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+  }
 }
 
 TEST_F(CommandTest, KeysGeneratePrintsEnvLines) {

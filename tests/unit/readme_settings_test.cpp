@@ -56,6 +56,8 @@ constexpr Coverage kCoverage[] = {
      "IdleConnectionsCloseAndConnectionsAreCapped"},
     {"REQUEST_TIMEOUT_SECONDS", "e2e/settings_e2e_test.cpp", "RequestTimeoutDropsAStalledRequest"},
     {"MAX_CONNECTIONS", "e2e/server_e2e_test.cpp", "IdleConnectionsCloseAndConnectionsAreCapped"},
+    {"MAX_CONNECTIONS_PER_CLIENT", "e2e/server_e2e_test.cpp",
+     "OneClientAddressCannotHoldEveryConnection"},
     {"CLOCK_LEEWAY_SECONDS", "e2e/settings_e2e_test.cpp",
      "ClockLeewayTakesATokenFromANodeWhoseClockIsAhead"},
     {"SHUTDOWN_GRACE_SECONDS", "e2e/settings_e2e_test.cpp",

@@ -155,6 +155,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
       {"SHUTDOWN_GRACE_SECONDS", "0"},
       {"CLOCK_LEEWAY_SECONDS", "30"},
       {"MAX_CONNECTIONS", "500"},
+      {"MAX_CONNECTIONS_PER_CLIENT", "7"},
       {"DATABASE_POOL_SIZE", "6"},
   });
   EXPECT_EQ(s.port, 9000);
@@ -176,6 +177,7 @@ TEST(SettingsTest, EveryNumberIsRead) {
   EXPECT_EQ(s.shutdown_grace, std::chrono::seconds(0));
   EXPECT_EQ(s.clock_leeway, std::chrono::seconds(30));
   EXPECT_EQ(s.max_connections, 500u);
+  EXPECT_EQ(s.max_connections_per_client, 7u);
   EXPECT_EQ(s.database.pool_size, 6u);
 }
 
@@ -208,6 +210,7 @@ TEST(SettingsTest, BadNumbersNameTheirVariable) {
       {"SHUTDOWN_GRACE_SECONDS", {"-1", "3601", "10s"}},
       {"CLOCK_LEEWAY_SECONDS", {"-1", "301"}},
       {"MAX_CONNECTIONS", {"0", "1000001"}},
+      {"MAX_CONNECTIONS_PER_CLIENT", {"0", "1000001"}},
       {"DATABASE_POOL_SIZE", {"257", "many"}},
   };
   for (const Case& c : cases) {
