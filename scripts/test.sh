@@ -65,6 +65,17 @@ add_summary() {
 "$root/scripts/install-deps.sh" --test || { fail_step "installing dependencies"; finish; }
 "$root/scripts/build.sh" -DGATEHOUSE_BUILD_TESTS=ON || { fail_step "build"; finish; }
 
+# ---------------------------------------------------------------- formatting
+# Every C++ source as .clang-format says (clang-format 14, Debian 12's); fix with
+#   clang-format -i $(git ls-files '*.cpp' '*.hpp')
+echo "== clang-format"
+if (cd "$root" && find src tests bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
+  xargs -0 clang-format --dry-run --Werror); then
+  passed=$((passed + 1))
+else
+  fail_step "clang-format: the files above are not formatted"
+fi
+
 # ---------------------------------------------------------------- a private MariaDB
 # Own datadir, socket and a free port on 127.0.0.1: never the system's 3306.
 echo "== starting a private MariaDB"

@@ -25,9 +25,9 @@ DerivedKey derive_key(std::string_view material, std::string_view context) {
     throw std::logic_error("derive_key: a context is 16 to 64 bytes");
   }
   DerivedKey key{};
-  crypto_generichash(key.data(), key.size(), reinterpret_cast<const unsigned char*>(material.data()),
-                     material.size(), reinterpret_cast<const unsigned char*>(context.data()),
-                     context.size());
+  crypto_generichash(key.data(), key.size(),
+                     reinterpret_cast<const unsigned char*>(material.data()), material.size(),
+                     reinterpret_cast<const unsigned char*>(context.data()), context.size());
   return key;
 }
 

@@ -55,8 +55,8 @@ TEST(ServerSecret, TheSameKeyInPkcs1AndPkcs8GivesTheSameMaterial) {
   auto pkcs1 = load_key_pair(JwsAlgorithm::kRS256, pems->private_pem, pems->public_pem);
   ASSERT_TRUE(pkcs1);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), pkcs1->private_key.get(), nullptr, nullptr,
-                                          0, nullptr, nullptr),
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), pkcs1->private_key.get(), nullptr, nullptr, 0,
+                                          nullptr, nullptr),
             1);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
