@@ -142,18 +142,18 @@ bool is_bcrypt_prefix(std::string_view stored_hash) {
 
 // "$2b$12$" followed by 53 characters of bcrypt's base64 alphabet, cost 04..31. Checked before
 // crypt_rn so that truncated or padded database values are a plain mismatch.
-bool is_well_formed_bcrypt(std::string_view stored_hash) {
+bool is_well_formed_bcrypt(std::string_view stored_hash, int max_cost) {
   if (stored_hash.size() != kBcryptHashBytes || !is_bcrypt_prefix(stored_hash)) return false;
   const char tens = stored_hash[4];
   const char ones = stored_hash[5];
   if (tens < '0' || tens > '3' || ones < '0' || ones > '9' || stored_hash[6] != '$') return false;
   const int cost = (tens - '0') * 10 + (ones - '0');
   if (cost < 4 || cost > 31) return false;
-  if (cost > PasswordHasher::kMaxBcryptCost) {
+  if (cost > max_cost) {
     spdlog::error(
         "password hash refused: bcrypt cost {} is over the ceiling of {} (hours of "
         "hashing); set a new password for this account",
-        cost, PasswordHasher::kMaxBcryptCost);
+        cost, max_cost);
     return false;
   }
   for (char c : stored_hash.substr(kBcryptHeaderBytes)) {
@@ -165,8 +165,9 @@ bool is_well_formed_bcrypt(std::string_view stored_hash) {
 // Legacy passlib/python-bcrypt hashes. A match is always kMatchNeedsRehash so the user moves to
 // argon2id on this login. bcrypt only looks at the first 72 bytes of the password; that is
 // tolerated for these old hashes only.
-PasswordVerdict verify_bcrypt(std::string_view password, std::string_view stored_hash) {
-  if (!is_well_formed_bcrypt(stored_hash)) return PasswordVerdict::kMismatch;
+PasswordVerdict verify_bcrypt(std::string_view password, std::string_view stored_hash,
+                              int max_cost) {
+  if (!is_well_formed_bcrypt(stored_hash, max_cost)) return PasswordVerdict::kMismatch;
   // crypt_rn reads C strings: a NUL inside the password would silently shorten it (passlib
   // refuses such passwords, so no stored hash can match one).
   if (password.find('\0') != std::string_view::npos) return PasswordVerdict::kMismatch;
@@ -306,7 +307,9 @@ PasswordVerdict PasswordHasher::verify(std::string_view password,
     }
     return PasswordVerdict::kMatch;
   }
-  if (is_bcrypt_prefix(stored_hash)) return verify_bcrypt(password, stored_hash);
+  if (is_bcrypt_prefix(stored_hash)) {
+    return verify_bcrypt(password, stored_hash, params_.verify_bcrypt_cost_ceiling);
+  }
   return PasswordVerdict::kMismatch;
 }
 

@@ -15,6 +15,11 @@ namespace gatehouse::auth {
 struct Argon2Params {
   std::uint64_t memory_kib = 19456;  // OWASP: at least 19 MiB
   std::uint32_t passes = 2;
+  // Ceilings for stored hashes on verify (beyond them: a mismatch and an error log), raised to the
+  // configured cost when that is higher. Generous for any real configuration; a fuzzer lowers them.
+  std::uint32_t verify_memory_ceiling_kib = 256 * 1024;
+  std::uint32_t verify_passes_ceiling = 16;
+  int verify_bcrypt_cost_ceiling = 16;  // passlib's default is 12; 16 is ~3 s here
 };
 
 enum class PasswordVerdict {
@@ -31,12 +36,7 @@ enum class PasswordVerdict {
 // for its life (bcrypt-12: ~200 ms): run it on the hashing pool only.
 class PasswordHasher {
  public:
-  // Ceilings for stored hashes on verify (beyond them: a mismatch and an error log). Generous for
-  // any real configuration: the configured cost or these, whichever is higher.
-  static constexpr std::uint32_t kMinVerifyMemoryCeilingKib = 256 * 1024;
-  static constexpr std::uint32_t kMinVerifyPassesCeiling = 16;
   static constexpr std::uint32_t kMaxVerifyLanes = 16;
-  static constexpr int kMaxBcryptCost = 16;  // passlib's default is 12; 16 is ~3 s
 
   explicit PasswordHasher(Argon2Params params);
 
@@ -56,11 +56,11 @@ class PasswordHasher {
  private:
   argon2id::Params argon2_params() const;
   std::uint32_t max_verify_memory_kib() const {
-    return std::max<std::uint32_t>(kMinVerifyMemoryCeilingKib,
+    return std::max<std::uint32_t>(params_.verify_memory_ceiling_kib,
                                    static_cast<std::uint32_t>(params_.memory_kib));
   }
   std::uint32_t max_verify_passes() const {
-    return std::max<std::uint32_t>(kMinVerifyPassesCeiling, params_.passes);
+    return std::max<std::uint32_t>(params_.verify_passes_ceiling, params_.passes);
   }
   // nullopt when the stored hash is not one the in-house argon2id takes (libsodium decides then).
   std::optional<PasswordVerdict> verify_argon2id_inhouse(std::string_view password,
