@@ -14,6 +14,7 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
              mariadb-server mariadb-client postgresql curl libfaketime clang-format
+             clang libclang-rt-14-dev
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography)
 fi
 

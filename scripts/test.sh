@@ -2,7 +2,8 @@
 # One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
 # the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB and PostgreSQL that it
 # starts itself, then the shared conformance suite (groups seed and security) against a real
-# `gatehouse serve` on SQLite, MariaDB and PostgreSQL, then the browser tests in headless Chromium.
+# `gatehouse serve` on SQLite, MariaDB and PostgreSQL, the libFuzzer targets (clang) for a few
+# seconds each, the browser tests in headless Chromium, and checks the formatting (clang-format).
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
 # MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
 # tests/expected-skips.txt) is also counted as a failure.
@@ -158,8 +159,11 @@ conformance() {
     return
   fi
   # The server runs with a 1 s reuse grace; the suite waits 1.5 s before replaying a spent token.
+  # The login timing case compares medians: 40 samples a side (the suite's default is 10) keep a
+  # burst of load from a build beside the tests from deciding a median on its own.
   $python "$shared/conformance/run.py" --base-url "$base_url" --group "$group" \
-    --env-file "$dir/.env" --reuse-grace 1.5 | tee "$work/conformance-$label.log"
+    --env-file "$dir/.env" --reuse-grace 1.5 --timing-samples 40 |
+    tee "$work/conformance-$label.log"
   add_summary "$work/conformance-$label.log" "conformance ($label)"
   kill -TERM "$server_pid"
   if ! wait "$server_pid"; then
@@ -193,6 +197,13 @@ conformance_on_server() {
 [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] && conformance_on_server "$GATEHOUSE_TEST_MYSQL_URL" mariadb
 [[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] &&
   conformance_on_server "$GATEHOUSE_TEST_POSTGRES_URL" postgresql
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer targets for every parser of untrusted bytes (tests/fuzz), built with clang, ASan and
+# UBSan, 10 s each from their seed corpora; a longer hunt is `scripts/fuzz.sh 600`.
+echo "== fuzzing (10 s per target)"
+"$root/scripts/fuzz.sh" 10 | tee "$work/fuzz.log"
+add_summary "$work/fuzz.log" "fuzzing"
 
 # ---------------------------------------------------------------- browser tests
 # The reference client (examples/browser-client) in headless Chromium against a real server;
