@@ -506,12 +506,18 @@ TEST_F(SettingsTest, SweeperDeletesExpiredSessionsAtTheInterval) {
 // thread is the first I/O thread and keeps the program's name.
 TEST_F(SettingsTest, ThreadSettingsSizeThePools) {
   start({{"IO_THREADS", "3"}, {"WORKER_THREADS", "5"}, {"HASH_THREADS", "2"}});
-  const auto names = thread_names();
-  auto count = [&](const std::string& name) { return names.count(name) ? names.at(name) : 0; };
-  EXPECT_EQ(count("gh-io"), 2);
-  EXPECT_EQ(count("gh-worker"), 5);
-  EXPECT_EQ(count("gh-hashing"), 2);
-  EXPECT_EQ(count("gh-sweeper"), 1);
+  const std::map<std::string, int> expected{
+      {"gh-io", 2}, {"gh-worker", 5}, {"gh-hashing", 2}, {"gh-sweeper", 1}};
+  auto counts = [&] {
+    const auto names = thread_names();
+    std::map<std::string, int> out;
+    for (const auto& [name, n] : expected) out[name] = names.count(name) ? names.at(name) : 0;
+    return out;
+  };
+  // Each thread names itself when it starts, which on a busy machine can come after the server
+  // already answers: wait for the names (a deadline, not a sleep), then compare.
+  wait_until([&] { return counts() == expected; });
+  EXPECT_EQ(counts(), expected);
 }
 
 // DATABASE_POOL_SIZE: the number of database connections (on SQLite, open descriptors of the
