@@ -1,16 +1,12 @@
 #include "http/client_address.hpp"
 
+#include "http/whitespace.hpp"
+
 namespace gatehouse::http {
 
 namespace ip = boost::asio::ip;
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool is_port(std::string_view s) {
   if (s.empty() || s.size() > 5) return false;
@@ -43,7 +39,7 @@ ip::address plain_address(const ip::address& address) {
 }
 
 std::optional<ip::address> parse_hop(std::string_view text) {
-  text = trim(text);
+  text = trim_ows(text);
   if (!text.empty() && text.front() == '[') {  // [v6] or [v6]:port
     const auto close = text.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -121,7 +117,8 @@ std::string ClientAddressResolver::resolve(std::string_view peer,
     const auto comma = rest.rfind(',');
     const std::string_view hop = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
-    if (trim(hop).empty()) continue;  // "a,,b": empty list elements are allowed (RFC 9110 §5.6.1)
+    // "a,,b": empty list elements are allowed (RFC 9110 §5.6.1).
+    if (trim_ows(hop).empty()) continue;
     const auto parsed = parse_hop(hop);
     if (!parsed) break;  // malformed: keep the last address a trusted proxy vouched for
     client = *parsed;

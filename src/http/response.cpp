@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "http/error_table.hpp"
+#include "http/whitespace.hpp"
 
 namespace gatehouse::http {
 
@@ -19,18 +20,12 @@ bool same_name(std::string_view a, std::string_view b) {
   return boost::beast::iequals(a, b);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls `fn` with each non-empty member of a comma-separated list.
 template <typename Fn>
 void for_each_member(std::string_view list, Fn&& fn) {
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
-    const std::string_view member = trim(list.substr(0, comma));
+    const std::string_view member = trim_ows(list.substr(0, comma));
     if (!member.empty()) fn(member);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "http/whitespace.hpp"
+
 namespace gatehouse::http {
 
 namespace {
@@ -36,12 +38,7 @@ void Router::add(boost::beast::http::verb method, std::string pattern, Execution
 }
 
 bool is_json_media_type(std::string_view content_type) {
-  const auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  std::string type(trim(content_type.substr(0, content_type.find(';'))));
+  std::string type(trim_ows(content_type.substr(0, content_type.find(';'))));
   for (char& c : type) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
   constexpr std::string_view kApplication = "application/";
   if (type.rfind(kApplication, 0) != 0) return false;
