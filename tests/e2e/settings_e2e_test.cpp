@@ -499,7 +499,11 @@ TEST_F(SettingsTest, SweeperDeletesExpiredSessionsAtTheInterval) {
   EXPECT_TRUE(wait_until([&] { return sqlite_count("SELECT count(*) FROM api_session") == 0; },
                          std::chrono::seconds(25)))
       << server_->log();
-  EXPECT_NE(server_->log().find("session sweep: "), std::string::npos) << server_->log();
+  // The server logs the sweep after its DELETE has committed: wait for the line too.
+  EXPECT_TRUE(
+      wait_until([&] { return server_->log().find("session sweep: ") != std::string::npos; },
+                 std::chrono::seconds(10)))
+      << server_->log();
 }
 
 // IO_THREADS and WORKER_THREADS (and HASH_THREADS) size the server's named threads. The main
