@@ -9,13 +9,14 @@ packages=(
   g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # never the unversioned 1.74 ones
   libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev libpq-dev
-  libspdlog-dev libcli11-dev
+  libcurl4-openssl-dev libspdlog-dev libcli11-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
              mariadb-server mariadb-client postgresql curl libfaketime clang-format
              clang libclang-rt-14-dev
-             chromium chromium-driver python3-selenium python3-jwt python3-cryptography)
+             chromium chromium-driver python3-selenium python3-jwt python3-cryptography
+             python3-aiosmtpd)
 fi
 
 missing=()

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 
+#include "http/csrf_guard.hpp"
 #include "http/error_table.hpp"
 
 namespace gatehouse::api {
@@ -40,6 +43,28 @@ boost::json::object user_json(const store::User& user) {
   o["created_at"] = iso8601_utc(user.created_at);
   o["updated_at"] = iso8601_utc(user.updated_at);
   return o;
+}
+
+Result<auth::Principal> authenticate_change(const auth::Authenticator& authenticator,
+                                            const http::Request& request,
+                                            const http::CorsPolicy& origins) {
+  auto principal = authenticator.authenticate(request);
+  if (principal && principal->via_cookie && http::is_cross_site_request(request, origins)) {
+    return Error{ErrorCode::kForbidden, "cross-site request with the access cookie"};
+  }
+  return principal;
+}
+
+http::Response too_many(std::chrono::seconds retry_after) {
+  http::Response r = http::error_response(ErrorCode::kRateLimited);
+  r.header("Retry-After", std::to_string(std::max<std::int64_t>(1, retry_after.count())));
+  return r;
+}
+
+std::string lower_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
 }  // namespace gatehouse::api

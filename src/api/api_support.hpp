@@ -4,7 +4,10 @@
 
 #include <chrono>
 
+#include "auth/authenticator.hpp"
 #include "core/error.hpp"
+#include "http/cors.hpp"
+#include "http/request.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
 
@@ -20,5 +23,20 @@ boost::json::object user_json(const store::User& user);
 
 // "2026-11-26T23:04:47+00:00"
 std::string iso8601_utc(SysTime t);
+
+// The caller of a route that changes something: authenticated (Authenticator) and, when the access
+// token came in a cookie, not sent from another site's page (CSRF: kForbidden).
+Result<auth::Principal> authenticate_change(const auth::Authenticator& authenticator,
+                                            const http::Request& request,
+                                            const http::CorsPolicy& origins);
+
+// 429 with the real wait (at least 1 s), so clients back off for as long as they must.
+http::Response too_many(std::chrono::seconds retry_after);
+
+// E-mail addresses are kept and compared in lower case (the tutorial lowers them too).
+std::string lower_ascii(std::string s);
+
+// The tutorial's VARCHAR(255) columns: longer values get a 422 instead of a database error.
+inline constexpr std::size_t kMaxColumnChars = 255;
 
 }  // namespace gatehouse::api

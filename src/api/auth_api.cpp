@@ -4,9 +4,6 @@
 
 #include <boost/url/parse.hpp>
 
-#include <algorithm>
-#include <cctype>
-
 #include "api/api_support.hpp"
 #include "http/body_validator.hpp"
 #include "http/csrf_guard.hpp"
@@ -16,36 +13,17 @@ namespace gatehouse::api {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
-namespace {
-
-// The tutorial's VARCHAR(255) columns: longer values get a 422 instead of a database error.
-constexpr std::size_t kMaxColumnChars = 255;
-
-// 429 with the real wait, so clients back off for as long as they must.
-http::Response too_many(std::chrono::seconds retry_after) {
-  http::Response r = http::error_response(ErrorCode::kRateLimited);
-  r.header("Retry-After", std::to_string(std::max<std::int64_t>(1, retry_after.count())));
-  return r;
-}
-
-std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
-
 AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
                  auth::SessionService& sessions, const auth::Authenticator& authenticator,
                  auth::LoginThrottle& throttle, const auth::DeviceCookies& devices,
-                 const Clock& clock, AuthApiSettings settings)
+                 const auth::AccountService& accounts, const Clock& clock, AuthApiSettings settings)
     : store_(store),
       passwords_(passwords),
       sessions_(sessions),
       authenticator_(authenticator),
       throttle_(throttle),
       devices_(devices),
+      accounts_(accounts),
       clock_(clock),
       settings_(std::move(settings)),
       origins_(settings_.client_origins) {}
@@ -100,10 +78,14 @@ http::Response AuthApi::register_user(const http::Request& request) const {
   user.email = email_lower;
   user.password_hash = std::move(*hash);
   user.photo = std::move(*photo);
-  user.verified = true;  // as the tutorial does: no e-mail verification flow yet
+  // The tutorial marks new users verified; with REQUIRE_EMAIL_VERIFICATION the account starts
+  // unverified and its verification mail is queued with it.
+  user.verified = accounts_.new_users_verified();
+  user.mails = accounts_.registration_mails(email_lower);
   user.now = clock_.now();
   auto created = store_.create_user(user);
   if (!created) return fail(created.error(), "register: insert");  // a lost race gives 409
+  if (!user.mails.empty()) accounts_.mail_queued();
   return http::json_response(bhttp::status::created, user_json(*created));
 }
 
@@ -227,11 +209,8 @@ http::Response AuthApi::clear_session_cookies(http::Response response) const {
 }
 
 http::Response AuthApi::logout(const http::Request& request) const {
-  auto principal = authenticator_.authenticate(request);
+  auto principal = authenticate_change(authenticator_, request, origins_);
   if (!principal) return fail(principal.error(), "logout");
-  if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
-    return fail(Error{ErrorCode::kForbidden, "cross-site logout with a cookie"}, "logout");
-  }
   // ?scope=session (default): this login; others: every other login of the user, this one stays;
   // global: every login of the user, this one included.
   std::string scope = "session";

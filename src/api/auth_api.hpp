@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "auth/account_service.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/device_cookie.hpp"
 #include "auth/login_throttle.hpp"
@@ -35,8 +36,8 @@ class AuthApi final {
  public:
   AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
           auth::SessionService& sessions, const auth::Authenticator& authenticator,
-          auth::LoginThrottle& throttle, const auth::DeviceCookies& devices, const Clock& clock,
-          AuthApiSettings settings);
+          auth::LoginThrottle& throttle, const auth::DeviceCookies& devices,
+          const auth::AccountService& accounts, const Clock& clock, AuthApiSettings settings);
 
   void add_routes(http::Router& router) const;
 
@@ -57,6 +58,7 @@ class AuthApi final {
   const auth::Authenticator& authenticator_;
   auth::LoginThrottle& throttle_;
   const auth::DeviceCookies& devices_;
+  const auth::AccountService& accounts_;
   const Clock& clock_;
   AuthApiSettings settings_;
   http::CorsPolicy origins_;

@@ -1,7 +1,6 @@
 #include "api/sessions_api.hpp"
 
 #include "api/api_support.hpp"
-#include "http/csrf_guard.hpp"
 
 namespace gatehouse::api {
 
@@ -41,12 +40,8 @@ http::Response SessionsApi::list(const http::Request& request) const {
 }
 
 http::Response SessionsApi::remove(const http::Request& request) const {
-  auto principal = authenticator_.authenticate(request);
+  auto principal = authenticate_change(authenticator_, request, origins_);
   if (!principal) return fail(principal.error(), "end session");
-  if (principal->via_cookie && http::is_cross_site_request(request, origins_)) {
-    return fail(Error{ErrorCode::kForbidden, "cross-site session end with a cookie"},
-                "end session");
-  }
   const std::string& sid = request.path_params.at(0);
   auto ended = store_.revoke_user_session(principal->user.id, sid, clock_.now(), "user");
   if (!ended) return fail(ended.error(), "end session");

@@ -1,14 +1,9 @@
 #include "app/environment.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "auth/jws.hpp"
+#include "core/private_file.hpp"
 
 namespace gatehouse::app {
 
@@ -25,45 +20,6 @@ Result<config::EnvMap> load_environment(const std::optional<fs::path>& env_file)
   }
   for (auto& [key, value] : config::process_environment()) env.insert_or_assign(key, value);
   return env;
-}
-
-Status write_private_file(const fs::path& file, std::string_view text) {
-  // The folder 0700 and the file 0600 from their creation: no moment in which another user could
-  // open them. A symbolic link in the file's place is never followed (O_NOFOLLOW, and rename()
-  // replaces a link instead of writing through it).
-  const fs::path dir = file.parent_path();
-  if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{ErrorCode::kInternal, "cannot create " + dir.string() +
-                                           " for development keys: " + std::strerror(errno) +
-                                           " (or set JWT_PRIVATE_KEY/JWT_PUBLIC_KEY)"};
-  }
-  const fs::path tmp = file.string() + ".tmp";
-  ::unlink(tmp.c_str());  // a leftover of a crash (unlink removes a link, never its target)
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Error{ErrorCode::kInternal,
-                 "cannot create " + tmp.string() + ": " + std::strerror(errno)};
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  bool complete = written == text.size() && ::fsync(fd) == 0;
-  int error = errno;
-  ::close(fd);
-  if (complete && ::rename(tmp.c_str(), file.c_str()) != 0) {
-    complete = false;
-    error = errno;
-  }
-  if (!complete) {
-    ::unlink(tmp.c_str());
-    return Error{ErrorCode::kInternal,
-                 "cannot write " + file.string() + ": " + std::strerror(error)};
-  }
-  return ok_status();
 }
 
 Result<config::EnvMap> with_development_keys(config::EnvMap env) {
@@ -86,7 +42,10 @@ Result<config::EnvMap> with_development_keys(config::EnvMap env) {
         "JWT_PRIVATE_KEY=" +
         auth::base64_encode(pair->private_pem) + "\n" +
         "JWT_PUBLIC_KEY=" + auth::base64_encode(pair->public_pem) + "\n";
-    if (auto st = write_private_file(kDevKeysFile, text); !st) return st.error();
+    if (auto st = write_private_file(kDevKeysFile, text); !st) {
+      return Error{ErrorCode::kInternal,
+                   st.error().internal + " (or set JWT_PRIVATE_KEY/JWT_PUBLIC_KEY)"};
+    }
     spdlog::warn(
         "no JWT_PRIVATE_KEY/JWT_PUBLIC_KEY set: generated a development RSA-2048 key pair in {}. "
         "For production run `gatehouse keys generate` and put its two lines in .env",

@@ -15,10 +15,6 @@ Result<config::EnvMap> load_environment(const std::optional<std::filesystem::pat
 // Where `serve` keeps the development key pair it makes when no JWT keys are configured.
 inline const std::filesystem::path kDevKeysFile = ".gatehouse/dev-keys.env";
 
-// Writes `text` to `file` as its owner's secret: the folder made 0700, the file 0600 from its
-// creation, never through a symbolic link, replaced atomically (written beside it, then renamed).
-Status write_private_file(const std::filesystem::path& file, std::string_view text);
-
 // When neither JWT_PRIVATE_KEY nor JWT_PUBLIC_KEY is set: loads the development pair from
 // kDevKeysFile, creating it (RSA-2048, mode 0600) and saying so in the log on first use.
 // Returns `env` with both keys set. Any other case returns `env` unchanged.

@@ -1,4 +1,5 @@
 // gatehouse: the command line. Everything else lives in the library; see src/app/commands.hpp.
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +13,11 @@
 int main(int argc, char** argv) {
   if (sodium_init() < 0) {
     std::cerr << "gatehouse: libsodium failed to initialise\n";
+    return 1;
+  }
+  // Before any thread starts: libcurl's global set-up is not thread-safe (the mail sender uses it).
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    std::cerr << "gatehouse: libcurl failed to initialise\n";
     return 1;
   }
   // Logs go to stderr; stdout carries command output (`keys generate`, `migrate status`).

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include "mail/file_transport.hpp"
+#include "mail/smtp_transport.hpp"
+
 namespace gatehouse::app {
 
 namespace {
@@ -25,6 +28,22 @@ api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   out.cookies.same_site = s.cookies.same_site;
   out.client_origins = s.client_origins;
   return out;
+}
+
+// How long one SMTP exchange may take before the mail is tried again later.
+constexpr std::chrono::seconds kSmtpTimeout{30};
+
+std::unique_ptr<mail::MailTransport> mail_transport(const config::MailSettings& mail) {
+  if (mail.smtp) return std::make_unique<mail::SmtpTransport>(*mail.smtp, kSmtpTimeout);
+  return std::make_unique<mail::FileTransport>(mail.outbox_dir);
+}
+
+auth::AccountMailerSettings mailer_settings(const config::Settings& s) {
+  return auth::AccountMailerSettings{.app_name = s.mail.app_name,
+                                     .app_url = s.mail.app_url,
+                                     .from = s.mail.from,
+                                     .verify_token_ttl = s.mail.verify_token_ttl,
+                                     .reset_token_ttl = s.mail.reset_token_ttl};
 }
 
 net::ServerOptions server_options(const config::Settings& s) {
@@ -75,10 +94,16 @@ Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& set
     }
   }
   spdlog::info("database: {}", opened->description);
-  return std::unique_ptr<ServerApp>(new ServerApp(settings, std::move(*keys), std::move(*opened)));
+  std::optional<std::filesystem::path> template_dir;
+  if (!settings.mail.templates_dir.empty()) template_dir = settings.mail.templates_dir;
+  auto templates = mail::MailTemplates::load(template_dir);
+  if (!templates) return std::move(templates).error();
+  return std::unique_ptr<ServerApp>(
+      new ServerApp(settings, std::move(*keys), std::move(*opened), std::move(*templates)));
 }
 
-ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store)
+ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store,
+                     mail::MailTemplates templates)
     : settings_(settings),
       store_(std::move(store)),
       tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
@@ -95,11 +120,24 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
       authenticator_(tokens_, *store_.store, clock_),
       throttle_(*store_.store, clock_, settings.rate_limits),
       sweeper_(*store_.store, clock_, settings.session_sweep_interval),
+      account_tokens_(key_material_, random_),
+      templates_(std::move(templates)),
+      transport_(mail_transport(settings.mail)),
+      mailer_(*store_.store, account_tokens_, templates_, clock_, mailer_settings(settings)),
+      outbox_sender_(*store_.store, mailer_, *transport_, clock_, random_,
+                     mail::OutboxSenderSettings{.retry_base = settings.mail.retry_base}),
+      accounts_(
+          *store_.store, account_tokens_, passwords_, throttle_, clock_,
+          auth::AccountServiceSettings{.require_verification = settings.mail.require_verification,
+                                       .verify_token_ttl = settings.mail.verify_token_ttl,
+                                       .reset_token_ttl = settings.mail.reset_token_ttl},
+          [this] { outbox_sender_.wake(); }),
       health_api_(*store_.store),
       auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,
-                clock_, auth_api_settings(settings)),
+                accounts_, clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
       sessions_api_(*store_.store, authenticator_, clock_, settings.client_origins),
+      account_api_(accounts_, authenticator_, settings.password_max_bytes, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
                    http::ClientAddressResolver(settings.trusted_proxies)),
       // Every connection has at most one request in flight, so the worker queue is bounded by
@@ -117,13 +155,17 @@ http::Router ServerApp::build_router() const {
   auth_api_.add_routes(router);
   users_api_.add_routes(router);
   sessions_api_.add_routes(router);
+  account_api_.add_routes(router);
   return router;
 }
 
 void ServerApp::run() {
   spdlog::info("gatehouse listening on http://{}:{}", settings_.host, port());
+  spdlog::info("mail: {}; links to {}", transport_->describe(), settings_.mail.app_url);
   sweeper_.start();
+  outbox_sender_.start();
   const std::size_t abandoned = server_.run();
+  outbox_sender_.stop();
   sweeper_.stop();
   if (abandoned > 0) {
     spdlog::error("gatehouse stopped with {} request(s) abandoned", abandoned);

@@ -3,10 +3,14 @@
 #include <cstdint>
 #include <memory>
 
+#include "api/account_api.hpp"
 #include "api/auth_api.hpp"
 #include "api/health_api.hpp"
 #include "api/sessions_api.hpp"
 #include "api/users_api.hpp"
+#include "auth/account_mailer.hpp"
+#include "auth/account_service.hpp"
+#include "auth/account_tokens.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jws.hpp"
 #include "auth/login_throttle.hpp"
@@ -19,6 +23,9 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "http/application.hpp"
+#include "mail/outbox_sender.hpp"
+#include "mail/templates.hpp"
+#include "mail/transport.hpp"
 #include "net/blocking_pool.hpp"
 #include "net/http_server.hpp"
 #include "store/store_factory.hpp"
@@ -43,7 +50,8 @@ class ServerApp {
   void stop() { server_.stop(); }
 
  private:
-  ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store);
+  ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store,
+            mail::MailTemplates templates);
   http::Router build_router() const;
 
   config::Settings settings_;
@@ -59,10 +67,17 @@ class ServerApp {
   auth::Authenticator authenticator_;
   auth::LoginThrottle throttle_;
   auth::SessionSweeper sweeper_;
+  auth::AccountTokens account_tokens_;
+  mail::MailTemplates templates_;
+  std::unique_ptr<mail::MailTransport> transport_;
+  auth::AccountMailer mailer_;
+  mail::OutboxSender outbox_sender_;
+  auth::AccountService accounts_;
   api::HealthApi health_api_;
   api::AuthApi auth_api_;
   api::UsersApi users_api_;
   api::SessionsApi sessions_api_;
+  api::AccountApi account_api_;
   http::Application application_;
   net::BlockingPool workers_;
   net::BlockingPool hashing_;

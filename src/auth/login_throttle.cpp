@@ -62,6 +62,12 @@ void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per
   }
 }
 
+void count_spaced(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour,
+                  std::chrono::seconds interval) {
+  count_in_window(r, now, per_hour);
+  r.blocked_until = std::max(r.blocked_until, now + interval.count());
+}
+
 std::string address_bucket(std::string_view address) {
   boost::system::error_code ec;
   const auto parsed = boost::asio::ip::make_address(std::string(address), ec);
@@ -89,6 +95,12 @@ std::string ip_login_key(std::string_view ip) {
 }
 std::string ip_register_key(std::string_view ip) {
   return "ipr:" + hash_refresh_token(throttle_policy::address_bucket(ip)).substr(0, 40);
+}
+std::string mail_address_key(std::string_view email) {
+  return "mail:" + hash_refresh_token(email).substr(0, 40);
+}
+std::string ip_mail_key(std::string_view ip) {
+  return "ipm:" + hash_refresh_token(throttle_policy::address_bucket(ip)).substr(0, 40);
 }
 }  // namespace
 
@@ -192,6 +204,17 @@ Status LoginThrottle::login_succeeded(const LoginAttempt& attempt) {
   return take_back(attempt.ip_key, attempt.ip_window, false, at, limits_.ip_failed_logins_per_hour);
 }
 
+Result<std::optional<std::chrono::seconds>> LoginThrottle::count_unless_blocked(
+    const std::string& key, SysTime at,
+    const std::function<void(store::ThrottleRecord&, std::int64_t)>& count) {
+  auto reserved = reserve(key, at, count);
+  if (!reserved) return std::move(reserved).error();
+  if (const auto* wait = std::get_if<std::chrono::seconds>(&*reserved)) {
+    return std::optional<std::chrono::seconds>{*wait};
+  }
+  return std::optional<std::chrono::seconds>{};
+}
+
 Result<std::optional<std::chrono::seconds>> LoginThrottle::registration_attempt(
     std::string_view client_ip) {
   if (!limits_.enabled) return std::optional<std::chrono::seconds>{};
@@ -199,15 +222,31 @@ Result<std::optional<std::chrono::seconds>> LoginThrottle::registration_attempt(
   const std::string key = ip_register_key(client_ip);
   auto current = blocked(key, unix_seconds(at));
   if (!current || current->has_value()) return current;
-  auto r = store_.update_throttle(
-      key,
-      [&](store::ThrottleRecord& record) {
-        throttle_policy::count_in_window(record, unix_seconds_ceil(at),
-                                         limits_.ip_registrations_per_hour);
-      },
-      at);
-  if (!r) return std::move(r).error();
-  return std::optional<std::chrono::seconds>{};
+  return count_unless_blocked(key, at, [&](store::ThrottleRecord& r, std::int64_t now) {
+    throttle_policy::count_in_window(r, now, limits_.ip_registrations_per_hour);
+  });
+}
+
+Result<std::optional<std::chrono::seconds>> LoginThrottle::mail_request(
+    std::string_view email_lower, std::string_view client_ip) {
+  if (!limits_.enabled) return std::optional<std::chrono::seconds>{};
+  const SysTime at = clock_.now();
+  const std::string client = ip_mail_key(client_ip);
+  const std::string address = mail_address_key(email_lower);
+  // Both are read first, so a refused request counts on neither.
+  for (const std::string* key : {&client, &address}) {
+    auto wait = blocked(*key, unix_seconds(at));
+    if (!wait || wait->has_value()) return wait;
+  }
+  auto by_client =
+      count_unless_blocked(client, at, [&](store::ThrottleRecord& r, std::int64_t now) {
+        throttle_policy::count_in_window(r, now, limits_.mail_per_client_per_hour);
+      });
+  if (!by_client || by_client->has_value()) return by_client;
+  return count_unless_blocked(address, at, [&](store::ThrottleRecord& r, std::int64_t now) {
+    throttle_policy::count_spaced(r, now, limits_.mail_per_address_per_hour,
+                                  limits_.mail_address_interval);
+  });
 }
 
 }  // namespace gatehouse::auth

@@ -30,6 +30,10 @@ void account_success(store::ThrottleRecord& r);
 void take_back(store::ThrottleRecord& r, std::int64_t window_start, std::size_t per_hour);
 // One more counted event for a client address; blocked for the rest of the hour at `per_hour`.
 void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour);
+// One more mail asked for an address: at most `per_hour` in the window, and none sooner than
+// `interval` after the last one.
+void count_spaced(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour,
+                  std::chrono::seconds interval);
 // What a per-address limit counts: the address itself, but for IPv6 the /64 it lies in (one
 // subscriber's or one host's allocation; an attacker there holds 2^64 addresses).
 std::string address_bucket(std::string_view address);
@@ -48,10 +52,10 @@ struct LoginAttempt {
   bool known_device = false;
 };
 
-// Brute-force limits for login and registration, per account, per known device and per client
-// address, kept in the database the server already has (so they hold across worker threads, nodes
-// and restarts). Blocking: call from a worker. With RateLimitSettings::enabled false every check
-// allows and nothing is written.
+// Brute-force limits for login, registration and mail requests, per account, per known device and
+// per client address, kept in the database the server already has (so they hold across worker
+// threads, nodes and restarts). Blocking: call from a worker. With RateLimitSettings::enabled false
+// every check allows and nothing is written.
 //
 // Atomic by construction: an attempt is counted as a failure *before* its password is checked,
 // under the counter's row lock, and taken back when the password was right. So N concurrent wrong
@@ -72,6 +76,10 @@ class LoginThrottle {
   Status login_succeeded(const LoginAttempt& attempt);
   // Counts a registration attempt from `client_ip`; refuses once the hourly limit is reached.
   Result<std::optional<std::chrono::seconds>> registration_attempt(std::string_view client_ip);
+  // Counts a mail asked for `email_lower` (any address: whether it has an account is not looked
+  // at, so the answer reveals nothing) from `client_ip`; the wait when either limit refuses it.
+  Result<std::optional<std::chrono::seconds>> mail_request(std::string_view email_lower,
+                                                           std::string_view client_ip);
 
  private:
   // Read first: a blocked attempt is refused without a write.
@@ -82,6 +90,11 @@ class LoginThrottle {
       const std::function<void(store::ThrottleRecord&, std::int64_t)>& count);
   Status take_back(const std::string& key, std::int64_t window, bool end_run, SysTime at,
                    std::size_t per_hour);
+  // A check and a count of one window counter: the wait when blocked (nothing counted), else
+  // nullopt after counting with `count`.
+  Result<std::optional<std::chrono::seconds>> count_unless_blocked(
+      const std::string& key, SysTime at,
+      const std::function<void(store::ThrottleRecord&, std::int64_t)>& count);
 
   store::Store& store_;
   const Clock& clock_;

@@ -1,11 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "core/clock.hpp"
+#include "core/periodic_thread.hpp"
 #include "store/store.hpp"
 
 namespace gatehouse::auth {
@@ -17,26 +15,22 @@ class SessionSweeper {
  public:
   SessionSweeper(store::Store& store, const Clock& clock, std::chrono::seconds interval,
                  std::chrono::seconds retention = std::chrono::hours(24));
-  ~SessionSweeper();  // stops and joins
+  ~SessionSweeper() = default;  // stops and joins (thread_)
   SessionSweeper(const SessionSweeper&) = delete;
   SessionSweeper& operator=(const SessionSweeper&) = delete;
 
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   // One pass now; returns rows deleted (or the error). Used by the thread and by tests.
   Result<std::size_t> sweep_once();
 
  private:
-  void loop();
+  void tick();
 
   store::Store& store_;
   const Clock& clock_;
-  std::chrono::seconds interval_;
   std::chrono::seconds retention_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // last: stopped before the members its ticks use go
 };
 
 }  // namespace gatehouse::auth

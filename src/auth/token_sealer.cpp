@@ -7,11 +7,8 @@
 
 namespace gatehouse::auth {
 
-namespace {
-constexpr std::string_view kContext = "gatehouse refresh-token seal v1";
-}
-
-TokenSealer::TokenSealer(std::string_view secret) : key_(derive_key(secret, kContext)) {}
+TokenSealer::TokenSealer(std::string_view secret, std::string_view context)
+    : key_(derive_key(secret, context)) {}
 
 TokenSealer::~TokenSealer() {
   sodium_memzero(key_.data(), key_.size());

@@ -16,8 +16,13 @@ namespace gatehouse::auth {
 // database. Thread-safe.
 class TokenSealer {
  public:
-  // `secret` is key material held only by the server (private_key_material).
-  explicit TokenSealer(std::string_view secret);
+  // What each sealer is for, so no two share a key.
+  static constexpr std::string_view kRefreshTokens = "gatehouse refresh-token seal v1";
+  static constexpr std::string_view kMailSecrets = "gatehouse mail secret seal v1";
+
+  // `secret` is key material held only by the server (private_key_material); `context` one of
+  // the purposes above.
+  explicit TokenSealer(std::string_view secret, std::string_view context = kRefreshTokens);
   ~TokenSealer();
 
   // base64url(nonce || XSalsa20-Poly1305(token)); ~110 characters for a 43-character token.

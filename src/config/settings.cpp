@@ -4,6 +4,8 @@
 
 #include "config/settings.hpp"
 
+#include "config/env_reader.hpp"
+
 #include <sched.h>
 #include <sodium.h>
 
@@ -26,99 +28,17 @@
 namespace gatehouse::config {
 namespace {
 
+using namespace env_reader;  // NOLINT: the helpers every step uses
+
 constexpr std::uint64_t kMaxTokenMinutes = 525600;  // one year
 constexpr std::uint64_t kMaxThreads = 256;
 constexpr std::size_t kMaxPrefixBytes = 32;
-constexpr std::size_t kMaxEchoedBytes = 40;
 constexpr std::uint16_t kDefaultMysqlPort = 3306;
 constexpr std::uint16_t kDefaultPostgresPort = 5432;
 constexpr std::string_view kPemBegin = "-----BEGIN";
 constexpr std::string_view kBase64Ignored = " \t\r\n";
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
-
-Error config_error(std::string message) {
-  return Error{ErrorCode::kInternal, std::move(message)};
-}
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return out;
-}
-
-bool is_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A value quoted for an error message, cut short so a pasted blob does not flood the log.
-std::string echo(std::string_view value) {
-  if (value.size() <= kMaxEchoedBytes) return "'" + std::string(value) + "'";
-  return "'" + std::string(value.substr(0, kMaxEchoedBytes)) + "...'";
-}
-
-std::optional<std::string_view> lookup(const EnvMap& env, std::string_view name) {
-  const auto it = env.find(name);
-  if (it == env.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
-
-// For variables whose presence chooses a mode (DATABASE_URL, DATABASE_HOST, the JWT keys): an
-// empty value, as `VAR=${VAR}` in a compose file gives, counts as not set.
-std::optional<std::string_view> lookup_non_empty(const EnvMap& env, std::string_view name) {
-  std::optional<std::string_view> value = lookup(env, name);
-  if (value && trim(*value).empty()) return std::nullopt;
-  return value;
-}
-
-std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t min,
-                                            std::uint64_t max) {
-  text = trim(text);
-  if (!is_digits(text)) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// Leaves `out` at its default when the variable is absent.
-// Example error: "PORT: 'abc' is not a number between 1 and 65535".
-template <class T>
-Status read_unsigned(const EnvMap& env, std::string_view name, std::uint64_t min, std::uint64_t max,
-                     T& out) {
-  const std::optional<std::string_view> raw = lookup(env, name);
-  if (!raw) return ok_status();
-  const std::optional<std::uint64_t> value = parse_unsigned(*raw, min, max);
-  if (!value) {
-    return config_error(std::string(name) + ": " + echo(*raw) + " is not a number between " +
-                        std::to_string(min) + " and " + std::to_string(max));
-  }
-  out = static_cast<T>(*value);
-  return ok_status();
-}
-
-template <class Duration>
-Status read_duration(const EnvMap& env, std::string_view name, std::uint64_t min, std::uint64_t max,
-                     Duration& out) {
-  auto count = static_cast<std::uint64_t>(out.count());
-  if (Status s = read_unsigned(env, name, min, max, count); !s) return s;
-  out = Duration(static_cast<typename Duration::rep>(count));
-  return ok_status();
-}
 
 // ---- database ---------------------------------------------------------------------------------
 
@@ -409,19 +329,8 @@ Status load_numbers(const EnvMap& env, Settings& s) {
 // ---- sessions, cookies, rate limits
 // --------------------------------------------------------------
 
-Result<bool> parse_bool(std::string_view name, std::string_view raw) {
-  const std::string v = to_lower(trim(raw));
-  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
-  if (v == "0" || v == "false" || v == "no" || v == "off") return false;
-  return config_error(std::string(name) + ": " + echo(raw) + " is not on/off (or true/false)");
-}
-
 Status load_security(const EnvMap& env, Settings& s) {
-  if (const auto raw = lookup_non_empty(env, "COOKIE_SECURE")) {
-    auto v = parse_bool("COOKIE_SECURE", *raw);
-    if (!v) return std::move(v).error();
-    s.cookies.secure = *v;
-  }
+  if (Status st = read_bool(env, "COOKIE_SECURE", s.cookies.secure); !st) return st;
   if (const auto raw = lookup(env, "COOKIE_DOMAIN")) {
     const std::string_view domain = trim(*raw);
     if (domain.find_first_of(" ;,\"=") != std::string_view::npos) {
@@ -440,11 +349,7 @@ Status load_security(const EnvMap& env, Settings& s) {
     return config_error(
         "COOKIE_SAMESITE: none needs COOKIE_SECURE=true (browsers drop it otherwise)");
   }
-  if (const auto raw = lookup_non_empty(env, "RATE_LIMITS")) {
-    auto v = parse_bool("RATE_LIMITS", *raw);
-    if (!v) return std::move(v).error();
-    s.rate_limits.enabled = *v;
-  }
+  if (Status st = read_bool(env, "RATE_LIMITS", s.rate_limits.enabled); !st) return st;
   if (const auto raw = lookup(env, "TRUSTED_PROXIES")) {
     std::string_view rest = *raw;
     while (!rest.empty()) {
@@ -528,7 +433,7 @@ Result<Settings> load_settings(const EnvMap& env, std::size_t cpus) {
   if (!database) return std::move(database).error();
   settings.database = std::move(*database);
   for (Status (*step)(const EnvMap&, Settings&) :
-       {&load_strings, &load_numbers, &load_keys, &load_origins, &load_security}) {
+       {&load_strings, &load_numbers, &load_keys, &load_origins, &load_security, &load_mail}) {
     if (Status s = step(env, settings); !s) return std::move(s).error();
   }
   return settings;

@@ -63,7 +63,46 @@ struct RateLimitSettings {
   std::size_t login_failures_per_hour = 100;      // LOGIN_FAILURES_PER_HOUR (OWASP ASVS)
   std::size_t ip_failed_logins_per_hour = 300;    // IP_FAILED_LOGINS_PER_HOUR
   std::size_t ip_registrations_per_hour = 300;    // IP_REGISTRATIONS_PER_HOUR
+  // Mail a client may have sent (verification, reset, e-mail change): per address, whether or not
+  // it has an account, so a 429 reveals nothing; and per client address.
+  std::size_t mail_per_address_per_hour = 10;      // MAIL_PER_ADDRESS_PER_HOUR
+  std::chrono::seconds mail_address_interval{60};  // MAIL_ADDRESS_INTERVAL_SECONDS
+  std::size_t mail_per_client_per_hour = 30;       // MAIL_PER_CLIENT_PER_HOUR
 };
+
+// SMTP_URL, parsed: the server the outbox delivers to.
+struct SmtpSettings {
+  // How the connection is protected: smtps:// is TLS from the start; smtp:// upgrades with
+  // STARTTLS, required except to a loopback address (used when offered) or with ?tls=off.
+  enum class Tls { kImplicit, kStartTlsRequired, kStartTlsIfOffered, kOff };
+  Tls tls = Tls::kStartTlsRequired;
+  std::string host;
+  std::uint16_t port = 587;  // smtp:// (mail submission, RFC 6409); 465 for smtps://
+  std::string user;          // empty: no authentication
+  std::string password;
+};
+
+// The account lifecycle over mail (verification, password reset, e-mail change).
+struct MailSettings {
+  bool require_verification = false;  // REQUIRE_EMAIL_VERIFICATION (the tutorial: verified at once)
+  std::optional<SmtpSettings> smtp;   // SMTP_URL; unset: .eml files in outbox_dir (development)
+  std::string from = "gatehouse@localhost";  // MAIL_FROM (required with SMTP_URL)
+  std::string app_name = "Gatehouse";        // APP_NAME: in subjects and bodies
+  // APP_URL: where links point (+ /auth/verify-email, /auth/reset-password). Default: the first
+  // CLIENT_ORIGIN when CLIENT_ORIGIN is set, else Gatehouse itself (http://HOST:PORT), which
+  // serves those pages.
+  std::string app_url;
+  std::string templates_dir;                       // MAIL_TEMPLATES_DIR: overrides, by file name
+  std::string outbox_dir = ".gatehouse/outbox";    // where the development transport writes
+  std::chrono::minutes verify_token_ttl{24 * 60};  // EMAIL_TOKEN_MINUTES (verify, change)
+  std::chrono::minutes reset_token_ttl{30};        // RESET_TOKEN_MINUTES
+  // MAIL_RETRY_SECONDS: a failed send is tried again after this, doubled per failure up to 1 h.
+  std::chrono::seconds retry_base{15};
+};
+
+// SMTP_URL: smtp://[user:password@]host[:port][?tls=off] or smtps://...; percent-decoded parts.
+// The error never echoes the URL (it may hold a password).
+Result<SmtpSettings> parse_smtp_url(std::string_view url);
 
 // Everything the server reads from its environment, validated. Names are the tutorial's where it
 // has one. Durations from the tutorial are in minutes, like its .env.
@@ -111,6 +150,7 @@ struct Settings {
   std::vector<std::string> trusted_proxies;
   std::chrono::seconds refresh_reuse_grace{5};       // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
+  MailSettings mail;
 };
 
 // The number of CPUs this process may run on (sched_getaffinity), at least 1.

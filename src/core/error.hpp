@@ -27,6 +27,9 @@ enum class ErrorCode {
   kRefreshInvalid,        // refresh token unknown, expired, revoked or reused
   kForbidden,             // authenticated but not allowed (e.g. cross-site cookie request)
   kSessionNotFound,       // DELETE of a session that is not the caller's
+  kInvalidCode,           // a mail's link or code: unknown, used, expired or tried too often
+  kWrongPassword,         // the signed-in user's current password was wrong
+  kEmailUnchanged,        // an e-mail change to the address the account already has
   kRateLimited,           // too many attempts (429 + Retry-After)
   kOverloaded,            // a bounded queue is full (503 + Retry-After)
   kUnavailable,           // the database cannot be reached (503)

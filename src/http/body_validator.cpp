@@ -29,6 +29,12 @@ void BodyValidator::add(std::string_view field, std::string msg, std::string typ
   issues_.push_back({{"body", std::string(field)}, std::move(msg), std::move(type)});
 }
 
+bool BodyValidator::has(std::string_view name) const {
+  if (!object_) return false;
+  const json::value* v = object_->if_contains(name);
+  return v != nullptr && !v->is_null();
+}
+
 std::optional<std::string> BodyValidator::string_field(std::string_view name,
                                                        const StringRule& rule) {
   if (!object_) return std::nullopt;

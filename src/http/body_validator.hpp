@@ -37,6 +37,10 @@ class BodyValidator {
   // was not a JSON object, which is already recorded).
   std::optional<std::string> string_field(std::string_view name, const StringRule& rule);
 
+  // Whether the body is an object with this field (null counts as absent), for bodies that take
+  // one set of fields or another: {"token"} or {"email", "code"}.
+  bool has(std::string_view name) const;
+
   bool ok() const { return issues_.empty(); }
   const std::vector<ValidationIssue>& issues() const { return issues_; }
   Response response() const { return validation_response(issues_); }

@@ -40,6 +40,12 @@ std::string_view to_string(ErrorCode code) {
       return "forbidden";
     case ErrorCode::kSessionNotFound:
       return "session_not_found";
+    case ErrorCode::kInvalidCode:
+      return "invalid_code";
+    case ErrorCode::kWrongPassword:
+      return "wrong_password";
+    case ErrorCode::kEmailUnchanged:
+      return "email_unchanged";
     case ErrorCode::kRateLimited:
       return "rate_limited";
     case ErrorCode::kOverloaded:
@@ -95,6 +101,12 @@ ErrorMapping map_error(ErrorCode code) {
       return {S::forbidden, "Forbidden"};
     case ErrorCode::kSessionNotFound:
       return {S::not_found, "Session not found"};
+    case ErrorCode::kInvalidCode:
+      return {S::bad_request, "Invalid or expired code"};
+    case ErrorCode::kWrongPassword:
+      return {S::bad_request, "Incorrect password"};
+    case ErrorCode::kEmailUnchanged:
+      return {S::bad_request, "This is already the account's e-mail address"};
     case ErrorCode::kRateLimited:
       return {S::too_many_requests, "Too many requests"};
     case ErrorCode::kOverloaded:

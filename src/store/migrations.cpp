@@ -12,7 +12,7 @@
 #include <system_error>
 #include <utility>
 
-#include "store/embedded_migration_files.hpp"
+#include "core/embedded_files.hpp"
 #include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
@@ -205,8 +205,8 @@ std::vector<Migration> embedded_migrations(std::string_view dialect) {
                                 "'");
   }
   std::vector<SqlFile> files;
-  for (const EmbeddedMigrationFile& file : embedded_migration_files()) {
-    if (file.dialect == dialect) {
+  for (const embedded::EmbeddedFile& file : embedded::migration_files()) {
+    if (file.folder == dialect) {
       files.push_back(SqlFile{std::string(file.filename), std::string(file.content)});
     }
   }

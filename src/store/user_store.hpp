@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "store/outbox_store.hpp"
 
 namespace gatehouse::store {
 
@@ -36,6 +37,8 @@ struct NewUser {
   bool verified = true;  // the tutorial marks new users verified at registration
   std::string role = "user";
   SysTime now;  // becomes created_at and updated_at (stored to the second)
+  // Queued in the same transaction (a verification mail), each with user_id set to the new id.
+  std::vector<NewMail> mails;
 };
 
 // The user table. Every method is thread-safe and blocking: call it from a worker thread, never

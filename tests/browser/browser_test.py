@@ -13,6 +13,10 @@ Screenshots of the client's pages land in --artifacts.
 """
 import argparse
 import base64
+import email
+import email.policy
+import mailbox
+import re
 import functools
 import http.client
 import http.server
@@ -122,9 +126,9 @@ class SlowRefreshProxy:
 class Gatehouse:
     """`gatehouse serve` in a temporary folder with its own .env and SQLite file."""
 
-    def __init__(self, binary, workdir, client_origin):
+    def __init__(self, binary, workdir, client_origin, extra_env=None, port=None):
         self.dir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         keys = subprocess.run([binary, "keys", "generate"], check=True, capture_output=True, text=True)
         self.env_lines = dict(line.split("=", 1) for line in keys.stdout.splitlines() if "=" in line)
         env = {
@@ -137,6 +141,7 @@ class Gatehouse:
             "LOG_LEVEL": "debug",
             "REFRESH_REUSE_GRACE_SECONDS": os.environ.get("BROWSER_TEST_GRACE", "5"),
             **self.env_lines,
+            **(extra_env or {}),
         }
         self.log_path = os.path.join(workdir, "server.log")
         self.log = open(self.log_path, "w")
@@ -513,6 +518,124 @@ class BrowserFlow(unittest.TestCase):
         self.wait_state("signed-out")
 
 
+class SmtpSink:
+    """A real SMTP server (Debian's aiosmtpd) on a free port, delivering into a Maildir."""
+
+    def __init__(self, folder):
+        self.port = free_port()
+        self.maildir = os.path.join(folder, "maildir")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % self.port,
+             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("aiosmtpd did not start")
+
+    def wait_for_mail(self, to, subject_part, timeout=30):
+        """The text of the first mail to `to` whose subject holds `subject_part`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.isdir(self.maildir):
+                for key, raw in mailbox.Maildir(self.maildir, factory=None).iteritems():
+                    msg = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+                    if msg["To"] == to and subject_part in msg["Subject"]:
+                        return msg.get_body(preferencelist=("plain",)).get_content()
+            time.sleep(0.1)
+        raise AssertionError("no mail to %s about %r within %ds" % (to, subject_part, timeout))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class MailFlow(unittest.TestCase):
+    """The account pages a mail's link opens, in Chromium: merely opening the link changes nothing;
+    confirming on the page does, and the user can then sign in."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="gatehouse-browser-mail.")
+        cls.sink = SmtpSink(cls.work)
+        port = free_port()
+        cls.server = Gatehouse(ARGS.binary, cls.work, "http://localhost:%d" % free_port(), {
+            "REQUIRE_EMAIL_VERIFICATION": "true",
+            "SMTP_URL": "smtp://127.0.0.1:%d" % cls.sink.port,
+            "MAIL_FROM": "no-reply@example.com",
+            "APP_URL": "http://localhost:%d" % port,
+        }, port=port)
+        cls.driver = start_chromium(os.path.join(cls.work, "profile"))
+        cls.driver.set_page_load_timeout(20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        cls.server.stop()
+        cls.sink.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def link_in(self, text):
+        match = re.search(r"(http://localhost:\d+/auth/[a-z-]+#token=[A-Za-z0-9_-]+)", text)
+        self.assertIsNotNone(match, text)
+        return match.group(1)
+
+    def login_status(self, email, password=PASSWORD):
+        return self.server.api("POST", "/api/auth/login", {"email": email, "password": password})[0]
+
+    def wait_status(self, text, timeout=45):
+        WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
+            lambda d: text in d.find_element(By.ID, "status").text)
+
+    def screenshot(self, name):
+        if ARGS.artifacts:
+            os.makedirs(ARGS.artifacts, exist_ok=True)
+            self.driver.save_screenshot(os.path.join(ARGS.artifacts, name + ".png"))
+
+    def test_opening_the_mail_link_verifies_nothing_until_confirmed(self):
+        address = "verify-%d@example.com" % time.time_ns()
+        status, _ = self.server.api("POST", "/api/auth/register", {
+            "name": "V", "email": address, "photo": "p", "password": PASSWORD,
+            "passwordConfirm": PASSWORD})
+        self.assertEqual(status, 201)
+        link = self.link_in(self.sink.wait_for_mail(address, "Confirm your e-mail address"))
+        self.driver.get(link)
+        WebDriverWait(self.driver, 20).until(lambda d: d.find_element(By.ID, "submit").is_displayed())
+        self.screenshot("verify-email-page")
+        self.driver.refresh()  # opened twice, as a scanner and then its user might
+        self.assertEqual(self.login_status(address), 401, "opening the link verified the address")
+        self.driver.find_element(By.ID, "submit").click()
+        self.wait_status("confirmed")
+        self.screenshot("verify-email-done")
+        self.assertEqual(self.login_status(address), 200)
+        self.assertNotIn("token=", self.driver.current_url, "the spent token stays in the address bar")
+
+    def test_reset_password_page_sets_the_new_password(self):
+        address = "reset-%d@example.com" % time.time_ns()
+        self.server.api("POST", "/api/auth/register", {
+            "name": "R", "email": address, "photo": "p", "password": PASSWORD,
+            "passwordConfirm": PASSWORD})
+        verify = self.link_in(self.sink.wait_for_mail(address, "Confirm your e-mail address"))
+        token = verify.split("#token=")[1]
+        self.assertEqual(self.server.api("POST", "/api/auth/verify-email", {"token": token})[0], 200)
+        self.assertEqual(self.server.api("POST", "/api/auth/password/forgot", {"email": address})[0], 202)
+        link = self.link_in(self.sink.wait_for_mail(address, "Reset your"))
+        self.driver.get(link)
+        WebDriverWait(self.driver, 20).until(lambda d: d.find_element(By.ID, "password").is_displayed())
+        self.assertEqual(self.login_status(address), 200, "opening the reset link changed nothing")
+        self.driver.find_element(By.ID, "password").send_keys("brand new password")
+        self.driver.find_element(By.ID, "password-confirm").send_keys("brand new password")
+        self.driver.find_element(By.ID, "submit").click()
+        self.wait_status("Your password is set")
+        self.screenshot("reset-password-done")
+        self.assertEqual(self.login_status(address), 400)
+        self.assertEqual(self.login_status(address, "brand new password"), 200)
+
+
 class Result(unittest.TextTestResult):
     passed = 0
     _started = time.monotonic()
@@ -554,9 +677,12 @@ def main():
     parser.add_argument("--only", action="append", default=[])
     ARGS = parser.parse_args()
     ARGS.binary = os.path.abspath(ARGS.binary)
-    suite = unittest.TestLoader().loadTestsFromTestCase(BrowserFlow)
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite([loader.loadTestsFromTestCase(BrowserFlow),
+                                loader.loadTestsFromTestCase(MailFlow)])
     if ARGS.only:
-        suite = unittest.TestSuite(t for t in suite if any(o in t._testMethodName for o in ARGS.only))
+        tests = [t for case in suite for t in case]
+        suite = unittest.TestSuite(t for t in tests if any(o in t._testMethodName for o in ARGS.only))
     runner = unittest.TextTestRunner(stream=sys.stdout, resultclass=Result, verbosity=0)
     result = runner.run(suite)
     # Every test that neither passed nor was skipped failed, including those a failed

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -42,13 +43,19 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
-            const std::map<std::string, std::string>& env, const fs::path& out_path,
-            const fs::path& err_path) {
-  std::vector<std::string> argv{GATEHOUSE_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
+}  // namespace
+
+pid_t spawn_process(std::vector<std::string> argv, const fs::path& cwd,
+                    const std::map<std::string, std::string>& env, const fs::path& out_path,
+                    const fs::path& err_path) {
   std::vector<std::string> envp;
   for (const auto& [k, v] : env) envp.push_back(k + "=" + v);
+  // A sanitized build's options reach its children too (scripts/sanitize.sh sets them): where
+  // their reports go, and that a preloaded libfaketime may come before the ASan runtime.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && env.count(name) == 0) envp.push_back(std::string(name) + "=" + value);
+  }
   auto argv_c = c_strings(argv);
   auto envp_c = c_strings(envp);
   const pid_t pid = fork();
@@ -71,6 +78,16 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
     _exit(127);
   }
   return pid;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
+            const std::map<std::string, std::string>& env, const fs::path& out_path,
+            const fs::path& err_path) {
+  std::vector<std::string> argv{GATEHOUSE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_process(std::move(argv), cwd, env, out_path, err_path);
 }
 
 std::string slurp(const fs::path& p) {

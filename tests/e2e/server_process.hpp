@@ -33,6 +33,12 @@ struct CommandResult {
 CommandResult run_gatehouse(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                             const std::map<std::string, std::string>& env);
 
+// Starts `argv` (argv[0] a path) in `cwd` with exactly `env`, stdout and stderr to the two files,
+// in a session of its own and killed when the test process dies. Returns the child's pid.
+pid_t spawn_process(std::vector<std::string> argv, const std::filesystem::path& cwd,
+                    const std::map<std::string, std::string>& env,
+                    const std::filesystem::path& out_path, const std::filesystem::path& err_path);
+
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 unsigned short free_port();
 

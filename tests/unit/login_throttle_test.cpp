@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "store/migrations.hpp"
-#include "store/store_factory.hpp"
+#include "store_test_support.hpp"
 #include "test_support.hpp"
 
 namespace gatehouse::auth::throttle_policy {
@@ -100,6 +99,21 @@ TEST(ThrottlePolicy, CountInWindowBlocksForTheRestOfTheHour) {
   EXPECT_EQ(retry_after(r, kNow + 20)->count(), 3580);
 }
 
+TEST(ThrottlePolicy, MailToOneAddressIsSpacedAndCappedPerHour) {
+  store::ThrottleRecord r;
+  count_spaced(r, kNow, 3, std::chrono::seconds(60));
+  ASSERT_TRUE(retry_after(r, kNow + 1));
+  EXPECT_EQ(retry_after(r, kNow + 1)->count(), 59) << "the interval";
+  EXPECT_FALSE(retry_after(r, kNow + 60));
+  count_spaced(r, kNow + 60, 3, std::chrono::seconds(60));
+  count_spaced(r, kNow + 120, 3, std::chrono::seconds(60));
+  ASSERT_TRUE(retry_after(r, kNow + 180));
+  EXPECT_EQ(retry_after(r, kNow + 180)->count(), 3600 - 180) << "the hourly cap";
+  store::ThrottleRecord no_interval;
+  count_spaced(no_interval, kNow, 3, std::chrono::seconds(0));
+  EXPECT_FALSE(retry_after(no_interval, kNow));
+}
+
 }  // namespace
 }  // namespace gatehouse::auth::throttle_policy
 
@@ -113,13 +127,8 @@ using std::chrono::seconds;
 class LoginThrottleClockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config::DatabaseSettings database;
-    database.sqlite_path = (dir_.path() / "t.db").string();
-    auto opened = store::open_store(database, 2);
-    ASSERT_TRUE(opened) << opened.error().internal;
-    store::Migrator migrator(*opened->migrations, store::embedded_migrations("sqlite"), "api_");
-    ASSERT_TRUE(migrator.up());
-    store_ = std::move(opened->store);
+    store_ = store::testing::migrated_sqlite_store(dir_.path() / "t.db");
+    ASSERT_NE(store_, nullptr);
   }
 
   config::RateLimitSettings limits() const {

@@ -127,11 +127,11 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
   auto applied = migrator.up();
   ASSERT_TRUE(applied) << applied.error().internal;
   EXPECT_EQ(versions(*applied), all_versions());
-  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3}))
+  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3, 4}))
       << "a new migration: name what it creates below";
   EXPECT_EQ(backend().tables(),
             (std::set<std::string>{"api_user", "api_session", "api_refresh_token", "api_throttle",
-                                   "api_schema_migrations"}));
+                                   "api_account_token", "api_outbox", "api_schema_migrations"}));
   const std::pair<const char*, const char*> indexes[] = {
       {"api_user", "ix_api_user_id"},
       {"api_session", "ix_api_session_user_id"},
@@ -139,12 +139,17 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
       {"api_refresh_token", "ix_api_refresh_token_session_id"},
       {"api_refresh_token", "ix_api_refresh_token_parent_hash"},
       {"api_throttle", "ix_api_throttle_updated_at"},
+      {"api_account_token", "ix_api_account_token_user_id"},
+      {"api_account_token", "ix_api_account_token_email"},
+      {"api_account_token", "ix_api_account_token_expires_at"},
+      {"api_outbox", "ix_api_outbox_next_attempt_at"},
   };
   for (const auto& [table, index] : indexes) {
     EXPECT_TRUE(backend().indexes(table).contains(index)) << table << " " << index;
   }
   EXPECT_EQ(backend().cascading_foreign_keys(),
-            (std::set<std::string>{"api_session -> api_user", "api_refresh_token -> api_session"}));
+            (std::set<std::string>{"api_session -> api_user", "api_refresh_token -> api_session",
+                                   "api_account_token -> api_user"}));
 
   auto again = migrator.up();
   ASSERT_TRUE(again) << again.error().internal;

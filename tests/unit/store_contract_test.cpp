@@ -17,6 +17,7 @@
 
 #include "store/sql/sql_store.hpp"
 #include "store_backends.hpp"
+#include "store_contract_fixture.hpp"
 #include "store_test_support.hpp"
 #include "test_backend_table.hpp"
 
@@ -36,25 +37,8 @@ using testing::make_user;
 using testing::StoreSettings;
 using testing::TestBackend;
 
-class StoreContractTest : public ::testing::TestWithParam<testing::NamedBackend> {
+class StoreContractTest : public testing::StoreContractFixture {
  protected:
-  static constexpr std::size_t kPoolSize = 6;
-
-  void SetUp() override {
-    backend_ = GetParam().make();
-    if (auto why = backend_->create_database()) GTEST_SKIP() << *why;
-    auto migrated = testing::migrate(*backend_, "api_");
-    ASSERT_TRUE(migrated) << migrated.error().internal;
-    store_ = open_store(StoreSettings{});
-    ASSERT_NE(store_, nullptr);
-  }
-
-  std::unique_ptr<sql::SqlStore> open_store(const StoreSettings& settings) {
-    return testing::store_or_fail(backend_->open_store(settings));
-  }
-
-  TestBackend& backend() { return *backend_; }
-  User create(const std::string& email) { return testing::add_user(*store_, email); }
   Session session_of(const std::string& hash) { return testing::session_of(*store_, hash); }
   Result<RotateResult> rotate(const RotateRequest& request) {
     return testing::rotate(*store_, request);
@@ -80,9 +64,6 @@ class StoreContractTest : public ::testing::TestWithParam<testing::NamedBackend>
     EXPECT_TRUE(r) << r.error().internal;
     return r ? r->outcome : RotateOutcome::kUnknown;
   }
-
-  std::unique_ptr<TestBackend> backend_;  // declared first: its database outlives the stores
-  std::unique_ptr<sql::SqlStore> store_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(testing::all_backends()),

@@ -6,13 +6,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "auth/rotation_policy.hpp"
 #include "core/result.hpp"
+#include "store/migrations.hpp"
 #include "store/sql_timestamp.hpp"
 #include "store/store.hpp"
+#include "store/store_factory.hpp"
 
 namespace gatehouse::store::testing {
 
@@ -60,6 +64,21 @@ inline RotateRequest make_graced_rotation(std::string presented, std::string nex
   r.new_sealed = "sealed-" + r.new_hash;
   r.grace = grace;
   return r;
+}
+
+// A store over a new SQLite database in `file`, migrated to the latest version and opened as the
+// server opens it; null (and a test failure) when that fails.
+inline std::unique_ptr<Store> migrated_sqlite_store(const std::filesystem::path& file) {
+  config::DatabaseSettings database;
+  database.sqlite_path = file.string();
+  auto opened = open_store(database, 4);
+  EXPECT_TRUE(opened) << opened.error().internal;
+  if (!opened) return nullptr;
+  Migrator migrator(*opened->migrations, embedded_migrations("sqlite"), "api_");
+  auto migrated = migrator.up();
+  EXPECT_TRUE(migrated) << migrated.error().internal;
+  if (!migrated) return nullptr;
+  return std::move(opened->store);
 }
 
 // The user `email`, created in `store`; a test failure (and an empty User) when that fails.

@@ -6,6 +6,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "store/sql/connection.hpp"
@@ -84,6 +85,23 @@ auto first_row(Connection& conn, const Query& query, std::initializer_list<Param
   Result<T> value = read(*rows);
   if (!value) return Out(std::move(value).error());
   return Out(std::optional<T>(std::move(*value)));
+}
+
+// Runs `query` and reads every row with `read` (const Cursor& -> T).
+template <class Read>
+auto all_rows(Connection& conn, const Query& query, std::initializer_list<Param> params,
+              Read&& read) {
+  using T = std::invoke_result_t<Read&, const Cursor&>;
+  using Out = Result<std::vector<T>>;
+  auto rows = conn.run(query, params);
+  if (!rows) return Out(std::move(rows).error());
+  std::vector<T> out;
+  while (true) {
+    auto row = rows->next();
+    if (!row) return Out(std::move(row).error());
+    if (!*row) return Out(std::move(out));
+    out.push_back(read(*rows));
+  }
 }
 
 }  // namespace gatehouse::store::sql

@@ -290,14 +290,19 @@ UPDATE {{prefix}}session SET revoked_at = ?, revoke_reason = ?
 WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?
 )sql"};
 
+Result<std::size_t> SqlStore::revoke_user_sessions(Connection& conn, std::int64_t user_id,
+                                                   std::string_view keep_sid, SysTime now,
+                                                   std::string_view reason) {
+  const std::int64_t now_s = unix_seconds(now);
+  auto updated = conn.run(kRevokeUserSessions, {now_s, reason, user_id, keep_sid, now_s});
+  if (!updated) return std::move(updated).error();
+  return static_cast<std::size_t>(updated->rows_affected());
+}
+
 Result<std::size_t> SqlStore::revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
                                                    SysTime now, std::string_view reason) {
-  const std::int64_t now_s = unix_seconds(now);
-  return db_->write([&](Connection& conn) -> Result<std::size_t> {
-    auto updated = conn.run(kRevokeUserSessions, {now_s, reason, user_id, keep_sid, now_s});
-    if (!updated) return std::move(updated).error();
-    return static_cast<std::size_t>(updated->rows_affected());
-  });
+  return db_->write(
+      [&](Connection& conn) { return revoke_user_sessions(conn, user_id, keep_sid, now, reason); });
 }
 
 constexpr Query kRevokeUserSession{.name = "revoke_user_session", .sql = R"sql(

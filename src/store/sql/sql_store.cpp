@@ -25,6 +25,14 @@ constexpr Query kSweepThrottle{.name = "sweep_throttle", .sql = R"sql(
 DELETE FROM {{prefix}}throttle WHERE updated_at < ? AND blocked_until < ?
 )sql"};
 
+constexpr Query kSweepAccountTokens{.name = "sweep_account_tokens", .sql = R"sql(
+DELETE FROM {{prefix}}account_token WHERE expires_at < ?
+)sql"};
+
+constexpr Query kSweepOutbox{.name = "sweep_outbox", .sql = R"sql(
+DELETE FROM {{prefix}}outbox WHERE done_at IS NOT NULL AND done_at < ?
+)sql"};
+
 Result<std::size_t> SqlStore::sweep(SysTime now, std::chrono::seconds retention) {
   const std::int64_t cutoff = unix_seconds(now - retention);
   const std::int64_t now_s = unix_seconds(now);
@@ -40,6 +48,8 @@ Result<std::size_t> SqlStore::sweep(SysTime now, std::chrono::seconds retention)
     if (auto st = run(kSweepSessions, {cutoff, cutoff}); !st) return std::move(st).error();
     if (auto st = run(kSweepTokens, {cutoff}); !st) return std::move(st).error();
     if (auto st = run(kSweepThrottle, {cutoff, now_s}); !st) return std::move(st).error();
+    if (auto st = run(kSweepAccountTokens, {now_s}); !st) return std::move(st).error();
+    if (auto st = run(kSweepOutbox, {cutoff}); !st) return std::move(st).error();
     return deleted;
   });
 }

@@ -53,6 +53,29 @@ class SqlStore final : public Store {
                                          const std::function<void(ThrottleRecord&)>& mutate,
                                          SysTime now) override;
 
+  // ---- account-lifecycle tokens (sql_account.cpp) ----
+  Result<bool> issue_account_token(const AccountToken& token, std::int64_t mail_id,
+                                   std::string_view claimer, std::string_view secret) override;
+  Result<std::optional<AccountToken>> find_account_token(std::string_view token_hash) override;
+  Result<std::vector<AccountToken>> find_account_tokens_by_email(
+      std::string_view email_lower) override;
+  Result<std::int64_t> count_failed_code(std::string_view token_hash) override;
+  Result<std::optional<User>> use_account_token(std::string_view token_hash, SysTime now,
+                                                const AccountUpdate& update) override;
+  Result<User> update_account(std::int64_t user_id, const AccountUpdate& update,
+                              SysTime now) override;
+
+  // ---- the mail outbox (sql_outbox.cpp) ----
+  Result<std::int64_t> enqueue_mail(const NewMail& mail) override;
+  Result<std::vector<OutboxMail>> claim_mail(std::string_view claimer, SysTime now,
+                                             SysTime lease_until, std::size_t limit) override;
+  Result<bool> mail_sent(std::int64_t id, std::string_view claimer, SysTime now) override;
+  Result<bool> mail_dropped(std::int64_t id, std::string_view claimer, SysTime now,
+                            std::string_view reason) override;
+  Result<bool> mail_failed(std::int64_t id, std::string_view claimer, SysTime next_attempt,
+                           std::string_view error) override;
+  Result<std::size_t> pending_mail_count() override;
+
   // ---- the whole store (sql_store.cpp) ----
   Status ping() override;
   Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
@@ -66,6 +89,18 @@ class SqlStore final : public Store {
   // The session's revocation, inside a caller's transaction or alone.
   static Status revoke_session(Connection& conn, std::string_view sid, SysTime now,
                                std::string_view reason);
+  // Revokes the user's live sessions but `keep_sid`, inside a caller's transaction or alone.
+  static Result<std::size_t> revoke_user_sessions(Connection& conn, std::int64_t user_id,
+                                                  std::string_view keep_sid, SysTime now,
+                                                  std::string_view reason);
+  // Queues a mail inside a caller's transaction; its id.
+  static Result<std::int64_t> insert_mail(Connection& conn, const NewMail& mail);
+  // The writes of an AccountUpdate, inside a caller's transaction; the user afterwards.
+  static Result<User> apply_account_update(Connection& conn, std::int64_t user_id,
+                                           const AccountUpdate& update, SysTime now);
+  // Marks a claimed mail done with `outcome` ("sent", "dropped").
+  Result<bool> settle_mail(std::int64_t id, std::string_view claimer, SysTime now,
+                           std::string_view outcome, std::optional<std::string> note);
   static Status insert_refresh_token(Connection& conn, std::string_view hash,
                                      std::string_view session_id, SysTime now, SysTime expires_at,
                                      std::string_view parent_hash, std::string_view sealed);

@@ -38,8 +38,13 @@ Result<User> SqlStore::create_user(const NewUser& user) {
       }
       return std::move(inserted).error();
     }
+    const std::int64_t id = inserted->new_id();
+    for (NewMail mail : user.mails) {
+      mail.user_id = id;
+      if (auto queued = insert_mail(conn, mail); !queued) return std::move(queued).error();
+    }
     User out;
-    out.id = inserted->new_id();
+    out.id = id;
     out.name = user.name;
     out.email = user.email;
     out.password_hash = user.password_hash;

@@ -1,0 +1,2 @@
+DROP TABLE {{prefix}}outbox;
+DROP TABLE {{prefix}}account_token;

@@ -1,0 +1,221 @@
+#include "auth/account_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "mail/templates.hpp"
+
+namespace gatehouse::auth {
+
+namespace {
+
+using Wait = std::optional<std::chrono::seconds>;
+
+constexpr std::string_view kVerifyPurpose = "verify_email";
+constexpr std::string_view kResetPurpose = "reset_password";
+constexpr std::string_view kChangePurpose = "change_email";
+
+bool is_code(std::string_view code) {
+  return code.size() == AccountTokens::kCodeDigits &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string kind_name(mail::MailKind kind) {
+  return std::string(mail::to_string(kind));
+}
+
+}  // namespace
+
+AccountService::AccountService(store::Store& store, const AccountTokens& tokens,
+                               const PasswordHasher& passwords, LoginThrottle& throttle,
+                               const Clock& clock, AccountServiceSettings settings,
+                               std::function<void()> mail_queued)
+    : store_(store),
+      tokens_(tokens),
+      passwords_(passwords),
+      throttle_(throttle),
+      clock_(clock),
+      settings_(settings),
+      mail_queued_(std::move(mail_queued)) {}
+
+Result<Wait> AccountService::request_mail(std::string_view kind, std::string_view email_lower,
+                                          std::string_view client_ip) {
+  auto wait = throttle_.mail_request(email_lower, client_ip);
+  if (!wait || wait->has_value()) return wait;
+  auto queued = store_.enqueue_mail(store::NewMail{
+      .kind = std::string(kind), .recipient = std::string(email_lower), .now = clock_.now()});
+  if (!queued) return std::move(queued).error();
+  mail_queued_();
+  return Wait{};
+}
+
+Result<Wait> AccountService::request_verification(std::string_view email_lower,
+                                                  std::string_view client_ip) {
+  return request_mail(kind_name(mail::MailKind::kVerifyEmail), email_lower, client_ip);
+}
+
+Result<Wait> AccountService::request_password_reset(std::string_view email_lower,
+                                                    std::string_view client_ip) {
+  return request_mail(kind_name(mail::MailKind::kResetPassword), email_lower, client_ip);
+}
+
+std::vector<store::NewMail> AccountService::registration_mails(std::string_view email_lower) const {
+  if (!settings_.require_verification) return {};
+  return {store::NewMail{.kind = kind_name(mail::MailKind::kVerifyEmail),
+                         .recipient = std::string(email_lower),
+                         .now = clock_.now()}};
+}
+
+Result<std::optional<store::AccountToken>> AccountService::find_proof(
+    const MailProof& proof, const std::vector<std::string>& purposes) {
+  const SysTime now = clock_.now();
+  const auto usable = [&](const store::AccountToken& t) {
+    return t.expires_at > now &&
+           std::find(purposes.begin(), purposes.end(), t.purpose) != purposes.end();
+  };
+  using Found = std::optional<store::AccountToken>;
+  if (proof.token) {
+    auto found = store_.find_account_token(tokens_.token_hash(*proof.token));
+    if (!found) return std::move(found).error();
+    if (!found->has_value() || !usable(**found)) return Found{};
+    return found;
+  }
+  auto candidates = store_.find_account_tokens_by_email(proof.email_lower);
+  if (!candidates) return std::move(candidates).error();
+  std::vector<store::AccountToken> live;
+  for (store::AccountToken& t : *candidates) {
+    if (usable(t) && t.failed_codes < kMaxFailedCodes) live.push_back(std::move(t));
+  }
+  if (is_code(proof.code)) {
+    for (store::AccountToken& t : live) {
+      if (tokens_.code_matches(t, proof.code)) return Found{std::move(t)};
+    }
+  }
+  for (const store::AccountToken& t : live) {
+    auto counted = store_.count_failed_code(t.token_hash);
+    if (!counted) return std::move(counted).error();
+  }
+  return Found{};
+}
+
+Status AccountService::verify_email(const MailProof& proof) {
+  auto found = find_proof(proof, {std::string(kVerifyPurpose), std::string(kChangePurpose)});
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) return Error{ErrorCode::kInvalidCode, "verify-email: no live proof"};
+  const store::AccountToken& token = **found;
+  store::AccountUpdate update;
+  update.verified = true;
+  if (token.purpose == kChangePurpose) {
+    // The new address is proven: it becomes the account's, and what was sent to the old one
+    // (a reset, a verification) no longer applies.
+    update.email = token.email;
+    update.end_token_purposes = {std::string(kResetPurpose), std::string(kVerifyPurpose),
+                                 std::string(kChangePurpose)};
+  }
+  auto used = store_.use_account_token(token.token_hash, clock_.now(), update);
+  if (!used) return std::move(used).error();
+  if (!used->has_value()) return Error{ErrorCode::kInvalidCode, "verify-email: used meanwhile"};
+  spdlog::info("user {}: {}", token.user_id,
+               token.purpose == kChangePurpose ? "e-mail address changed" : "e-mail verified");
+  return ok_status();
+}
+
+Status AccountService::reset_password(const MailProof& proof, std::string_view new_password) {
+  auto found = find_proof(proof, {std::string(kResetPurpose)});
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) return Error{ErrorCode::kInvalidCode, "reset: no live proof"};
+  const store::AccountToken& token = **found;
+  auto hash = passwords_.hash(new_password);
+  if (!hash) return std::move(hash).error();
+  store::AccountUpdate update;
+  update.password_hash = std::move(*hash);
+  update.verified = true;  // the reset proved the mailbox
+  update.end_sessions = true;
+  update.revoke_reason = "password_reset";
+  update.end_token_purposes = {std::string(kResetPurpose), std::string(kChangePurpose)};
+  update.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kPasswordChanged),
+                                        .recipient = token.email,
+                                        .user_id = token.user_id,
+                                        .now = clock_.now()});
+  auto used = store_.use_account_token(token.token_hash, clock_.now(), update);
+  if (!used) return std::move(used).error();
+  if (!used->has_value()) return Error{ErrorCode::kInvalidCode, "reset: used meanwhile"};
+  spdlog::info("user {}: password reset, every session ended", token.user_id);
+  mail_queued_();
+  return ok_status();
+}
+
+Result<Wait> AccountService::check_password(const Principal& principal, std::string_view password,
+                                            std::string_view client_ip) {
+  auto gate = throttle_.begin_login(principal.user.email, client_ip, std::nullopt);
+  if (!gate) return std::move(gate).error();
+  if (const auto* wait = std::get_if<std::chrono::seconds>(&*gate)) return Wait{*wait};
+  if (passwords_.verify(password, principal.user.password_hash) == PasswordVerdict::kMismatch) {
+    return Error{ErrorCode::kWrongPassword, "current password mismatch"};
+  }
+  if (auto st = throttle_.login_succeeded(std::get<LoginAttempt>(*gate)); !st) {
+    spdlog::warn("password check: could not take back the attempt's count: {}",
+                 st.error().internal);
+  }
+  return Wait{};
+}
+
+Result<Wait> AccountService::change_password(const Principal& principal,
+                                             std::string_view current_password,
+                                             std::string_view new_password,
+                                             std::string_view client_ip) {
+  auto checked = check_password(principal, current_password, client_ip);
+  if (!checked || checked->has_value()) return checked;
+  auto hash = passwords_.hash(new_password);
+  if (!hash) return std::move(hash).error();
+  store::AccountUpdate update;
+  update.password_hash = std::move(*hash);
+  update.end_sessions = true;
+  update.keep_sid = principal.claims.sid;
+  update.revoke_reason = "password_changed";
+  update.end_token_purposes = {std::string(kResetPurpose)};
+  update.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kPasswordChanged),
+                                        .recipient = principal.user.email,
+                                        .user_id = principal.user.id,
+                                        .now = clock_.now()});
+  auto updated = store_.update_account(principal.user.id, update, clock_.now());
+  if (!updated) return std::move(updated).error();
+  spdlog::info("user {}: password changed, other sessions ended", principal.user.id);
+  mail_queued_();
+  return Wait{};
+}
+
+Result<Wait> AccountService::request_email_change(const Principal& principal,
+                                                  std::string_view new_email_lower,
+                                                  std::string_view password,
+                                                  std::string_view client_ip) {
+  if (new_email_lower == principal.user.email) {
+    return Error{ErrorCode::kEmailUnchanged, "e-mail change to the same address"};
+  }
+  auto checked = check_password(principal, password, client_ip);
+  if (!checked || checked->has_value()) return checked;
+  auto limited = throttle_.mail_request(new_email_lower, client_ip);
+  if (!limited || limited->has_value()) return limited;
+  const SysTime now = clock_.now();
+  // Whether the new address is free is decided when the mail is composed (an address in use
+  // gets a notice instead of a link), so this answer does not tell the caller who has an account.
+  // The notice names the new address to the old one; the name travels sealed, as secrets do.
+  store::AccountUpdate update;
+  update.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kChangeEmail),
+                                        .recipient = std::string(new_email_lower),
+                                        .user_id = principal.user.id,
+                                        .now = now});
+  update.mails.push_back(
+      store::NewMail{.kind = kind_name(mail::MailKind::kEmailChangeNotice),
+                     .recipient = principal.user.email,
+                     .user_id = principal.user.id,
+                     .secret = tokens_.seal(MailSecret{.new_email = std::string(new_email_lower)}),
+                     .now = now});
+  auto updated = store_.update_account(principal.user.id, update, now);
+  if (!updated) return std::move(updated).error();
+  mail_queued_();
+  return Wait{};
+}
+
+}  // namespace gatehouse::auth
