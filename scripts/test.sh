@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
-# the unit and end-to-end tests (ctest) on SQLite and on a private MariaDB and PostgreSQL that it
-# starts itself, then the shared conformance suite (groups seed and security) against a real
-# `gatehouse serve` on SQLite, MariaDB and PostgreSQL, the libFuzzer targets (clang) for a few
-# seconds each, the browser tests in headless Chromium, and checks the formatting (clang-format).
+# the unit and end-to-end tests (ctest) under ASan + UBSan and under TSan on SQLite and on a private
+# MariaDB and PostgreSQL that it starts itself, then the shared conformance suite (groups seed and
+# security) against a real `gatehouse serve` (release build) on SQLite, MariaDB and PostgreSQL, the
+# libFuzzer targets (clang) for a few seconds each, the browser tests in headless Chromium, and checks the formatting (clang-format).
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
 # MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
 # tests/expected-skips.txt) is also counted as a failure.
@@ -64,7 +64,9 @@ add_summary() {
 }
 
 "$root/scripts/install-deps.sh" --test || { fail_step "installing dependencies"; finish; }
-"$root/scripts/build.sh" -DGATEHOUSE_BUILD_TESTS=ON || { fail_step "build"; finish; }
+# The release binary serves the conformance suite, the browser tests and the benchmark; the unit
+# and end-to-end tests are built and run with sanitizers below (twice is enough to run them).
+"$root/scripts/build.sh" -DGATEHOUSE_BUILD_TESTS=OFF || { fail_step "build"; finish; }
 
 # ---------------------------------------------------------------- formatting
 # Every C++ source as .clang-format says (clang-format 14, Debian 12's); fix with
@@ -96,11 +98,15 @@ else
 fi
 
 # ---------------------------------------------------------------- unit and end-to-end (ctest)
-echo "== unit and end-to-end tests (ctest)"
-(cd "$root/build" && ctest -j2 --timeout 300 --output-on-failure) | tee "$work/ctest.log"
-summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$work/ctest.log" | tail -1)
-ctest_skipped=$(grep -c '[*][*][*]Skipped' "$work/ctest.log")
-if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+# Adds the counts of a ctest log ($1; $2 names the run).
+count_ctest() {
+  local log=$1 label=$2 summary ctest_skipped unexpected_skips line
+  summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  ctest_skipped=$(grep -c '[*][*][*]Skipped' "$log")
+  if [[ ! $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    fail_step "ctest ($label) printed no summary"
+    return
+  fi
   failed=$((failed + BASH_REMATCH[1]))
   passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1] - ctest_skipped))
   skipped=$((skipped + ctest_skipped))
@@ -117,13 +123,23 @@ if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
     fi
     echo "$line" >&2
     unexpected_skips=$((unexpected_skips + 1))
-  done < <(grep '[*][*][*]Skipped' "$work/ctest.log")
+  done < <(grep '[*][*][*]Skipped' "$log")
   if ((unexpected_skips > 0)); then
-    fail_step "$unexpected_skips test(s) skipped although the test command started the server they need"
+    fail_step "ctest ($label): $unexpected_skips test(s) skipped although the test command started the server they need"
   fi
-else
-  fail_step "ctest printed no summary"
-fi
+}
+
+# The unit and end-to-end tests, built with ASan + UBSan, then with TSan (scripts/sanitize.sh),
+# each on SQLite, MariaDB and PostgreSQL, one after the other with nothing else running. A report
+# from any process, a server child included, is a failure.
+for kind in address thread; do
+  echo "== unit and end-to-end tests under the $kind sanitizer"
+  "$root/scripts/sanitize.sh" "$kind" 2>&1 | tee "$work/ctest-$kind.log"
+  count_ctest "$work/ctest-$kind.log" "$kind sanitizer"
+  if grep -q '^sanitizer report: ' "$work/ctest-$kind.log"; then
+    fail_step "the $kind sanitizer reported: see the sanitizer report lines above"
+  fi
+done
 
 # ---------------------------------------------------------------- conformance against the server
 # Starts `gatehouse serve` in $1 (a folder with its .env) on a free port; sets $base_url.

@@ -21,7 +21,6 @@ namespace json = boost::json;
 namespace bhttp = boost::beast::http;
 
 constexpr const char* kOrigin = "http://localhost:3000";
-constexpr const char* kPassword = "Passw0rd!42";
 
 // Fields that may repeat: one Set-Cookie per cookie (RFC 6265). Every other field Gatehouse
 // sends is single-valued or a list it must send on one line (Vary).

@@ -25,8 +25,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-constexpr const char* kPassword = "Passw0rd!42";
-
 class MailTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

@@ -99,6 +99,9 @@ class FakeWallClock {
   std::chrono::seconds offset_{0};
 };
 
+// The password the end-to-end tests register their users with.
+inline constexpr const char* kPassword = "Passw0rd!42";
+
 // The environment of a test server: fresh 2048-bit keys (made once per test binary), the given
 // port, a SQLite file in the working directory, and small argon2 settings to keep tests fast.
 std::map<std::string, std::string> test_env(unsigned short port);

@@ -24,7 +24,6 @@ namespace gatehouse::e2e {
 namespace {
 
 namespace json = boost::json;
-constexpr const char* kPassword = "Passw0rd!42";
 
 class SettingsTest : public ::testing::Test {
  protected:

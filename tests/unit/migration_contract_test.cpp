@@ -21,6 +21,7 @@
 
 #include "auth/password_hasher.hpp"
 #include "core/clock.hpp"
+#include "migration_versions.hpp"
 #include "store/migrations.hpp"
 #include "store_backends.hpp"
 #include "store_test_support.hpp"
@@ -61,17 +62,7 @@ constexpr const char* kAliceHash = "$2b$12$/Ct4s6jdce1UNpdZD1LHHuUSiB22I2gp4jZrK
 
 // ---- helpers ----
 
-std::vector<int> versions(const std::vector<Migration>& migrations) {
-  std::vector<int> out;
-  for (const auto& m : migrations) out.push_back(m.version);
-  return out;
-}
-
-std::vector<int> versions(const std::vector<AppliedMigration>& migrations) {
-  std::vector<int> out;
-  for (const auto& m : migrations) out.push_back(m.version);
-  return out;
-}
+using testing::versions;
 
 // "0003_sessions_management": how the migrator's messages name a migration.
 std::string label(const Migration& migration) {

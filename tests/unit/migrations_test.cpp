@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "migration_versions.hpp"
 #include "test_support.hpp"
 
 namespace gatehouse::store {
@@ -35,11 +36,7 @@ std::string read_whole(const fs::path& path) {
   return content.str();
 }
 
-std::vector<int> versions(const std::vector<Migration>& migrations) {
-  std::vector<int> out;
-  for (const auto& m : migrations) out.push_back(m.version);
-  return out;
-}
+using testing::versions;
 
 TEST(ApplyPrefix, ReplacesEveryPlaceholder) {
   EXPECT_EQ(apply_prefix("CREATE TABLE {{prefix}}a ({{prefix}}x); -- {{prefix}}", "api_"),

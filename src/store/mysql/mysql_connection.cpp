@@ -15,9 +15,14 @@
 #include <mutex>
 #include <utility>
 
+#include "store/sql/naming.hpp"
 #include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
+
+using sql::kCommitSql;
+using sql::kRollbackSql;
+using sql::with_name;
 
 namespace {
 
@@ -26,9 +31,6 @@ namespace {
 constexpr unsigned kMysqlClientInteractionTimeout = 4031;
 
 constexpr std::string_view kStartTransactionSql = "START TRANSACTION";
-constexpr std::string_view kCommitSql = "COMMIT";
-constexpr std::string_view kRollbackSql = "ROLLBACK";
-
 // More parameters than any statement of ours has; execute() refuses beyond it.
 constexpr std::size_t kMaxParams = 16;
 // Initial buffer for a text column; a longer value grows it (see MysqlStatement::fetch).
@@ -60,13 +62,6 @@ bool server_closed(MYSQL* mysql) {
   if (n == 0) return true;
   if (n > 0) return false;
   return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
-}
-
-std::string with_name(std::string_view step, std::string_view name) {
-  std::string out(step);
-  out += ' ';
-  out += name;
-  return out;
 }
 
 // A point in time from a MYSQL_TIME read on a UTC session; nullopt for the zero date and other

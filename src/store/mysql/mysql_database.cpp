@@ -4,16 +4,12 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql/naming.hpp"
 #include "store/sql/pooled_database.hpp"
 
 namespace gatehouse::store {
 
 namespace {
-
-// Index and constraint names are the prefix plus up to 31 characters, and MySQL allows 64.
-constexpr std::size_t kMaxPrefixLength = 32;
-
-constexpr std::chrono::seconds kMigrationTimeout{3600};
 
 // Run after every pooled connect. UTC, because the tutorial's TIMESTAMP columns are read and
 // written as UTC text; strict mode, so that a value too long for its column is an error and not
@@ -24,21 +20,13 @@ std::string pool_session_sql(std::chrono::seconds lock_wait_timeout) {
          ", sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_TRANS_TABLES')";
 }
 
-// Prefixes become part of every statement's text: only identifier characters are allowed.
-bool valid_prefix(std::string_view prefix) {
-  return prefix.size() <= kMaxPrefixLength && std::all_of(prefix.begin(), prefix.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
-         });
-}
-
 }  // namespace
 
 Result<std::unique_ptr<sql::Database>> open_mysql_database(const MysqlOptions& options) {
-  if (!valid_prefix(options.prefix)) {
+  if (!sql::is_identifier_prefix(options.prefix, sql::kMaxPrefixLength)) {
     return Error{ErrorCode::kInternal,
                  "mysql: DATABASE_PREFIX may hold only letters, digits and '_', at most " +
-                     std::to_string(kMaxPrefixLength) + " of them: '" + options.prefix + "'"};
+                     std::to_string(sql::kMaxPrefixLength) + " of them: '" + options.prefix + "'"};
   }
   if (options.endpoint.database.empty()) {
     return Error{ErrorCode::kInternal, "mysql: a database name is required"};
@@ -64,8 +52,8 @@ Result<std::unique_ptr<sql::Database>> open_mysql_database(const MysqlOptions& o
 
 std::unique_ptr<MysqlConnection> open_mysql_migration_connection(const MysqlOptions& options) {
   MysqlEndpoint endpoint = options.endpoint;
-  endpoint.read_timeout = kMigrationTimeout;
-  endpoint.write_timeout = kMigrationTimeout;
+  endpoint.read_timeout = sql::kMigrationTimeout;
+  endpoint.write_timeout = sql::kMigrationTimeout;
   return std::make_unique<MysqlConnection>(std::move(endpoint), options.prefix,
                                            "SET time_zone = '+00:00'");
 }

@@ -13,9 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql/naming.hpp"
 #include "store/sql_timestamp.hpp"
 
 namespace gatehouse::store {
+
+using sql::kCommitSql;
+using sql::kRollbackSql;
+using sql::with_name;
 
 namespace {
 
@@ -29,9 +34,6 @@ constexpr Oid kBoolOid = 16;
 constexpr std::int64_t kMaxUnixSeconds = 9'000'000'000;
 
 constexpr std::string_view kBeginSql = "BEGIN";
-constexpr std::string_view kCommitSql = "COMMIT";
-constexpr std::string_view kRollbackSql = "ROLLBACK";
-
 // How many pending messages connect() reads from an idle connection before it gives up looking for
 // the end of the stream (an idle session receives at most a few: a FATAL error before it closes).
 constexpr int kMaxIdleReads = 8;
@@ -70,13 +72,6 @@ std::string one_line(std::string_view message) {
     out += c;
   }
   return out.empty() ? "unknown error" : out;
-}
-
-std::string with_name(std::string_view step, std::string_view name) {
-  std::string out(step);
-  out += ' ';
-  out += name;
-  return out;
 }
 
 std::string seconds_text(std::chrono::seconds s) {

@@ -4,34 +4,27 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql/naming.hpp"
 #include "store/sql/pooled_database.hpp"
 
 namespace gatehouse::store {
 
 namespace {
 
-// Index and constraint names are the prefix plus up to 31 characters; PostgreSQL cuts names at 63.
-constexpr std::size_t kMaxPrefixLength = 32;
-
-constexpr std::chrono::seconds kMigrationTimeout{3600};
-
-// Prefixes become part of every statement's text: only identifier characters are allowed. The
-// names are not quoted, so PostgreSQL reads them in lower case (consistently, in the migrations
-// and in the store's statements).
-bool valid_prefix(std::string_view prefix) {
-  return !prefix.empty() && prefix.size() <= kMaxPrefixLength &&
-         std::all_of(prefix.begin(), prefix.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
-         });
+// The names are not quoted, so PostgreSQL reads them in lower case (consistently, in the
+// migrations and in the store's statements); an empty prefix would leave the table `user`, a
+// reserved word.
+bool valid_postgres_prefix(std::string_view prefix) {
+  return !prefix.empty() && sql::is_identifier_prefix(prefix, sql::kMaxPrefixLength);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<sql::Database>> open_postgres_database(const PostgresOptions& options) {
-  if (!valid_prefix(options.prefix)) {
+  if (!valid_postgres_prefix(options.prefix)) {
     return Error{ErrorCode::kInternal,
-                 "postgresql: DATABASE_PREFIX must hold 1 to " + std::to_string(kMaxPrefixLength) +
+                 "postgresql: DATABASE_PREFIX must hold 1 to " +
+                     std::to_string(sql::kMaxPrefixLength) +
                      " letters, digits and '_' (without one the user table would be named "
                      "`user`, a reserved word in PostgreSQL): '" +
                      options.prefix + "'"};
@@ -67,7 +60,7 @@ Result<std::unique_ptr<sql::Database>> open_postgres_database(const PostgresOpti
 std::unique_ptr<PostgresConnection> open_postgres_migration_connection(
     const PostgresOptions& options) {
   PostgresEndpoint endpoint = options.endpoint;
-  endpoint.read_timeout = kMigrationTimeout;
+  endpoint.read_timeout = sql::kMigrationTimeout;
   return std::make_unique<PostgresConnection>(std::move(endpoint), options.prefix);
 }
 

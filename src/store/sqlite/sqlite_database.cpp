@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "store/sql/naming.hpp"
+
 namespace gatehouse::store {
 
 namespace {
@@ -10,13 +12,6 @@ namespace {
 // How long the checkpointer waits for other processes' writers and readers while it holds this
 // process's writers back: it gives up soon and tries again in its next round instead.
 constexpr std::chrono::milliseconds kCheckpointWait{100};
-
-// Prefixes become part of every statement's text: only identifier characters are allowed.
-bool valid_prefix(std::string_view prefix) {
-  return std::all_of(prefix.begin(), prefix.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
 
 }  // namespace
 
@@ -26,7 +21,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteOptions
                  "sqlite: a database file path is required (':memory:' would give every pooled "
                  "connection its own database)"};
   }
-  if (!valid_prefix(options.prefix)) {
+  if (!sql::is_identifier_prefix(options.prefix, std::string_view::npos)) {
     return Error{
         ErrorCode::kInternal,
         "sqlite: DATABASE_PREFIX may hold only letters, digits and '_': '" + options.prefix + "'"};
@@ -103,15 +98,16 @@ SqliteDatabase::~SqliteDatabase() {
 }
 
 Result<sql::Database::Lease> SqliteDatabase::acquire(sql::Access access) {
+  std::unique_lock lock(mutex_);
   if (access == sql::Access::kWrite) {
-    if (!writer_mutex_.try_lock_for(wait_)) {
+    if (!writer_freed_.wait_for(lock, wait_, [this] { return !writer_busy_; })) {
       return Error{ErrorCode::kUnavailable,
                    "sqlite pool: the writer connection was not free within " +
                        std::to_string(wait_.count()) + " ms"};
     }
+    writer_busy_ = true;
     return Lease(*this, *writer_, access);
   }
-  std::unique_lock lock(mutex_);
   if (!freed_.wait_for(lock, wait_, [this] { return !free_.empty(); })) {
     return Error{ErrorCode::kUnavailable, "sqlite pool: no free connection within " +
                                               std::to_string(wait_.count()) + " ms (" +
@@ -123,15 +119,15 @@ Result<sql::Database::Lease> SqliteDatabase::acquire(sql::Access access) {
 }
 
 void SqliteDatabase::release(sql::Connection& connection, sql::Access access) noexcept {
-  if (access == sql::Access::kWrite) {
-    writer_mutex_.unlock();
-    return;
-  }
   {
     std::lock_guard lock(mutex_);
-    free_.push_back(static_cast<SqliteConnection*>(&connection));
+    if (access == sql::Access::kWrite) {
+      writer_busy_ = false;
+    } else {
+      free_.push_back(static_cast<SqliteConnection*>(&connection));
+    }
   }
-  freed_.notify_one();
+  (access == sql::Access::kWrite ? writer_freed_ : freed_).notify_one();
 }
 
 }  // namespace gatehouse::store

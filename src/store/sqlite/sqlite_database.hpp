@@ -93,7 +93,11 @@ class SqliteDatabase final : public sql::Database {
   std::condition_variable freed_;
   std::vector<SqliteConnection*> free_;  // guarded by mutex_
   const std::unique_ptr<SqliteConnection> writer_;
-  std::timed_mutex writer_mutex_;  // held by whoever holds writer_
+  // Whether writer_ is lent (guarded by mutex_). A flag and a condition variable rather than a
+  // timed_mutex: its try_lock_for is pthread_mutex_clocklock, which ThreadSanitizer (GCC 12) does
+  // not see, so every release would read as an unlock of an unlocked mutex.
+  bool writer_busy_ = false;
+  std::condition_variable writer_freed_;
 };
 
 }  // namespace gatehouse::store
