@@ -128,9 +128,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
                      mail::OutboxSenderSettings{.retry_base = settings.mail.retry_base}),
       accounts_(
           *store_.store, account_tokens_, passwords_, throttle_, clock_,
-          auth::AccountServiceSettings{.require_verification = settings.mail.require_verification,
-                                       .verify_token_ttl = settings.mail.verify_token_ttl,
-                                       .reset_token_ttl = settings.mail.reset_token_ttl},
+          auth::AccountServiceSettings{.require_verification = settings.mail.require_verification},
           [this] { outbox_sender_.wake(); }),
       health_api_(*store_.store),
       auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,

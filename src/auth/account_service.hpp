@@ -26,9 +26,7 @@ struct MailProof {
 };
 
 struct AccountServiceSettings {
-  bool require_verification = false;  // REQUIRE_EMAIL_VERIFICATION
-  std::chrono::minutes verify_token_ttl{24 * 60};
-  std::chrono::minutes reset_token_ttl{30};
+  bool require_verification = false;  // REQUIRE_EMAIL_VERIFICATION (token lifetimes: the mailer's)
 };
 
 // A code dies after this many wrong tries (its link still works: guessing codes must not let an
