@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # never the unversioned 1.74 ones
   libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev libpq-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev

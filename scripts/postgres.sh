@@ -5,9 +5,10 @@
 #   scripts/postgres.sh start DIR [PORT]   initialise (first time) and start; prints DATABASE_URL
 #   scripts/postgres.sh stop DIR           stop it (fast shutdown by the pid in postmaster.pid, wait)
 #   scripts/postgres.sh url DIR            print the DATABASE_URL of a started instance
-# Creates role `gatehouse` (password `gatehouse`, CREATEDB so that tests make databases of their
-# own) and database `gatehouse` owned by it. Logins over TCP need the password (scram-sha-256);
-# the bootstrap superuser `postgres` logs in over the socket in DIR without one.
+# Creates role `gatehouse` (password `gatehouse`; CREATEDB and pg_signal_backend so that tests make
+# and drop databases of their own) and database `gatehouse` owned by it. Logins over TCP need the
+# password (scram-sha-256); the bootstrap superuser `postgres` logs in over the socket in DIR
+# without one.
 # PostgreSQL refuses to run as root: run as root, the server runs as the user `postgres` (made by
 # Debian's postgresql-common), and DIR is given to it, so DIR's parent must let that user in
 # (/tmp does; a `mktemp -d` directory does not).
@@ -56,6 +57,9 @@ SELECT 'CREATE ROLE gatehouse LOGIN CREATEDB PASSWORD ''gatehouse'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gatehouse') \gexec
 SELECT 'CREATE DATABASE gatehouse OWNER gatehouse ENCODING ''UTF8'''
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'gatehouse') \gexec
+-- The tests drop their databases WITH (FORCE), which must end every session on them, and an
+-- autovacuum worker's belongs to no role: without this the drop fails now and then.
+GRANT pg_signal_backend TO gatehouse;
 SQL
     url
     ;;

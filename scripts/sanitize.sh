@@ -22,6 +22,9 @@ case $kind in
     ;;
 esac
 build=$root/build-${preset#debug-}
+# ninja as scripts/build.sh: it compiles the tests' sources beside the server's (see e2e_tests in
+# CMakeLists.txt), which make cannot.
+command -v ninja >/dev/null && export CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja}
 
 if ! (cd "$root" && cmake --preset "$preset" -DGATEHOUSE_BUILD_TESTS=ON >/dev/null &&
   cmake --build "$build" -j"$(nproc)" --target gatehouse unit_tests e2e_tests \
@@ -30,6 +33,8 @@ if ! (cd "$root" && cmake --preset "$preset" -DGATEHOUSE_BUILD_TESTS=ON >/dev/nu
   echo "building with the $kind sanitizer failed" >&2
   exit 1
 fi
+
+echo "built with the $kind sanitizer in $SECONDS s"
 
 reports=$build/sanitizer-reports
 rm -rf "$reports"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# One command from a fresh Debian 12 machine to every test: installs what is missing, builds, runs
-# the unit and end-to-end tests (ctest) under ASan + UBSan and under TSan on SQLite and on a private
-# MariaDB and PostgreSQL that it starts itself, then the shared conformance suite (groups seed and
-# security) against a real `gatehouse serve` (release build) on SQLite, MariaDB and PostgreSQL, the
-# libFuzzer targets (clang) for a few seconds each, the browser tests in headless Chromium, and checks the formatting (clang-format).
+# One command from a fresh Debian 12 machine to every test: installs what is missing, builds, checks
+# the formatting (clang-format), runs the unit and end-to-end tests (ctest) under ASan + UBSan and
+# under TSan on SQLite and on a private MariaDB and PostgreSQL that it starts itself, then the shared
+# conformance suite (groups seed and security) against a real `gatehouse serve` (release build) on
+# SQLite, MariaDB and PostgreSQL, the browser tests in headless Chromium, the libFuzzer targets
+# (clang) for a few seconds each and a smoke run of the benchmark.
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
 # MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
 # tests/expected-skips.txt) is also counted as a failure.
@@ -22,6 +23,7 @@ skipped=0
 servers=()
 
 cleanup() {
+  [[ -n ${fuzz_build_pid:-} ]] && kill -TERM -- -"$fuzz_build_pid" 2>/dev/null
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   "$root/scripts/mariadb.sh" stop "$work/mariadb" >/dev/null 2>&1
   "$root/scripts/postgres.sh" stop "$postgres_dir" >/dev/null 2>&1
@@ -29,8 +31,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Each step starts with "== NAME" (stage NAME); the seconds each took are listed before the total.
+stage_names=()
+stage_seconds=()
+stage() {
+  end_stage
+  stage_names+=("$1")
+  stage_started=$SECONDS
+  echo "== $1"
+}
+end_stage() {
+  ((${#stage_names[@]} > ${#stage_seconds[@]})) && stage_seconds+=($((SECONDS - stage_started)))
+  return 0
+}
+
 finish() {
+  end_stage
   echo
+  echo "seconds per step:"
+  local i
+  for i in "${!stage_names[@]}"; do printf '%6d  %s\n' "${stage_seconds[i]}" "${stage_names[i]}"; done
+  printf '%6d  in all\n' "$SECONDS"
   echo "total: $passed passed, $failed failed, $skipped skipped"
   ((failed == 0))
   exit $?
@@ -63,15 +84,17 @@ add_summary() {
   fi
 }
 
+stage "installing dependencies"
 "$root/scripts/install-deps.sh" --test || { fail_step "installing dependencies"; finish; }
 # The release binary serves the conformance suite, the browser tests and the benchmark; the unit
 # and end-to-end tests are built and run with sanitizers below (twice is enough to run them).
+stage "release build"
 "$root/scripts/build.sh" -DGATEHOUSE_BUILD_TESTS=OFF || { fail_step "build"; finish; }
 
 # ---------------------------------------------------------------- formatting
 # Every C++ source as .clang-format says (clang-format 14, Debian 12's); fix with
 #   clang-format -i $(git ls-files '*.cpp' '*.hpp')
-echo "== clang-format"
+stage "clang-format"
 if (cd "$root" && find src tests bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
   xargs -0 clang-format --dry-run --Werror); then
   passed=$((passed + 1))
@@ -81,7 +104,7 @@ fi
 
 # ---------------------------------------------------------------- a private MariaDB
 # Own datadir, socket and a free port on 127.0.0.1: never the system's 3306.
-echo "== starting a private MariaDB"
+stage "starting a private MariaDB"
 if mysql_url=$("$root/scripts/mariadb.sh" start "$work/mariadb"); then
   export GATEHOUSE_TEST_MYSQL_URL=$mysql_url  # the MariaDB variants of the tests use it
 else
@@ -90,7 +113,7 @@ fi
 
 # ---------------------------------------------------------------- a private PostgreSQL
 # Own data directory, socket and a free port on 127.0.0.1: never the system's 5432.
-echo "== starting a private PostgreSQL"
+stage "starting a private PostgreSQL"
 if postgres_url=$("$root/scripts/postgres.sh" start "$postgres_dir"); then
   export GATEHOUSE_TEST_POSTGRES_URL=$postgres_url  # the PostgreSQL tests use it
 else
@@ -133,13 +156,19 @@ count_ctest() {
 # each on SQLite, MariaDB and PostgreSQL, one after the other with nothing else running. A report
 # from any process, a server child included, is a failure.
 for kind in address thread; do
-  echo "== unit and end-to-end tests under the $kind sanitizer"
+  stage "unit and end-to-end tests under the $kind sanitizer"
   "$root/scripts/sanitize.sh" "$kind" 2>&1 | tee "$work/ctest-$kind.log"
   count_ctest "$work/ctest-$kind.log" "$kind sanitizer"
   if grep -q '^sanitizer report: ' "$work/ctest-$kind.log"; then
     fail_step "the $kind sanitizer reported: see the sanitizer report lines above"
   fi
 done
+
+# The fuzz targets build while the conformance suite and the browser tests run: those leave a core
+# idle most of the time, and none of them is a sanitizer run (which runs beside nothing) or
+# measures speed. In a session of its own, so that cleanup can stop the whole build.
+setsid "$root/scripts/fuzz.sh" --build-only >"$work/fuzz-build.log" 2>&1 &
+fuzz_build_pid=$!
 
 # ---------------------------------------------------------------- conformance against the server
 # Starts `gatehouse serve` in $1 (a folder with its .env) on a free port; sets $base_url.
@@ -163,7 +192,7 @@ start_server() {
 # Runs the conformance suite ($2: group) against a server in folder $1; adds its counts.
 conformance() {
   local dir=$1 group=$2 label=$3
-  echo "== conformance --group $group ($label)"
+  stage "conformance --group $group ($label)"
   if [[ ! -f $shared/conformance/run.py ]]; then
     # A newcomer's clone has no ../shared: the suite cannot run there, and the total says so.
     echo "SKIP conformance ($label): no suite at $shared/conformance (set GATEHOUSE_SHARED)"
@@ -214,24 +243,27 @@ conformance_on_server() {
 [[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] &&
   conformance_on_server "$GATEHOUSE_TEST_POSTGRES_URL" postgresql
 
-# ---------------------------------------------------------------- fuzzing
-# libFuzzer targets for every parser of untrusted bytes (tests/fuzz), built with clang, ASan and
-# UBSan, 10 s each from their seed corpora; a longer hunt is `scripts/fuzz.sh 600`.
-echo "== fuzzing (10 s per target)"
-"$root/scripts/fuzz.sh" 10 | tee "$work/fuzz.log"
-add_summary "$work/fuzz.log" "fuzzing"
-
 # ---------------------------------------------------------------- browser tests
 # The reference client (examples/browser-client) in headless Chromium against a real server;
 # screenshots of its pages are kept in build/test-artifacts/browser.
-echo "== browser tests (Chromium)"
+stage "browser tests (Chromium)"
 /usr/bin/python3 "$root/tests/browser/browser_test.py" --binary "$root/build/gatehouse" \
   --artifacts "$root/build/test-artifacts/browser" | tee "$work/browser.log"
 add_summary "$work/browser.log" "browser tests"
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer targets for every parser of untrusted bytes (tests/fuzz), built with clang, ASan and
+# UBSan, 10 s each from their seed corpora; a longer hunt is `scripts/fuzz.sh 600`.
+stage "fuzzing (10 s per target)"
+wait "$fuzz_build_pid"
+fuzz_build_pid=
+cat "$work/fuzz-build.log"
+"$root/scripts/fuzz.sh" 10 | tee "$work/fuzz.log"
+add_summary "$work/fuzz.log" "fuzzing"
+
 # ---------------------------------------------------------------- benchmark smoke run
 # Seconds, no pass/fail on speed: only that the benchmark harness still works (issue 5).
-echo "== benchmark smoke run"
+stage "benchmark smoke run"
 if "$root/bench/run.sh" --smoke --binary "$root/build/gatehouse" --out "$work/bench" >"$work/bench.log" 2>&1; then
   tail -n 30 "$work/bench.log"
   passed=$((passed + 1))
