@@ -167,7 +167,7 @@ done
 # The fuzz targets build while the conformance suite and the browser tests run: those leave a core
 # idle most of the time, and none of them is a sanitizer run (which runs beside nothing) or
 # measures speed. In a session of its own, so that cleanup can stop the whole build.
-setsid "$root/scripts/fuzz.sh" --build-only >"$work/fuzz-build.log" 2>&1 &
+setsid -w "$root/scripts/fuzz.sh" --build-only >"$work/fuzz-build.log" 2>&1 &
 fuzz_build_pid=$!
 
 # ---------------------------------------------------------------- conformance against the server
