@@ -64,6 +64,7 @@ struct Fixture {
   SystemClock clock;
   SodiumRandom random;
   auth::KeyPair keys;
+  std::unique_ptr<keys::KeyRing> key_ring;
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<auth::TokenService> uncached_tokens;  // verified-token cache off
   std::unique_ptr<auth::TokenSealer> sealer;
@@ -83,14 +84,11 @@ struct Fixture {
     auto pems = must(auth::generate_key_pair(auth::JwsAlgorithm::kRS256, 2048), "generate keys");
     keys = must(auth::load_key_pair(auth::JwsAlgorithm::kRS256, pems.private_pem, pems.public_pem),
                 "load keys");
+    key_ring = std::make_unique<keys::KeyRing>(must(keys::KeySet::create(keys, {}), "key set"));
     tokens =
-        std::make_unique<auth::TokenService>(auth::JwsSigner(keys.algorithm, keys.private_key),
-                                             auth::JwsVerifier(keys.algorithm, keys.public_key),
-                                             clock, random, std::chrono::minutes(15));
+        std::make_unique<auth::TokenService>(*key_ring, clock, random, std::chrono::minutes(15));
     uncached_tokens =
-        std::make_unique<auth::TokenService>(auth::JwsSigner(keys.algorithm, keys.private_key),
-                                             auth::JwsVerifier(keys.algorithm, keys.public_key),
-                                             clock, random, std::chrono::minutes(15), 0);
+        std::make_unique<auth::TokenService>(*key_ring, clock, random, std::chrono::minutes(15), 0);
     sealer = std::make_unique<auth::TokenSealer>(pems.private_pem);
     const auto now = unix_seconds(clock.now());
     payload_json = R"({"sub":"1234","iat":)" + std::to_string(now) + R"(,"nbf":)" +

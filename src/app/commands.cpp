@@ -3,11 +3,13 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <iostream>
 
 #include "app/environment.hpp"
 #include "app/server_app.hpp"
 #include "auth/jws.hpp"
+#include "keys/static_keys.hpp"
 #include "store/migrations.hpp"
 #include "store/store_factory.hpp"
 
@@ -26,7 +28,129 @@ void set_log_level(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// The settings a key command needs, as `serve` reads them.
+Result<config::Settings> key_command_settings(
+    const std::optional<std::filesystem::path>& env_file) {
+  auto env = load_environment(env_file);
+  if (!env) return std::move(env).error();
+  auto with_keys = with_development_keys(std::move(*env));
+  if (!with_keys) return std::move(with_keys).error();
+  return config::load_settings(*with_keys);
+}
+
+std::string utc_time(SysTime t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+// The managed key set's database, migrated as `serve` requires.
+Result<store::OpenedStore> open_key_store(const config::Settings& settings) {
+  auto opened = store::open_store(settings.database, 1);
+  if (!opened) return std::move(opened).error();
+  store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
+                           settings.database.prefix);
+  // As `serve`: the embedded SQLite file is migrated, a server database must be already.
+  if (opened->dialect == "sqlite") {
+    if (auto applied = migrator.up(); !applied) return std::move(applied).error();
+    return opened;
+  }
+  auto status = migrator.status();
+  if (!status) return std::move(status).error();
+  if (!status->pending.empty()) {
+    return Error{ErrorCode::kInternal,
+                 opened->description + " has pending migrations: run `gatehouse migrate up`"};
+  }
+  return opened;
+}
+
+int rotate_static(const config::Settings& settings) {
+  auto algorithm = auth::parse_algorithm(settings.jwt_algorithm);
+  if (!algorithm) return report(algorithm.error());
+  auto pair = auth::generate_key_pair(*algorithm, settings.keys.rsa_bits);
+  if (!pair) return report(pair.error());
+  std::string previous = auth::base64_encode(settings.jwt_public_key_pem);
+  for (const std::string& pem : settings.keys.previous_public_pems) {
+    previous += "," + auth::base64_encode(pem);
+  }
+  std::cout
+      << "# JWT_KEYS=static: rotate by hand, logging no one out.\n"
+      << "# 1. Replace these lines in .env of every server process (the new pair signs;\n"
+      << "#    the old public key still verifies the tokens it signed):\n"
+      << "JWT_PRIVATE_KEY=" << auth::base64_encode(pair->private_pem) << "\n"
+      << "JWT_PUBLIC_KEY=" << auth::base64_encode(pair->public_pem) << "\n"
+      << "JWT_PREVIOUS_PUBLIC_KEYS=" << previous << "\n"
+      << "# 2. Restart the processes. /.well-known/jwks.json publishes both keys; a resource\n"
+      << "#    server fetches it again when a token names a kid it has not cached.\n"
+      << "# 3. After " << settings.access_token_ttl.count()
+      << " minutes (ACCESS_TOKEN_EXPIRES_IN) no token of the old key is live:\n"
+      << "#    remove JWT_PREVIOUS_PUBLIC_KEYS (or its older items) and restart.\n"
+      << "# Static keys also derive the server's own secrets: mail links not yet used and\n"
+      << "# device cookies stop working at the switch. JWT_KEYS=managed rotates without that,\n"
+      << "# and on its own.\n";
+  return 0;
+}
+
 }  // namespace
+
+int run_keys_rotate(const std::optional<std::filesystem::path>& env_file) {
+  auto settings = key_command_settings(env_file);
+  if (!settings) return report(settings.error());
+  if (settings->keys.mode == config::KeySettings::Mode::kStatic) return rotate_static(*settings);
+  auto opened = open_key_store(*settings);
+  if (!opened) return report(opened.error());
+  SystemClock clock;
+  auto manager = make_key_manager(*opened->store, *settings, clock);
+  // The set must exist (and open with KEYS_ENCRYPTION_SECRET) before a key is added to it.
+  if (auto loaded = manager->load(std::nullopt); !loaded) return report(loaded.error());
+  auto row = manager->rotate();
+  if (!row) return report(row.error());
+  std::cout << "added key " << row->kid << " (" << row->algorithm << "): published now, signs from "
+            << utc_time(row->signs_from) << " UTC, once every process and JWKS cache has it\n";
+  return 0;
+}
+
+int run_keys_list(const std::optional<std::filesystem::path>& env_file) {
+  auto settings = key_command_settings(env_file);
+  if (!settings) return report(settings.error());
+  if (settings->keys.mode == config::KeySettings::Mode::kStatic) {
+    auto algorithm = auth::parse_algorithm(settings->jwt_algorithm);
+    if (!algorithm) return report(algorithm.error());
+    auto pair = auth::load_key_pair(*algorithm, settings->jwt_private_key_pem,
+                                    settings->jwt_public_key_pem);
+    if (!pair) return report(pair.error());
+    auto set = keys::static_key_set(*pair, settings->keys.previous_public_pems);
+    if (!set) return report(set.error());
+    std::cout << "JWT_KEYS=static\n";
+    bool first = true;
+    for (const std::string& kid : (*set)->kids()) {
+      std::cout << "  " << kid << "  "
+                << (first ? "active   (JWT_PRIVATE_KEY)" : "previous (JWT_PREVIOUS_PUBLIC_KEYS)")
+                << "\n";
+      first = false;
+    }
+    return 0;
+  }
+  auto opened = open_key_store(*settings);
+  if (!opened) return report(opened.error());
+  SystemClock clock;
+  auto manager = make_key_manager(*opened->store, *settings, clock);
+  auto listed = manager->list();
+  if (!listed) return report(listed.error());
+  std::cout << "JWT_KEYS=managed (" << opened->description << ")\n";
+  if (listed->empty()) std::cout << "  no keys yet: `gatehouse serve` makes the first one\n";
+  for (const auto& key : *listed) {
+    std::cout << "  " << key.row.generation << "  " << key.row.kid << "  " << key.row.algorithm
+              << "  " << keys::key_state_name(key.state) << "  created "
+              << utc_time(key.row.created_at) << "  signs from " << utc_time(key.row.signs_from);
+    if (key.verifies_until) std::cout << "  verifies until " << utc_time(*key.verifies_until);
+    std::cout << "\n";
+  }
+  return 0;
+}
 
 int run_serve(const std::optional<std::filesystem::path>& env_file) {
   auto env = load_environment(env_file);

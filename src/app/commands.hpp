@@ -24,4 +24,10 @@ int run_migrate(const std::optional<std::filesystem::path>& env_file,
 // `gatehouse keys generate`: prints JWT_PRIVATE_KEY= / JWT_PUBLIC_KEY= lines for a .env.
 int run_keys_generate(int bits, const std::string& algorithm);
 
+// `gatehouse keys rotate`: JWT_KEYS=managed adds the next key to the database (it signs once every
+// process and JWKS cache has it); static keys print the steps and the new .env lines.
+int run_keys_rotate(const std::optional<std::filesystem::path>& env_file);
+// `gatehouse keys list`: each key's kid, algorithm and state.
+int run_keys_list(const std::optional<std::filesystem::path>& env_file);
+
 }  // namespace gatehouse::app

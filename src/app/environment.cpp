@@ -1,5 +1,8 @@
 #include "app/environment.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <spdlog/spdlog.h>
 
 #include "auth/jws.hpp"
@@ -28,6 +31,13 @@ Result<config::EnvMap> with_development_keys(config::EnvMap env) {
     return it != env.end() && !it->second.empty();
   };
   if (set("JWT_PRIVATE_KEY") || set("JWT_PUBLIC_KEY")) return env;
+  // Managed keys live in the database; a pair in .env there is only ever imported.
+  if (auto mode = env.find("JWT_KEYS"); mode != env.end()) {
+    std::string value = mode->second;
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (value.find("managed") != std::string::npos) return env;
+  }
 
   std::error_code ec;
   if (!fs::exists(kDevKeysFile, ec)) {

@@ -17,7 +17,8 @@ inline const std::filesystem::path kDevKeysFile = ".gatehouse/dev-keys.env";
 
 // When neither JWT_PRIVATE_KEY nor JWT_PUBLIC_KEY is set: loads the development pair from
 // kDevKeysFile, creating it (RSA-2048, mode 0600) and saying so in the log on first use.
-// Returns `env` with both keys set. Any other case returns `env` unchanged.
+// Returns `env` with both keys set. Any other case (JWT_KEYS=managed included: its keys live in the
+// database) returns `env` unchanged.
 Result<config::EnvMap> with_development_keys(config::EnvMap env);
 
 }  // namespace gatehouse::app

@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
   generate->add_option("--bits", bits, "RSA key size")->check(CLI::IsMember({2048, 3072, 4096}));
   generate->add_option("--algorithm", algorithm, "RS256, RS384, RS512, ES256 or EdDSA");
   generate->fallthrough();
+  auto* rotate = keys->add_subcommand(
+      "rotate", "JWT_KEYS=managed: add the next key; static: print the steps and new .env lines");
+  auto* list = keys->add_subcommand("list", "show each signing key and its state");
+  rotate->fallthrough();
+  list->fallthrough();
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -75,5 +80,7 @@ int main(int argc, char** argv) {
     return gatehouse::app::run_migrate(env_file, migrate_options);
   }
   if (generate->parsed()) return gatehouse::app::run_keys_generate(bits, algorithm);
+  if (rotate->parsed()) return gatehouse::app::run_keys_rotate(env_file);
+  if (list->parsed()) return gatehouse::app::run_keys_list(env_file);
   return 1;
 }

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include "keys/static_keys.hpp"
+
+#include <stdexcept>
 #include "mail/file_transport.hpp"
 #include "mail/smtp_transport.hpp"
 
@@ -67,9 +70,15 @@ net::ServerOptions server_options(const config::Settings& s) {
 Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& settings) {
   auto algorithm = auth::parse_algorithm(settings.jwt_algorithm);
   if (!algorithm) return std::move(algorithm).error();
-  auto keys =
-      auth::load_key_pair(*algorithm, settings.jwt_private_key_pem, settings.jwt_public_key_pem);
-  if (!keys) return std::move(keys).error();
+  // Static keys are checked before the database is opened: a bad .env fails fast.
+  std::optional<auth::KeyPair> env_keys;
+  if (!settings.jwt_private_key_pem.empty() ||
+      settings.keys.mode == config::KeySettings::Mode::kStatic) {
+    auto keys =
+        auth::load_key_pair(*algorithm, settings.jwt_private_key_pem, settings.jwt_public_key_pem);
+    if (!keys) return std::move(keys).error();
+    env_keys = std::move(*keys);
+  }
 
   // Both pools call the store, so each of their threads can hold a connection.
   auto opened =
@@ -94,23 +103,69 @@ Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& set
     }
   }
   spdlog::info("database: {}", opened->description);
+
+  SigningKeys keys;
+  if (settings.keys.mode == config::KeySettings::Mode::kStatic) {
+    auto key_set = keys::static_key_set(*env_keys, settings.keys.previous_public_pems);
+    if (!key_set) return std::move(key_set).error();
+    keys.set = std::move(*key_set);
+    // The server's own secrets (refresh-token seal, device cookies, mail links) come from the
+    // private key, as before JWT_KEYS existed.
+    keys.secret_material = auth::private_key_material(*env_keys);
+  } else {
+    // Managed keys rotate: the server's own secrets must not change with them. The key set is
+    // loaded below, once the app (and the clock the manager reads) exists.
+    keys.secret_material = settings.keys.encryption_secret;
+  }
+
   std::optional<std::filesystem::path> template_dir;
   if (!settings.mail.templates_dir.empty()) template_dir = settings.mail.templates_dir;
   auto templates = mail::MailTemplates::load(template_dir);
   if (!templates) return std::move(templates).error();
-  return std::unique_ptr<ServerApp>(
-      new ServerApp(settings, std::move(*keys), std::move(*opened), std::move(*templates)));
+  std::unique_ptr<ServerApp> app(
+      new ServerApp(settings, std::move(keys), std::move(*opened), std::move(*templates)));
+  if (settings.keys.mode == config::KeySettings::Mode::kManaged) {
+    app->key_manager_ = make_key_manager(*app->store_.store, settings, app->clock_);
+    auto key_set = app->key_manager_->load(env_keys);
+    if (!key_set) return std::move(key_set).error();
+    app->key_ring_.replace(std::move(*key_set));
+  }
+  const auto key_set = app->key_ring_.current();
+  spdlog::info("signing keys ({}): {} signs ({}), {} published",
+               settings.keys.mode == config::KeySettings::Mode::kStatic ? "static" : "managed",
+               key_set->signing_kid(), auth::algorithm_name(key_set->signing_algorithm()),
+               key_set->kids().size());
+  return app;
 }
 
-ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store,
+std::unique_ptr<keys::KeyManager> make_key_manager(store::KeyStore& store,
+                                                   const config::Settings& settings,
+                                                   const Clock& clock) {
+  auto algorithm = auth::parse_algorithm(settings.jwt_algorithm);
+  if (!algorithm) throw std::logic_error("make_key_manager: settings were not validated");
+  const auto access_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(settings.access_token_ttl);
+  keys::ManagedKeySettings managed{
+      .algorithm = *algorithm,
+      .rsa_bits = settings.keys.rsa_bits,
+      .schedule = keys::make_schedule(
+          settings.keys.jwks_max_age, settings.keys.poll_interval, settings.clock_leeway,
+          access_ttl,
+          std::chrono::duration_cast<std::chrono::seconds>(settings.keys.rotation_interval)),
+      .poll_interval = settings.keys.poll_interval};
+  return std::make_unique<keys::KeyManager>(store, clock, settings.keys.encryption_secret, managed);
+}
+
+ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::OpenedStore store,
                      mail::MailTemplates templates)
     : settings_(settings),
       store_(std::move(store)),
-      tokens_(auth::JwsSigner(keys.algorithm, keys.private_key),
-              auth::JwsVerifier(keys.algorithm, keys.public_key), clock_, random_,
-              settings.access_token_ttl, settings.verified_token_cache_size, settings.clock_leeway),
+      key_ring_(std::move(keys.set)),
+      tokens_(key_ring_, clock_, random_, settings.access_token_ttl,
+              settings.verified_token_cache_size, settings.clock_leeway,
+              auth::TokenAudience{settings.keys.issuer, settings.keys.audience}),
       // Keys derived from the private key: a server secret that never enters the database.
-      key_material_(auth::private_key_material(keys)),
+      key_material_(std::move(keys.secret_material)),
       sealer_(key_material_),
       device_cookies_(key_material_, random_),
       passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),
@@ -131,6 +186,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
           auth::AccountServiceSettings{.require_verification = settings.mail.require_verification},
           [this] { outbox_sender_.wake(); }),
       health_api_(*store_.store),
+      keys_api_(key_ring_, settings.keys.jwks_max_age),
       auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,
                 accounts_, clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
@@ -150,6 +206,7 @@ ServerApp::ServerApp(const config::Settings& settings, auth::KeyPair keys, store
 http::Router ServerApp::build_router() const {
   http::Router router;
   health_api_.add_routes(router);
+  keys_api_.add_routes(router);
   auth_api_.add_routes(router);
   users_api_.add_routes(router);
   sessions_api_.add_routes(router);
@@ -162,7 +219,9 @@ void ServerApp::run() {
   spdlog::info("mail: {}; links to {}", transport_->describe(), settings_.mail.app_url);
   sweeper_.start();
   outbox_sender_.start();
+  if (key_manager_) key_manager_->start(key_ring_);
   const std::size_t abandoned = server_.run();
+  if (key_manager_) key_manager_->stop();
   outbox_sender_.stop();
   sweeper_.stop();
   if (abandoned > 0) {

@@ -6,6 +6,7 @@
 #include "api/account_api.hpp"
 #include "api/auth_api.hpp"
 #include "api/health_api.hpp"
+#include "api/keys_api.hpp"
 #include "api/sessions_api.hpp"
 #include "api/users_api.hpp"
 #include "auth/account_mailer.hpp"
@@ -23,6 +24,8 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "http/application.hpp"
+#include "keys/key_manager.hpp"
+#include "keys/key_set.hpp"
 #include "mail/outbox_sender.hpp"
 #include "mail/templates.hpp"
 #include "mail/transport.hpp"
@@ -31,6 +34,12 @@
 #include "store/store_factory.hpp"
 
 namespace gatehouse::app {
+
+// The KeyManager of JWT_KEYS=managed for `settings` (validated), on `store`: for the server and
+// for `gatehouse keys rotate|list`.
+std::unique_ptr<keys::KeyManager> make_key_manager(store::KeyStore& store,
+                                                   const config::Settings& settings,
+                                                   const Clock& clock);
 
 // The one place that builds and wires every object of the server. Members are declared in
 // dependency order, so each is constructed after what it uses and destroyed before it.
@@ -50,7 +59,12 @@ class ServerApp {
   void stop() { server_.stop(); }
 
  private:
-  ServerApp(const config::Settings& settings, auth::KeyPair keys, store::OpenedStore store,
+  // The keys the server signs with, and the material its own secrets derive from.
+  struct SigningKeys {
+    std::shared_ptr<const keys::KeySet> set;  // null for JWT_KEYS=managed until create() loads it
+    std::string secret_material;
+  };
+  ServerApp(const config::Settings& settings, SigningKeys keys, store::OpenedStore store,
             mail::MailTemplates templates);
   http::Router build_router() const;
 
@@ -58,6 +72,8 @@ class ServerApp {
   SystemClock clock_;
   SodiumRandom random_;
   store::OpenedStore store_;
+  std::unique_ptr<keys::KeyManager> key_manager_;  // JWT_KEYS=managed only, set by create()
+  keys::KeyRing key_ring_;
   auth::TokenService tokens_;
   std::string key_material_;
   auth::TokenSealer sealer_;
@@ -74,6 +90,7 @@ class ServerApp {
   mail::OutboxSender outbox_sender_;
   auth::AccountService accounts_;
   api::HealthApi health_api_;
+  api::KeysApi keys_api_;
   api::AuthApi auth_api_;
   api::UsersApi users_api_;
   api::SessionsApi sessions_api_;

@@ -244,58 +244,56 @@ PkeyPtr decode_pem_key(std::string_view pem, int selection, std::string& error) 
   return PkeyPtr(raw, EvpPkeyDeleter{});
 }
 
-Result<PkeyPtr> load_private_key(std::string_view pem) {
+Result<PkeyPtr> load_private_key(std::string_view pem, const std::string& name) {
   const std::string_view label = pem_label(pem);
   if (label.empty()) {
-    return config_error(
-        "JWT_PRIVATE_KEY is not a PEM private key (no \"-----BEGIN ...-----\" line; the .env "
-        "value must be the base64 of a PEM file). " +
-        std::string(kGenerateHint));
+    return config_error(name +
+                        " is not a PEM private key (no \"-----BEGIN ...-----\" line; the .env "
+                        "value must be the base64 of a PEM file). " +
+                        std::string(kGenerateHint));
   }
   if (label == "ENCRYPTED PRIVATE KEY" || pem.find("Proc-Type: 4,ENCRYPTED") != pem.npos) {
-    return config_error(
-        "JWT_PRIVATE_KEY is encrypted with a passphrase, which Gatehouse cannot use. Export it "
-        "without one (openssl pkey -in key.pem -out plain.pem) or " +
-        std::string(kGenerateHint));
+    return config_error(name +
+                        " is encrypted with a passphrase, which Gatehouse cannot use. Export it "
+                        "without one (openssl pkey -in key.pem -out plain.pem) or " +
+                        std::string(kGenerateHint));
   }
   if (!label.ends_with("PRIVATE KEY")) {
-    return config_error("JWT_PRIVATE_KEY is not a PEM private key (it holds a \"" +
-                        std::string(label) +
+    return config_error(name + " is not a PEM private key (it holds a \"" + std::string(label) +
                         "\" block; are JWT_PRIVATE_KEY and JWT_PUBLIC_KEY swapped?). " +
                         std::string(kGenerateHint));
   }
   std::string error;
   PkeyPtr key = decode_pem_key(pem, EVP_PKEY_KEYPAIR, error);
   if (!key) {
-    return config_error("JWT_PRIVATE_KEY is not a PEM private key (" + error + "). " +
+    return config_error(name + " is not a PEM private key (" + error + "). " +
                         std::string(kGenerateHint));
   }
   return key;
 }
 
-Result<PkeyPtr> load_public_key(std::string_view pem) {
+Result<PkeyPtr> load_public_key(std::string_view pem, const std::string& name) {
   const std::string_view label = pem_label(pem);
   if (label.empty()) {
-    return config_error(
-        "JWT_PUBLIC_KEY is not a PEM public key (no \"-----BEGIN ...-----\" line; the .env value "
-        "must be the base64 of a PEM file). " +
-        std::string(kGenerateHint));
+    return config_error(name +
+                        " is not a PEM public key (no \"-----BEGIN ...-----\" line; the .env value "
+                        "must be the base64 of a PEM file). " +
+                        std::string(kGenerateHint));
   }
   if (label.find("PRIVATE KEY") != std::string_view::npos) {
-    return config_error("JWT_PUBLIC_KEY holds a private key (\"" + std::string(label) +
+    return config_error(name + " holds a private key (\"" + std::string(label) +
                         "\"); put only the public half (\"BEGIN PUBLIC KEY\") there. " +
                         std::string(kGenerateHint));
   }
   if (label != "PUBLIC KEY" && label != "RSA PUBLIC KEY") {
-    return config_error("JWT_PUBLIC_KEY is not a PEM public key (it holds a \"" +
-                        std::string(label) +
+    return config_error(name + " is not a PEM public key (it holds a \"" + std::string(label) +
                         "\" block; expected \"BEGIN PUBLIC KEY\" or \"BEGIN RSA PUBLIC KEY\"). " +
                         std::string(kGenerateHint));
   }
   std::string error;
   PkeyPtr key = decode_pem_key(pem, EVP_PKEY_PUBLIC_KEY, error);
   if (!key) {
-    return config_error("JWT_PUBLIC_KEY is not a PEM public key (" + error + "). " +
+    return config_error(name + " is not a PEM public key (" + error + "). " +
                         std::string(kGenerateHint));
   }
   return key;
@@ -341,9 +339,9 @@ std::string_view algorithm_name(JwsAlgorithm alg) {
 
 Result<KeyPair> load_key_pair(JwsAlgorithm alg, std::string_view private_pem,
                               std::string_view public_pem) {
-  auto private_key = load_private_key(private_pem);
+  auto private_key = load_private_key(private_pem, "JWT_PRIVATE_KEY");
   if (!private_key) return std::move(private_key).error();
-  auto public_key = load_public_key(public_pem);
+  auto public_key = load_public_key(public_pem, "JWT_PUBLIC_KEY");
   if (!public_key) return std::move(public_key).error();
 
   const std::string alg_text = "JWT_ALGORITHM=" + std::string(algorithm_name(alg));
@@ -391,6 +389,30 @@ Result<KeyPair> load_key_pair(JwsAlgorithm alg, std::string_view private_pem,
   return KeyPair{alg, std::move(*private_key), std::move(*public_key), bits};
 }
 
+Result<PublicKey> load_public_key(JwsAlgorithm preferred, std::string_view pem,
+                                  const std::string& name) {
+  auto key = load_public_key(pem, name);
+  if (!key) return std::move(key).error();
+  JwsAlgorithm alg = preferred;
+  if (!key_fits(alg, key->get())) {
+    if (EVP_PKEY_is_a(key->get(), "RSA") == 1) {
+      alg = JwsAlgorithm::kRS256;
+    } else if (key_fits(JwsAlgorithm::kES256, key->get())) {
+      alg = JwsAlgorithm::kES256;
+    } else if (key_fits(JwsAlgorithm::kEdDSA, key->get())) {
+      alg = JwsAlgorithm::kEdDSA;
+    } else {
+      return config_error(name + " is " + describe_key(key->get()) +
+                          ", which signs with none of RS256, ES256 or EdDSA");
+    }
+  }
+  if (is_rsa(alg) && EVP_PKEY_get_bits(key->get()) < kMinRsaBits) {
+    return config_error(name + ": the RSA key is " + std::to_string(EVP_PKEY_get_bits(key->get())) +
+                        " bits; at least " + std::to_string(kMinRsaBits) + " are required");
+  }
+  return PublicKey{alg, std::move(*key)};
+}
+
 Result<PemPair> generate_key_pair(JwsAlgorithm alg, int rsa_bits) {
   EVP_PKEY* raw = nullptr;
   if (is_rsa(alg)) {
@@ -406,18 +428,22 @@ Result<PemPair> generate_key_pair(JwsAlgorithm alg, int rsa_bits) {
   }
   if (raw == nullptr) return config_error("key generation failed: " + take_openssl_errors());
   const PkeyPtr key(raw, EvpPkeyDeleter{});
+  return pem_pair_of(KeyPair{alg, key, key, 0});
+}
 
+Result<PemPair> pem_pair_of(const KeyPair& keys) {
   // Secure-memory BIO: the private PEM is wiped when the BIO is freed.
   const BioPtr private_bio(BIO_new(BIO_s_secmem()));
   const BioPtr public_bio(BIO_new(BIO_s_mem()));
   if (!private_bio || !public_bio) return config_error("BIO_new failed: " + take_openssl_errors());
   // RSA in PKCS#1 ("BEGIN RSA PRIVATE KEY") like the tutorial's keys; EC and Ed25519 in PKCS#8.
-  const int written = is_rsa(alg)
-                          ? PEM_write_bio_PrivateKey_traditional(
-                                private_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr)
-                          : PEM_write_bio_PrivateKey(private_bio.get(), key.get(), nullptr, nullptr,
-                                                     0, nullptr, nullptr);
-  if (written != 1 || PEM_write_bio_PUBKEY(public_bio.get(), key.get()) != 1) {
+  const int written =
+      is_rsa(keys.algorithm)
+          ? PEM_write_bio_PrivateKey_traditional(private_bio.get(), keys.private_key.get(), nullptr,
+                                                 nullptr, 0, nullptr, nullptr)
+          : PEM_write_bio_PrivateKey(private_bio.get(), keys.private_key.get(), nullptr, nullptr, 0,
+                                     nullptr, nullptr);
+  if (written != 1 || PEM_write_bio_PUBKEY(public_bio.get(), keys.public_key.get()) != 1) {
     return config_error("writing PEM failed: " + take_openssl_errors());
   }
   auto private_pem = bio_contents(private_bio.get());
@@ -466,10 +492,10 @@ JwsVerifier::JwsVerifier(JwsAlgorithm alg, PkeyPtr public_key)
   prototype_ = make_prototype(alg_, key_.get(), /*for_signing=*/false);
 }
 
-Result<std::string> JwsVerifier::verify(std::string_view compact) const {
-  if (compact.size() > kMaxTokenBytes) {
+Result<DecodedJws> decode_jws(std::string_view compact) {
+  if (compact.size() > JwsVerifier::kMaxTokenBytes) {
     return invalid("token is " + std::to_string(compact.size()) + " bytes, over the limit of " +
-                   std::to_string(kMaxTokenBytes));
+                   std::to_string(JwsVerifier::kMaxTokenBytes));
   }
   const auto dot1 = compact.find('.');
   const auto dot2 = dot1 == compact.npos ? compact.npos : compact.find('.', dot1 + 1);
@@ -481,36 +507,53 @@ Result<std::string> JwsVerifier::verify(std::string_view compact) const {
   const std::string_view signature_b64 = compact.substr(dot2 + 1);
   if (signature_b64.empty()) return invalid("empty signature");
 
+  DecodedJws out;
+  out.signing_input = compact.substr(0, dot2);
   auto header = base64url_decode(header_b64);
   if (!header) return invalid("header: " + header.error().internal);
   auto payload = base64url_decode(payload_b64);
   if (!payload) return invalid("payload: " + payload.error().internal);
   auto signature = base64url_decode(signature_b64);
   if (!signature) return invalid("signature: " + signature.error().internal);
+  out.payload = std::move(*payload);
+  out.signature = std::move(*signature);
 
   // Small JSON documents: parse into a stack buffer, no heap.
   std::array<unsigned char, 1024> json_buffer;
-  {
-    boost::json::monotonic_resource resource(json_buffer.data(), json_buffer.size());
-    boost::json::error_code ec;
-    const boost::json::value parsed = boost::json::parse(*header, ec, &resource);
-    if (ec || !parsed.is_object()) return invalid("header is not a JSON object");
-    const boost::json::object& object = parsed.get_object();
-    // The pinned algorithm, compared before any cryptography: "none", "HS256" with the public
-    // key as the MAC secret, or any other algorithm a token names are refused here.
-    const boost::json::value* alg = object.if_contains("alg");
-    if (alg == nullptr || !alg->is_string()) return invalid("header has no string \"alg\"");
-    if (alg->get_string() != algorithm_name(alg_)) {
-      return invalid("alg " + boost::json::serialize(*alg).substr(0, 40) + " is not the pinned \"" +
-                     std::string(algorithm_name(alg_)) + "\"");
-    }
-    // RFC 7515 section 4.1.11: extensions listed in "crit" must be understood; we know none.
-    if (object.contains("crit")) return invalid("header has \"crit\" extensions");
+  boost::json::monotonic_resource resource(json_buffer.data(), json_buffer.size());
+  boost::json::error_code ec;
+  const boost::json::value parsed = boost::json::parse(*header, ec, &resource);
+  if (ec || !parsed.is_object()) return invalid("header is not a JSON object");
+  const boost::json::object& object = parsed.get_object();
+  const boost::json::value* alg = object.if_contains("alg");
+  if (alg == nullptr || !alg->is_string()) return invalid("header has no string \"alg\"");
+  out.alg = alg->get_string();
+  if (const boost::json::value* kid = object.if_contains("kid")) {
+    if (!kid->is_string()) return invalid("header \"kid\" is not a string");
+    out.kid = std::string(kid->get_string());
   }
+  // RFC 7515 section 4.1.11: extensions listed in "crit" must be understood; we know none.
+  if (object.contains("crit")) return invalid("header has \"crit\" extensions");
+  return out;
+}
 
+Result<std::string> JwsVerifier::verify(std::string_view compact) const {
+  auto decoded = decode_jws(compact);
+  if (!decoded) return std::move(decoded).error();
+  return verify(std::move(*decoded));
+}
+
+Result<std::string> JwsVerifier::verify(DecodedJws decoded) const {
+  // The pinned algorithm, compared before any cryptography: "none", "HS256" with the public key
+  // as the MAC secret, or any other algorithm a token names are refused here.
+  if (decoded.alg != algorithm_name(alg_)) {
+    return invalid("alg " + boost::json::serialize(boost::json::string(decoded.alg)).substr(0, 40) +
+                   " is not the pinned \"" + std::string(algorithm_name(alg_)) + "\"");
+  }
+  const std::string& signature = decoded.signature;
   std::array<unsigned char, 80> der{};
-  const auto* signature_data = reinterpret_cast<const unsigned char*>(signature->data());
-  std::size_t signature_len = signature->size();
+  const auto* signature_data = reinterpret_cast<const unsigned char*>(signature.data());
+  std::size_t signature_len = signature.size();
   if (alg_ == JwsAlgorithm::kES256) {
     if (signature_len != kEs256RawBytes) {
       return invalid("ES256 signature is " + std::to_string(signature_len) + " bytes, not 64");
@@ -531,18 +574,18 @@ Result<std::string> JwsVerifier::verify(std::string_view compact) const {
 
   const MdCtxPtr ctx = copy_context(prototype_.get());
   if (EVP_DigestVerify(ctx.get(), signature_data, signature_len,
-                       reinterpret_cast<const unsigned char*>(compact.data()), dot2) != 1) {
+                       reinterpret_cast<const unsigned char*>(decoded.signing_input.data()),
+                       decoded.signing_input.size()) != 1) {
     ERR_clear_error();
     return invalid("signature does not verify");
   }
 
-  {
-    boost::json::monotonic_resource resource(json_buffer.data(), json_buffer.size());
-    boost::json::error_code ec;
-    const boost::json::value parsed = boost::json::parse(*payload, ec, &resource);
-    if (ec || !parsed.is_object()) return invalid("payload is not a JSON object");
-  }
-  return std::move(*payload);
+  std::array<unsigned char, 1024> json_buffer;
+  boost::json::monotonic_resource resource(json_buffer.data(), json_buffer.size());
+  boost::json::error_code ec;
+  const boost::json::value parsed = boost::json::parse(decoded.payload, ec, &resource);
+  if (ec || !parsed.is_object()) return invalid("payload is not a JSON object");
+  return std::move(decoded.payload);
 }
 
 }  // namespace gatehouse::auth

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,17 @@ struct KeyPair {
 Result<KeyPair> load_key_pair(JwsAlgorithm alg, std::string_view private_pem,
                               std::string_view public_pem);
 
+// A public key that verifies only, and the algorithm it verifies: `preferred` when the key fits
+// it, else the one its type signs with (RSA: RS256, EC P-256: ES256, Ed25519: EdDSA), so a key
+// of the algorithm used before a change of JWT_ALGORITHM still verifies. Errors name `name` (e.g.
+// "JWT_PREVIOUS_PUBLIC_KEYS item 2") and are one line; RSA keys under 2048 bits are refused.
+struct PublicKey {
+  JwsAlgorithm algorithm = JwsAlgorithm::kRS256;
+  PkeyPtr key;
+};
+Result<PublicKey> load_public_key(JwsAlgorithm preferred, std::string_view pem,
+                                  const std::string& name);
+
 // A fresh key pair for `alg` as PEM text: RSA private key in PKCS#1 (the tutorial's format) and the
 // public key in SubjectPublicKeyInfo ("BEGIN PUBLIC KEY"). `rsa_bits` must be 2048, 3072 or 4096.
 struct PemPair {
@@ -51,6 +63,8 @@ struct PemPair {
   std::string public_pem;
 };
 Result<PemPair> generate_key_pair(JwsAlgorithm alg, int rsa_bits = 2048);
+// A loaded pair as PEM text, in the formats generate_key_pair writes.
+Result<PemPair> pem_pair_of(const KeyPair& keys);
 
 // Signs compact JWS. Thread-safe; RSA signing costs ~250 us, so call it off the I/O threads.
 // Copies share one read-only prepared context.
@@ -73,6 +87,19 @@ class JwsSigner {
   std::size_t max_signature_bytes_ = 0;
 };
 
+// A compact JWS taken apart and decoded, its signature not yet checked: the size limit, three
+// parts, canonical base64url, a header that is a JSON object with a string `alg`, a string `kid`
+// if any, and no `crit`. `signing_input` points into the token it was decoded from.
+struct DecodedJws {
+  std::string_view signing_input;  // header.payload, as signed
+  std::string alg;
+  std::optional<std::string> kid;
+  std::string payload;
+  std::string signature;
+};
+// kTokenInvalid (reason in `internal`) when any of the above does not hold.
+Result<DecodedJws> decode_jws(std::string_view compact);
+
 // Verifies compact JWS with one pinned algorithm and key. Thread-safe; copies share one
 // read-only prepared context.
 class JwsVerifier {
@@ -85,6 +112,10 @@ class JwsVerifier {
   // the pinned name or that carries `crit`, a bad signature, a payload that is not a JSON object.
   // The `alg` check runs before any cryptography.
   Result<std::string> verify(std::string_view compact) const;
+  // The same for a token decode_jws has taken apart (a key set picks the verifier by its kid).
+  Result<std::string> verify(DecodedJws decoded) const;
+  JwsAlgorithm algorithm() const { return alg_; }
+  const PkeyPtr& key() const { return key_; }
 
   static constexpr std::size_t kMaxTokenBytes = 8192;
 

@@ -19,6 +19,8 @@ class TokenSealer {
   // What each sealer is for, so no two share a key.
   static constexpr std::string_view kRefreshTokens = "gatehouse refresh-token seal v1";
   static constexpr std::string_view kMailSecrets = "gatehouse mail secret seal v1";
+  // Managed signing keys' private halves, under KEYS_ENCRYPTION_SECRET.
+  static constexpr std::string_view kSigningKeys = "gatehouse signing-key seal v1";
 
   // `secret` is key material held only by the server (private_key_material); `context` one of
   // the purposes above.

@@ -44,23 +44,27 @@ std::optional<std::int64_t> parse_user_id(std::string_view text) {
   return value;
 }
 
-std::string header_json_for(JwsAlgorithm alg) {
-  // Key order as PyJWT writes it, so our tokens match the tutorial's byte for byte.
-  return "{\"typ\":\"JWT\",\"alg\":\"" + std::string(algorithm_name(alg)) + "\"}";
+// RFC 7519 section 4.1.3: `aud` is one string or an array of strings; one must be ours.
+bool audience_matches(const boost::json::value& aud, std::string_view expected) {
+  if (aud.is_string()) return aud.get_string() == expected;
+  if (!aud.is_array()) return false;
+  for (const boost::json::value& item : aud.get_array()) {
+    if (item.is_string() && item.get_string() == expected) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
-TokenService::TokenService(JwsSigner signer, JwsVerifier verifier, const Clock& clock,
-                           Random& random, std::chrono::seconds access_ttl,
-                           std::size_t verified_cache_capacity, std::chrono::seconds leeway)
-    : signer_(std::move(signer)),
-      verifier_(std::move(verifier)),
+TokenService::TokenService(const keys::KeyRing& keys, const Clock& clock, Random& random,
+                           std::chrono::seconds access_ttl, std::size_t verified_cache_capacity,
+                           std::chrono::seconds leeway, TokenAudience audience)
+    : keys_(keys),
       clock_(clock),
       random_(random),
       access_ttl_(access_ttl),
       leeway_(leeway),
-      header_json_(header_json_for(signer_.algorithm())),
+      audience_(std::move(audience)),
       verified_(std::make_unique<VerifiedTokenCache>(verified_cache_capacity)) {}
 
 std::string TokenService::issue_access(std::int64_t user_id, std::string_view sid) const {
@@ -70,7 +74,7 @@ std::string TokenService::issue_access(std::int64_t user_id, std::string_view si
   // fastapi-jwt-auth's claim order; Boost.JSON objects keep insertion order.
   std::array<unsigned char, 512> buffer;
   boost::json::monotonic_resource resource(buffer.data(), buffer.size());
-  boost::json::object claims(8, &resource);
+  boost::json::object claims(10, &resource);
   claims.emplace("sub", std::to_string(user_id));
   claims.emplace("iat", now);
   claims.emplace("nbf", now);
@@ -79,7 +83,9 @@ std::string TokenService::issue_access(std::int64_t user_id, std::string_view si
   claims.emplace("type", "access");
   claims.emplace("fresh", false);
   if (!sid.empty()) claims.emplace("sid", sid);
-  return signer_.sign(header_json_, boost::json::serialize(claims));
+  if (!audience_.issuer.empty()) claims.emplace("iss", audience_.issuer);
+  if (!audience_.audience.empty()) claims.emplace("aud", audience_.audience);
+  return keys_.current()->sign(boost::json::serialize(claims));
 }
 
 Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
@@ -88,7 +94,7 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
   if (std::optional<AccessClaims> cached = verified_->find(token, now, leeway)) {
     return std::move(*cached);
   }
-  auto payload = verifier_.verify(token);
+  auto payload = keys_.current()->verify(token);
   if (!payload) return std::move(payload).error();
 
   std::array<unsigned char, 1024> buffer;
@@ -119,6 +125,18 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
                      ")");
     }
     nbf_seen = *nbf;
+  }
+  if (!audience_.issuer.empty()) {
+    const boost::json::value* iss = claims.if_contains("iss");
+    if (iss == nullptr || !iss->is_string() || iss->get_string() != audience_.issuer) {
+      return invalid("iss is not JWT_ISSUER");
+    }
+  }
+  if (!audience_.audience.empty()) {
+    const boost::json::value* aud = claims.if_contains("aud");
+    if (aud == nullptr || !audience_matches(*aud, audience_.audience)) {
+      return invalid("aud does not name JWT_AUDIENCE");
+    }
   }
   const auto iat = as_int64(claims.if_contains("iat"));
   if (!iat) return invalid("iat is missing or not an integer");

@@ -36,6 +36,8 @@ constexpr std::size_t kMaxPrefixBytes = 32;
 constexpr std::uint16_t kDefaultMysqlPort = 3306;
 constexpr std::uint16_t kDefaultPostgresPort = 5432;
 constexpr std::string_view kPemBegin = "-----BEGIN";
+// KEYS_ENCRYPTION_SECRET: 32 characters of base64 carry 192 bits, plenty for a secretbox key.
+constexpr std::size_t kMinEncryptionSecretChars = 32;
 constexpr std::string_view kBase64Ignored = " \t\r\n";
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
@@ -193,7 +195,81 @@ Result<std::string> decode_key(std::string_view name, std::string_view value) {
   return std::move(*pem);
 }
 
+// The key settings other than the active pair: mode, previous keys, JWKS caching, iss and aud.
+Status load_key_settings(const EnvMap& env, KeySettings& keys) {
+  if (const auto raw = lookup_non_empty(env, "JWT_KEYS")) {
+    const std::string mode = to_lower(trim(*raw));
+    if (mode == "static") {
+      keys.mode = KeySettings::Mode::kStatic;
+    } else if (mode == "managed") {
+      keys.mode = KeySettings::Mode::kManaged;
+    } else {
+      return config_error("JWT_KEYS: " + echo(*raw) + " is not static or managed");
+    }
+  }
+  if (const auto raw = lookup(env, "JWT_PREVIOUS_PUBLIC_KEYS")) {
+    std::string_view rest = *raw;
+    std::size_t item = 0;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view value = trim(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      ++item;
+      if (value.empty()) continue;
+      // PEM text has no commas, but a pasted PEM has line breaks: only base64 here.
+      if (value.starts_with(kPemBegin)) {
+        return config_error("JWT_PREVIOUS_PUBLIC_KEYS item " + std::to_string(item) +
+                            ": give the base64 of the PEM (as JWT_PUBLIC_KEY), not the PEM text");
+      }
+      Result<std::string> pem =
+          decode_key("JWT_PREVIOUS_PUBLIC_KEYS item " + std::to_string(item), value);
+      if (!pem) return std::move(pem).error();
+      keys.previous_public_pems.push_back(std::move(*pem));
+    }
+  }
+  for (const auto& [name, out] :
+       {std::pair{"JWT_ISSUER", &keys.issuer}, std::pair{"JWT_AUDIENCE", &keys.audience}}) {
+    if (const auto raw = lookup(env, name)) {
+      const std::string_view value = trim(*raw);
+      if (value.size() > 256 || value.find_first_of("\"\\") != std::string_view::npos) {
+        return config_error(std::string(name) +
+                            ": at most 256 characters, no quotes or backslashes");
+      }
+      *out = std::string(value);
+    }
+  }
+  Status st = read_duration(env, "JWKS_MAX_AGE_SECONDS", 0, 86400, keys.jwks_max_age);
+  if (st) st = read_duration(env, "JWT_KEYS_POLL_SECONDS", 1, 60, keys.poll_interval);
+  if (st) {
+    auto days = std::chrono::duration_cast<std::chrono::days>(keys.rotation_interval);
+    st = read_duration(env, "JWT_KEY_ROTATION_DAYS", 1, 3650, days);
+    keys.rotation_interval = days;
+  }
+  if (st) {
+    std::size_t bits = static_cast<std::size_t>(keys.rsa_bits);
+    st = read_unsigned(env, "JWT_KEY_BITS", 2048, 4096, bits);
+    if (st && bits != 2048 && bits != 3072 && bits != 4096) {
+      return config_error("JWT_KEY_BITS: " + std::to_string(bits) + " is not 2048, 3072 or 4096");
+    }
+    keys.rsa_bits = static_cast<int>(bits);
+  }
+  if (!st) return st;
+  if (keys.mode == KeySettings::Mode::kManaged) {
+    const auto secret = lookup_non_empty(env, "KEYS_ENCRYPTION_SECRET");
+    if (!secret || trim(*secret).size() < kMinEncryptionSecretChars) {
+      return config_error(
+          "KEYS_ENCRYPTION_SECRET: JWT_KEYS=managed keeps private keys in the database sealed "
+          "under this secret; set at least " +
+          std::to_string(kMinEncryptionSecretChars) +
+          " random characters (e.g. `openssl rand -base64 48`)");
+    }
+    keys.encryption_secret = std::string(trim(*secret));
+  }
+  return ok_status();
+}
+
 Status load_keys(const EnvMap& env, Settings& settings) {
+  if (Status st = load_key_settings(env, settings.keys); !st) return st;
   const std::optional<std::string_view> private_key = lookup_non_empty(env, "JWT_PRIVATE_KEY");
   const std::optional<std::string_view> public_key = lookup_non_empty(env, "JWT_PUBLIC_KEY");
   if (!private_key && !public_key) return ok_status();  // the app makes development keys

@@ -82,6 +82,24 @@ struct SmtpSettings {
   std::string password;
 };
 
+// Signing keys beyond the active pair (see README "Signing keys").
+struct KeySettings {
+  // JWT_KEYS: static (the .env's pair signs, JWT_PREVIOUS_PUBLIC_KEYS still verify) or managed
+  // (the key set lives in the database and rotates itself).
+  enum class Mode { kStatic, kManaged };
+  Mode mode = Mode::kStatic;
+  // JWT_PREVIOUS_PUBLIC_KEYS: base64 PEMs (comma-separated), decoded; published and accepted.
+  std::vector<std::string> previous_public_pems;
+  std::chrono::seconds jwks_max_age{300};  // JWKS_MAX_AGE_SECONDS: Cache-Control of the JWKS
+  std::string issuer;                      // JWT_ISSUER: `iss` of access tokens, checked when set
+  std::string audience;                    // JWT_AUDIENCE: `aud`, likewise
+  // Managed mode only.
+  std::string encryption_secret;  // KEYS_ENCRYPTION_SECRET: seals private keys at rest
+  std::chrono::hours rotation_interval{90 * 24};  // JWT_KEY_ROTATION_DAYS
+  std::chrono::seconds poll_interval{30};  // JWT_KEYS_POLL_SECONDS: how often the set is re-read
+  int rsa_bits = 3072;                     // JWT_KEY_BITS: RSA size of generated keys
+};
+
 // The account lifecycle over mail (verification, password reset, e-mail change).
 struct MailSettings {
   bool require_verification = false;  // REQUIRE_EMAIL_VERIFICATION (the tutorial: verified at once)
@@ -117,6 +135,7 @@ struct Settings {
   std::string jwt_algorithm = "RS256";                 // JWT_ALGORITHM
   std::string jwt_private_key_pem;  // JWT_PRIVATE_KEY, base64 decoded to PEM text
   std::string jwt_public_key_pem;   // JWT_PUBLIC_KEY, base64 decoded to PEM text
+  KeySettings keys;
 
   std::vector<std::string> client_origins{
       "http://localhost:3000"};  // CLIENT_ORIGIN, comma-separated

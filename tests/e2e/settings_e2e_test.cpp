@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "auth/jws.hpp"
@@ -547,6 +549,163 @@ TEST_F(SettingsTest, VerifiedTokenCacheSizeZeroVerifiesEveryRequest) {
     EXPECT_EQ(occurrences(server_->log(), verified), size == "0" ? 5 : 1) << "size " << size;
     server_->stop(SIGTERM);
   }
+}
+
+// ---- signing keys: kid, JWKS, previous keys, iss and aud ---------------------------------------
+
+json::object token_part(const std::string& token, int part) {
+  std::size_t start = 0;
+  for (int i = 0; i < part; ++i) start = token.find('.', start) + 1;
+  auto decoded = auth::base64url_decode(token.substr(start, token.find('.', start) - start));
+  if (!decoded) throw std::runtime_error("token part is not base64url");
+  return json::parse(*decoded).as_object();
+}
+
+std::string kid_of(const std::string& token) {
+  return std::string(token_part(token, 0).at("kid").as_string());
+}
+
+// `gatehouse keys generate` output as variables.
+std::map<std::string, std::string> generated_keys(const std::filesystem::path& dir) {
+  auto keys = run_gatehouse({"keys", "generate"}, dir, {{"PATH", "/usr/bin:/bin"}});
+  std::map<std::string, std::string> out;
+  std::istringstream lines(keys.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+// Tokens checked by a resource server that knows only the JWKS URL (PyJWT's PyJWKClient): one
+// answer per token, "ok <sub> <kid>" or "refused <reason>".
+std::vector<std::string> resource_server_answers(unsigned short port,
+                                                 const std::vector<std::string>& tokens,
+                                                 const std::filesystem::path& dir,
+                                                 const std::string& extra_args = "") {
+  const std::filesystem::path input = dir / "tokens.txt";
+  {
+    std::ofstream out(input);
+    for (const auto& t : tokens) out << t << "\n";
+  }
+  const std::string cmd =
+      "/usr/bin/python3 " + std::string(GATEHOUSE_SOURCE_DIR) +
+      "/tests/e2e/jwks_resource_server.py http://127.0.0.1:" + std::to_string(port) +
+      "/.well-known/jwks.json " + extra_args + " < " + input.string() + " 2>&1";
+  std::vector<std::string> answers;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return answers;
+  char line[4096];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    answers.push_back(text);
+  }
+  ::pclose(pipe);
+  return answers;
+}
+
+// JWKS_MAX_AGE_SECONDS and JWT_PREVIOUS_PUBLIC_KEYS: the JWKS names the key of every token, a
+// hand rotation (new pair, old public key kept as previous) logs no one out and a JWKS-only
+// resource server accepts the tokens of both keys; dropping the previous key ends its tokens.
+TEST_F(SettingsTest, HandRotationWithPreviousKeysLogsNoOneOut) {
+  start({{"JWKS_MAX_AGE_SECONDS", "120"}});
+  auto jwks = client().get("/.well-known/jwks.json");
+  ASSERT_EQ(jwks.status, 200) << jwks.body;
+  EXPECT_EQ(jwks.header("cache-control").value_or(""), "public, max-age=120");
+  EXPECT_EQ(jwks.header("content-type").value_or(""), "application/json");
+  ASSERT_EQ(register_user("rotate@example.com").status, 201);
+  const auto before = login("rotate@example.com");
+  const std::string old_access = access_token(before);
+  const std::string old_refresh = refresh_token(before);
+  const std::string old_kid = kid_of(old_access);
+  const auto old_keys = jwks.json().at("keys").as_array();
+  ASSERT_EQ(old_keys.size(), 1u);
+  EXPECT_EQ(old_keys[0].at("kid").as_string(), old_kid);
+  for (const char* secret : {"d", "p", "q", "dp", "dq", "qi"}) {
+    EXPECT_FALSE(old_keys[0].as_object().contains(secret)) << secret;
+  }
+  const std::string old_public = env_.at("JWT_PUBLIC_KEY");
+  server_->stop(SIGTERM);
+
+  auto next = generated_keys(dir_.path());
+  start({{"JWT_PRIVATE_KEY", next["JWT_PRIVATE_KEY"]},
+         {"JWT_PUBLIC_KEY", next["JWT_PUBLIC_KEY"]},
+         {"JWT_PREVIOUS_PUBLIC_KEYS", old_public}});
+  EXPECT_EQ(me(old_access), 200);
+  auto rotated = refresh(old_refresh);
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string new_access = access_token(rotated);
+  const std::string new_kid = kid_of(new_access);
+  EXPECT_NE(new_kid, old_kid);
+  EXPECT_EQ(me(new_access), 200);
+  const auto keys = client().get("/.well-known/jwks.json").json().at("keys").as_array();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].at("kid").as_string(), new_kid);
+  EXPECT_EQ(keys[1].at("kid").as_string(), old_kid);
+  EXPECT_EQ(client().get("/.well-known/jwks.json").header("cache-control").value_or(""),
+            "public, max-age=300");
+
+  const auto answers = resource_server_answers(
+      server_->port(), {old_access, new_access, "not.a.token"}, dir_.path());
+  ASSERT_EQ(answers.size(), 3u);
+  const std::string sub = std::string(token_part(old_access, 1).at("sub").as_string());
+  EXPECT_EQ(answers[0], "ok " + sub + " " + old_kid);
+  EXPECT_EQ(answers[1], "ok " + sub + " " + new_kid);
+  EXPECT_EQ(answers[2].rfind("refused", 0), 0u) << answers[2];
+  server_->stop(SIGTERM);
+
+  start({{"JWT_PRIVATE_KEY", next["JWT_PRIVATE_KEY"]}, {"JWT_PUBLIC_KEY", next["JWT_PUBLIC_KEY"]}});
+  EXPECT_EQ(me(old_access), 401);
+  EXPECT_EQ(me(new_access), 200);
+}
+
+TEST_F(SettingsTest, BadPreviousKeysAndKeyModesAreRefusedWithOneLine) {
+  struct Bad {
+    std::map<std::string, std::string> settings;
+    std::string says;
+  };
+  const std::string private_b64 = test_env(1).at("JWT_PRIVATE_KEY");
+  for (const Bad& bad :
+       {Bad{{{"JWT_PREVIOUS_PUBLIC_KEYS", "bm90IGEga2V5"}}, "JWT_PREVIOUS_PUBLIC_KEYS item 1"},
+        Bad{{{"JWT_PREVIOUS_PUBLIC_KEYS", test_env(1).at("JWT_PUBLIC_KEY") + ",%%%"}},
+            "JWT_PREVIOUS_PUBLIC_KEYS item 2 is not valid base64"},
+        Bad{{{"JWT_PREVIOUS_PUBLIC_KEYS", private_b64}},
+            "JWT_PREVIOUS_PUBLIC_KEYS item 1 holds a private key"},
+        Bad{{{"JWT_KEYS", "rotating"}}, "JWT_KEYS: 'rotating' is not static or managed"},
+        Bad{{{"JWKS_MAX_AGE_SECONDS", "-1"}}, "JWKS_MAX_AGE_SECONDS"},
+        Bad{{{"JWT_AUDIENCE", "a\"b"}}, "JWT_AUDIENCE: at most 256 characters"}}) {
+    auto env = test_env(free_port());
+    for (const auto& [k, v] : bad.settings) env[k] = v;
+    auto refused = run_gatehouse({"serve"}, dir_.path(), env);
+    EXPECT_EQ(refused.exit_code, 1) << bad.says;
+    EXPECT_NE(refused.err.find(bad.says), std::string::npos) << refused.err;
+  }
+}
+
+// JWT_ISSUER and JWT_AUDIENCE: written into access tokens, checked by this server and by a
+// resource server that asks for them; a server expecting another audience refuses the tokens.
+TEST_F(SettingsTest, IssuerAndAudienceGoIntoAccessTokensAndAreChecked) {
+  start({{"JWT_ISSUER", "https://auth.example.com"}, {"JWT_AUDIENCE", "orders-api"}});
+  ASSERT_EQ(register_user("aud@example.com").status, 201);
+  const std::string access = access_token(login("aud@example.com"));
+  const json::object claims = token_part(access, 1);
+  EXPECT_EQ(claims.at("iss").as_string(), "https://auth.example.com");
+  EXPECT_EQ(claims.at("aud").as_string(), "orders-api");
+  EXPECT_EQ(me(access), 200);
+  const auto answers =
+      resource_server_answers(server_->port(), {access}, dir_.path(),
+                              "--audience orders-api --issuer https://auth.example.com");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].rfind("ok ", 0), 0u) << answers[0];
+  const auto wrong_audience =
+      resource_server_answers(server_->port(), {access}, dir_.path(), "--audience billing");
+  ASSERT_EQ(wrong_audience.size(), 1u);
+  EXPECT_NE(wrong_audience[0].find("refused InvalidAudienceError"), std::string::npos)
+      << wrong_audience[0];
+  server_->stop(SIGTERM);
+  start({{"JWT_ISSUER", "https://auth.example.com"}, {"JWT_AUDIENCE", "billing"}});
+  EXPECT_EQ(me(access), 401);
 }
 
 }  // namespace

@@ -734,4 +734,41 @@ TEST_P(StoreContractTest, HeldWriteLockIsUnavailableAndRollsBack) {
 }
 
 }  // namespace
+// ---- managed signing keys ----
+
+TEST_P(StoreContractTest, SigningKeysListInGenerationOrderAndAGenerationIsTakenOnce) {
+  auto empty = store_->list_signing_keys();
+  ASSERT_TRUE(empty) << empty.error().internal;
+  EXPECT_TRUE(empty->empty());
+  auto row = [](std::int64_t generation, const std::string& kid) {
+    SigningKeyRow key;
+    key.generation = generation;
+    key.kid = kid;
+    key.algorithm = "RS256";
+    key.public_pem = "-----BEGIN PUBLIC KEY-----\n" + std::string(600, 'A') + "\n";
+    key.private_sealed = std::string(3000, 'b');  // an RSA-4096 key, sealed, is this long
+    key.created_at = kT0;
+    key.signs_from = kT0 + seconds(400);
+    return key;
+  };
+  ASSERT_EQ(store_->insert_signing_key(row(2, "kid-two")).value(), true);
+  ASSERT_EQ(store_->insert_signing_key(row(1, "kid-one")).value(), true);
+  // Two processes rotating at once: the second insert of a generation loses and says so.
+  auto lost = store_->insert_signing_key(row(2, "kid-other"));
+  ASSERT_TRUE(lost) << lost.error().internal;
+  EXPECT_FALSE(*lost);
+  auto keys = store_->list_signing_keys();
+  ASSERT_TRUE(keys) << keys.error().internal;
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].kid, "kid-one");
+  EXPECT_EQ((*keys)[1].kid, "kid-two");
+  EXPECT_EQ((*keys)[1].public_pem, row(2, "").public_pem);
+  EXPECT_EQ((*keys)[1].private_sealed.size(), 3000u);
+  EXPECT_EQ((*keys)[1].created_at, kT0);
+  EXPECT_EQ((*keys)[1].signs_from, kT0 + seconds(400));
+  ASSERT_TRUE(store_->delete_signing_key(1));
+  ASSERT_TRUE(store_->delete_signing_key(1));  // gone already: still fine
+  EXPECT_EQ(store_->list_signing_keys()->size(), 1u);
+}
+
 }  // namespace gatehouse::store

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -131,11 +132,16 @@ class TokenServiceTest : public ::testing::Test {
   static void SetUpTestSuite() { ASSERT_GE(sodium_init(), 0); }
 
   // No leeway unless asked: the edge tests below are PyJWT's exact edges.
+  // A key ring holding only `pair`, kept as long as the test (services refer to their ring).
+  const keys::KeyRing& ring(const KeyPair& pair, const std::vector<PublicKey>& others = {}) const {
+    auto set = keys::KeySet::create(pair, others);
+    EXPECT_TRUE(set.ok()) << set.error().internal;
+    return rings_.emplace_back(std::move(*set));
+  }
   TokenService make_service(const KeyPair& pair,
                             std::chrono::seconds leeway = std::chrono::seconds(0)) const {
-    return TokenService(JwsSigner(pair.algorithm, pair.private_key),
-                        JwsVerifier(pair.algorithm, pair.public_key), clock_, random_, kTtl,
-                        TokenService::kVerifiedCacheCapacity, leeway);
+    return TokenService(ring(pair), clock_, random_, kTtl, TokenService::kVerifiedCacheCapacity,
+                        leeway);
   }
   // A validly signed ES256 token with any payload, for the claim checks.
   std::string forge(std::string_view payload) const {
@@ -151,26 +157,35 @@ class TokenServiceTest : public ::testing::Test {
 
   ManualClock clock_{from_unix_seconds(kPyJwtIat)};
   mutable SodiumRandom random_;
+  mutable std::deque<keys::KeyRing> rings_;
 };
 
-TEST_F(TokenServiceTest, IssuesTheTutorialsTokenByteForByte) {
+// The claims are the tutorial's byte for byte; the header adds the kid (RFC 7638 thumbprint of the
+// key), which PyJWT ignores when it is handed the public key.
+TEST_F(TokenServiceTest, IssuesTheTutorialsClaimsByteForByteWithAKid) {
   ScriptedRandom jti(uuid_bytes(kPyJwtJti));
-  const TokenService service(JwsSigner(JwsAlgorithm::kRS256, env_rsa().private_key),
-                             JwsVerifier(JwsAlgorithm::kRS256, env_rsa().public_key), clock_, jti,
-                             kTtl);
-  EXPECT_EQ(service.issue_access(7, ""), kPyJwtAccessToken);
-  EXPECT_EQ(service.issue_access(7, "s-1"), kPyJwtAccessTokenWithSid);
+  const keys::KeyRing& keys = ring(env_rsa());
+  const TokenService service(keys, clock_, jti, kTtl);
+  for (const auto& [sid, tutorial] :
+       {std::pair{"", kPyJwtAccessToken}, std::pair{"s-1", kPyJwtAccessTokenWithSid}}) {
+    const auto ours = split(service.issue_access(7, sid));
+    const auto theirs = split(tutorial);
+    ASSERT_EQ(ours.size(), 3u);
+    EXPECT_EQ(ours[1], theirs[1]);
+    EXPECT_EQ(*base64url_decode(ours[0]),
+              R"({"typ":"JWT","alg":"RS256","kid":")" + keys.current()->signing_kid() + R"("})");
+  }
 }
 
 TEST_F(TokenServiceTest, HeaderAndClaimsInFastapiJwtAuthOrder) {
   ScriptedRandom jti(std::vector<unsigned char>(16, 0xff));
   clock_.set(from_unix_seconds(1234567890));
-  const TokenService service(JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key),
-                             JwsVerifier(JwsAlgorithm::kES256, ec_pair().public_key), clock_, jti,
-                             std::chrono::seconds(60));
+  const keys::KeyRing& keys = ring(ec_pair());
+  const TokenService service(keys, clock_, jti, std::chrono::seconds(60));
   const auto parts = split(service.issue_access(42, "sess-9"));
   ASSERT_EQ(parts.size(), 3u);
-  EXPECT_EQ(*base64url_decode(parts[0]), R"({"typ":"JWT","alg":"ES256"})");
+  EXPECT_EQ(*base64url_decode(parts[0]),
+            R"({"typ":"JWT","alg":"ES256","kid":")" + keys.current()->signing_kid() + R"("})");
   EXPECT_EQ(*base64url_decode(parts[1]),
             R"({"sub":"42","iat":1234567890,"nbf":1234567890,)"
             R"("jti":"ffffffff-ffff-4fff-bfff-ffffffffffff","exp":1234567950,"type":"access",)"
@@ -200,9 +215,7 @@ TEST_F(TokenServiceTest, SidIsJsonEscaped) {
 
 TEST_F(TokenServiceTest, JtiComesFromTheInjectedRandom) {
   ScriptedRandom jti(uuid_bytes("00112233-4455-6677-8899-aabbccddeeff"));
-  const TokenService service(JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key),
-                             JwsVerifier(JwsAlgorithm::kES256, ec_pair().public_key), clock_, jti,
-                             kTtl);
+  const TokenService service(ring(ec_pair()), clock_, jti, kTtl);
   const auto claims = service.verify_access(service.issue_access(1, ""));
   ASSERT_TRUE(claims.ok());
   EXPECT_EQ(claims->jti, "00112233-4455-4677-8899-aabbccddeeff");  // version nibble forced to 4
@@ -407,7 +420,12 @@ TEST_F(TokenServiceTest, SidAndJtiMustBeStringsWhenPresent) {
 TEST_F(TokenServiceTest, ForeignKeyFails) {
   const KeyPair other = generated(JwsAlgorithm::kES256);
   const std::string token = make_service(other).issue_access(7, "");
-  expect_invalid(token, "signature does not verify");
+  expect_invalid(token, "is none of this server's keys");
+  // Without a kid it is checked against the signing key, and fails there.
+  const std::string payload = *base64url_decode(split(token)[1]);
+  expect_invalid(
+      JwsSigner(JwsAlgorithm::kES256, other.private_key).sign(R"({"alg":"ES256"})", payload),
+      "signature does not verify");
 }
 
 TEST_F(TokenServiceTest, AlgorithmIsPinnedByTheService) {
@@ -427,6 +445,89 @@ TEST_F(TokenServiceTest, NonPositiveUserIdIsABug) {
   const TokenService service = make_service(ec_pair());
   EXPECT_THROW((void)service.issue_access(0, ""), std::invalid_argument);
   EXPECT_THROW((void)service.issue_access(-1, ""), std::invalid_argument);
+}
+
+// ---- several keys: kid, previous keys, iss and aud -------------------------------------------
+
+TEST_F(TokenServiceTest, AcceptsTokensOfEveryPublishedKeyByKid) {
+  const KeyPair old_pair = generated(JwsAlgorithm::kES256);
+  const KeyPair new_pair = generated(JwsAlgorithm::kEdDSA);
+  const TokenService before(ring(old_pair), clock_, random_, kTtl);
+  const std::string old_token = before.issue_access(3, "s");
+  // After the rotation: the new pair signs, the old key (and its algorithm) only verifies.
+  const TokenService after(ring(new_pair, {PublicKey{old_pair.algorithm, old_pair.public_key}}),
+                           clock_, random_, kTtl);
+  const auto old_claims = after.verify_access(old_token);
+  ASSERT_TRUE(old_claims.ok()) << old_claims.error().internal;
+  EXPECT_EQ(old_claims->user_id, 3);
+  const auto new_claims = after.verify_access(after.issue_access(4, "t"));
+  ASSERT_TRUE(new_claims.ok()) << new_claims.error().internal;
+  EXPECT_EQ(new_claims->user_id, 4);
+  // The old service knows nothing of the new key.
+  const auto refused = before.verify_access(after.issue_access(4, "t"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().internal, HasSubstr("none of this server's keys"));
+}
+
+TEST_F(TokenServiceTest, ATokenWithoutKidVerifiesOnlyWithTheSigningKey) {
+  const KeyPair old_pair = generated(JwsAlgorithm::kES256);
+  const std::string payload = R"({"sub":"1","iat":1700000000,"exp":1700000900,"type":"access"})";
+  const std::string by_old =
+      JwsSigner(JwsAlgorithm::kES256, old_pair.private_key).sign(R"({"alg":"ES256"})", payload);
+  const std::string by_active =
+      JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key).sign(R"({"alg":"ES256"})", payload);
+  const TokenService service(ring(ec_pair(), {PublicKey{old_pair.algorithm, old_pair.public_key}}),
+                             clock_, random_, kTtl);
+  EXPECT_TRUE(service.verify_access(by_active).ok());
+  const auto refused = service.verify_access(by_old);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().internal, HasSubstr("signature does not verify"));
+}
+
+TEST_F(TokenServiceTest, TheKidPinsItsKeysAlgorithm) {
+  const KeyPair ed = generated(JwsAlgorithm::kEdDSA);
+  const keys::KeyRing& keys = ring(ec_pair(), {PublicKey{ed.algorithm, ed.public_key}});
+  const std::string ed_kid = keys.current()->kids().at(1);
+  const std::string payload = R"({"sub":"1","iat":1700000000,"exp":1700000900,"type":"access"})";
+  // Signed by the ES256 key but naming the Ed25519 key's kid with alg ES256: refused before any
+  // signature check, as is a non-string kid.
+  const std::string forged = JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key)
+                                 .sign(R"({"alg":"ES256","kid":")" + ed_kid + R"("})", payload);
+  const TokenService service(keys, clock_, random_, kTtl);
+  const auto refused = service.verify_access(forged);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().internal, HasSubstr("is not the pinned \"EdDSA\""));
+  const std::string numeric_kid = JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key)
+                                      .sign(R"({"alg":"ES256","kid":7})", payload);
+  EXPECT_THAT(service.verify_access(numeric_kid).error().internal,
+              HasSubstr("\"kid\" is not a string"));
+}
+
+TEST_F(TokenServiceTest, IssuerAndAudienceAreWrittenAndRequiredWhenSet) {
+  const keys::KeyRing& keys = ring(ec_pair());
+  const TokenService plain(keys, clock_, random_, kTtl);
+  const TokenService strict(keys, clock_, random_, kTtl, TokenService::kVerifiedCacheCapacity,
+                            std::chrono::seconds(0),
+                            TokenAudience{"https://auth.example.com", "orders-api"});
+  const std::string token = strict.issue_access(8, "s");
+  const auto parts = split(token);
+  EXPECT_THAT(*base64url_decode(parts[1]),
+              HasSubstr(R"("sid":"s","iss":"https://auth.example.com","aud":"orders-api"})"));
+  EXPECT_TRUE(strict.verify_access(token).ok());
+  EXPECT_TRUE(plain.verify_access(token).ok());  // unset: not checked
+  EXPECT_THAT(strict.verify_access(plain.issue_access(8, "s")).error().internal,
+              HasSubstr("iss is not JWT_ISSUER"));
+  auto forged = [&](std::string_view claims) {
+    return JwsSigner(JwsAlgorithm::kES256, ec_pair().private_key)
+        .sign(R"({"alg":"ES256"})", R"({"sub":"1","iat":1700000000,"exp":1700000900,)"
+                                    R"("type":"access","iss":"https://auth.example.com",)" +
+                                        std::string(claims) + "}");
+  };
+  EXPECT_TRUE(strict.verify_access(forged(R"("aud":["billing","orders-api"])")).ok());
+  EXPECT_THAT(strict.verify_access(forged(R"("aud":"billing")")).error().internal,
+              HasSubstr("aud does not name JWT_AUDIENCE"));
+  EXPECT_THAT(strict.verify_access(forged(R"("aud":["billing"])")).error().internal,
+              HasSubstr("aud does not name JWT_AUDIENCE"));
 }
 
 TEST(Uuid4Test, FixedBytesGiveVersion4AndVariantBits) {

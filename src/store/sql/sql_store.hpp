@@ -76,6 +76,11 @@ class SqlStore final : public Store {
                            std::string_view error) override;
   Result<std::size_t> pending_mail_count() override;
 
+  // ---- managed signing keys (sql_keys.cpp) ----
+  Result<std::vector<SigningKeyRow>> list_signing_keys() override;
+  Result<bool> insert_signing_key(const SigningKeyRow& row) override;
+  Status delete_signing_key(std::int64_t generation) override;
+
   // ---- the whole store (sql_store.cpp) ----
   Status ping() override;
   Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
