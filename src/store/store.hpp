@@ -14,10 +14,10 @@
 namespace gatehouse::store {
 
 // The storage interface, one small interface per table group (users, sessions, rate limits, account
-// tokens, outbox, signing keys); a feature with tables of its own adds its own interface here. One implementation
-// serves every SQL backend (sql::SqlStore); handlers never know which database runs. Every method
-// is thread-safe and blocking: call it from a worker thread, never from an I/O thread. Failures to
-// reach the database are ErrorCode::kUnavailable.
+// tokens, outbox, signing keys); a feature with tables of its own adds its own interface here. One
+// implementation serves every SQL backend (sql::SqlStore); handlers never know which database runs.
+// Every method is thread-safe and blocking: call it from a worker thread, never from an I/O thread.
+// Failures to reach the database are ErrorCode::kUnavailable.
 class Store : public UserStore,
               public SessionStore,
               public ThrottleStore,
