@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -706,6 +708,138 @@ TEST_F(SettingsTest, IssuerAndAudienceGoIntoAccessTokensAndAreChecked) {
   server_->stop(SIGTERM);
   start({{"JWT_ISSUER", "https://auth.example.com"}, {"JWT_AUDIENCE", "billing"}});
   EXPECT_EQ(me(access), 401);
+}
+
+// JWT_KEYS=managed (with KEYS_ENCRYPTION_SECRET, JWT_KEYS_POLL_SECONDS, JWT_KEY_BITS): two server
+// processes on one database under steady refreshes while `gatehouse keys rotate` runs beside them.
+// The .env pair becomes the first managed key (no one is logged out by the move); every token is
+// signed by a key that both processes' JWKS already published at least one cache lifetime earlier;
+// a resource server that knows only the JWKS URL and caches it (PyJWKClient) accepts every token;
+// both processes switch to the new key without a restart.
+TEST_F(SettingsTest, ManagedKeysRotateAcrossTwoProcessesUnderTraffic) {
+  start({});
+  ASSERT_EQ(register_user("managed@example.com").status, 201);
+  const std::string static_kid = kid_of(access_token(login("managed@example.com")));
+  server_->stop(SIGTERM);
+
+  const std::map<std::string, std::string> managed{
+      {"JWT_KEYS", "managed"},
+      {"KEYS_ENCRYPTION_SECRET", "e2e-secret-0123456789-0123456789-abcdef"},
+      {"JWKS_MAX_AGE_SECONDS", "1"},
+      {"JWT_KEYS_POLL_SECONDS", "1"},
+      {"CLOCK_LEEWAY_SECONDS", "0"},
+      {"JWT_KEY_BITS", "2048"}};
+  start(managed);
+  auto other_env = env_;
+  other_env["PORT"] = std::to_string(free_port());
+  ServerProcess other(dir_.path(), other_env);
+  ASSERT_TRUE(other.ready()) << other.log();
+  const std::array<unsigned short, 2> ports{server_->port(), other.port()};
+
+  // One session per process; each refresh there hands out a new access token.
+  std::array<std::string, 2> refresh_tokens;
+  for (int node = 0; node < 2; ++node) {
+    auto l = HttpClient(ports[node])
+                 .post_json("/api/auth/login", json::object{{"email", "managed@example.com"},
+                                                            {"password", kPassword}});
+    ASSERT_EQ(l.status, 200) << l.body;
+    refresh_tokens[node] = refresh_token(l);
+    EXPECT_EQ(kid_of(access_token(l)), static_kid) << "the .env pair is the first managed key";
+  }
+
+  const std::filesystem::path follow = dir_.path() / "follow.txt";
+  std::ofstream feed(follow);
+  const std::string checker =
+      "/usr/bin/python3 " + std::string(GATEHOUSE_SOURCE_DIR) +
+      "/tests/e2e/jwks_resource_server.py http://127.0.0.1:" + std::to_string(ports[1]) +
+      "/.well-known/jwks.json --lifespan 1 --follow " + follow.string();
+  FILE* answers_pipe = ::popen(checker.c_str(), "r");
+  ASSERT_NE(answers_pipe, nullptr);
+
+  using Clock = std::chrono::steady_clock;
+  struct Issued {
+    Clock::time_point at;
+    std::string kid;
+  };
+  struct Published {
+    Clock::time_point at;
+    std::set<std::string> kids;
+  };
+  std::vector<Issued> issued;
+  std::vector<Published> published;
+  std::string rotated_kid;
+  std::array<bool, 2> switched{false, false};
+  const auto began = Clock::now();
+  for (int i = 0; Clock::now() - began < std::chrono::seconds(25); ++i) {
+    const int node = i % 2;
+    auto r = HttpClient(ports[node])
+                 .request("POST", "/api/auth/refresh", "",
+                          {{"Authorization", "Bearer " + refresh_tokens[node]}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    refresh_tokens[node] = refresh_token(r);
+    const std::string access = access_token(r);
+    issued.push_back({Clock::now(), kid_of(access)});
+    feed << access << "\n" << std::flush;
+    // The other process accepts it at once, and publishes its key.
+    EXPECT_EQ(HttpClient(ports[1 - node])
+                  .get("/api/users/me", {{"Authorization", "Bearer " + access}})
+                  .status,
+              200);
+    for (const unsigned short port : ports) {
+      auto jwks = HttpClient(port).get("/.well-known/jwks.json");
+      ASSERT_EQ(jwks.status, 200);
+      Published snapshot{Clock::now(), {}};
+      const json::value body = jwks.json();
+      for (const auto& key : body.at("keys").as_array()) {
+        snapshot.kids.insert(std::string(key.at("kid").as_string()));
+      }
+      published.push_back(std::move(snapshot));
+    }
+    if (i == 10) {
+      auto rotate = run_gatehouse({"keys", "rotate"}, dir_.path(), env_);
+      ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
+      const auto at = rotate.out.find("added key ");
+      ASSERT_NE(at, std::string::npos) << rotate.out;
+      rotated_kid = rotate.out.substr(at + 10, rotate.out.find(' ', at + 10) - at - 10);
+    }
+    if (!rotated_kid.empty() && issued.back().kid == rotated_kid) switched[node] = true;
+    if (switched[0] && switched[1] && i % 2 == 1) break;
+  }
+  feed << "END\n" << std::flush;
+  EXPECT_TRUE(switched[0] && switched[1]) << "both processes sign with " << rotated_kid;
+
+  // No token was signed by a key that a JWKS answered within one cache lifetime before lacked.
+  for (const Issued& token : issued) {
+    for (const Published& snapshot : published) {
+      if (snapshot.at > token.at || token.at - snapshot.at > std::chrono::seconds(1)) continue;
+      EXPECT_TRUE(snapshot.kids.contains(token.kid)) << token.kid << " was not yet published";
+    }
+  }
+  std::vector<std::string> answers;
+  char line[4096];
+  while (std::fgets(line, sizeof line, answers_pipe) != nullptr) answers.emplace_back(line);
+  ::pclose(answers_pipe);
+  ASSERT_EQ(answers.size(), issued.size());
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].rfind("ok ", 0), 0u) << "token " << i << ": " << answers[i];
+  }
+  auto listed = run_gatehouse({"keys", "list"}, dir_.path(), env_);
+  EXPECT_NE(listed.out.find(static_kid + "  RS256  previous"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(rotated_kid + "  RS256  active"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("PRIVATE"), std::string::npos);
+}
+
+TEST_F(SettingsTest, ManagedKeysNeedALongEnoughEncryptionSecret) {
+  for (const std::string secret : {"", "too-short"}) {
+    auto env = test_env(free_port());
+    env["JWT_KEYS"] = "managed";
+    env["KEYS_ENCRYPTION_SECRET"] = secret;
+    auto refused = run_gatehouse({"serve"}, dir_.path(), env);
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("KEYS_ENCRYPTION_SECRET: JWT_KEYS=managed keeps private keys"),
+              std::string::npos)
+        << refused.err;
+  }
 }
 
 }  // namespace

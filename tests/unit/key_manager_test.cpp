@@ -127,6 +127,8 @@ TEST_F(KeyManagerTest, TwoProcessesFollowOneRotation) {
 }
 
 TEST_F(KeyManagerTest, RotatesByItselfWhenTheIntervalHasPassed) {
+  // JWT_KEY_ROTATION_DAYS becomes KeySchedule::rotation_interval (server_app.cpp), here 90 days on
+  // the injected clock: one second short adds nothing, the interval adds the next key.
   auto m = manager();
   ASSERT_TRUE(m->load(std::nullopt));
   clock_.advance(kSchedule.rotation_interval - seconds(1));
