@@ -16,7 +16,10 @@ if [[ "${1:-}" == "--test" ]]; then
              mariadb-server mariadb-client postgresql curl libfaketime clang-format
              clang libclang-rt-14-dev
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography
-             python3-aiosmtpd)
+             python3-aiosmtpd
+             # the tutorial's own app (../shared/peers/seed-fastapi), which must accept our tokens
+             python3-fastapi python3-uvicorn python3-sqlalchemy python3-pydantic python3-dotenv
+             python3-email-validator python3-passlib python3-pymysql)
 fi
 
 missing=()

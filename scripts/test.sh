@@ -3,7 +3,8 @@
 # the formatting (clang-format), runs the unit and end-to-end tests (ctest) under ASan + UBSan and
 # under TSan on SQLite and on a private MariaDB and PostgreSQL that it starts itself, then the shared
 # conformance suite (groups seed and security) against a real `gatehouse serve` (release build) on
-# SQLite, MariaDB and PostgreSQL, the browser tests in headless Chromium, the libFuzzer targets
+# SQLite, MariaDB and PostgreSQL, the tutorial's own app (../shared/peers/seed-fastapi) reading
+# Gatehouse's tokens and database, the browser tests in headless Chromium, the libFuzzer targets
 # (clang) for a few seconds each and a smoke run of the benchmark.
 # The last line is "total: N passed, N failed, N skipped"; a skip that should not happen (a
 # MariaDB or PostgreSQL test while this command runs that server, a conformance case not listed in
@@ -236,6 +237,18 @@ conformance_on_server() {
 [[ -n ${GATEHOUSE_TEST_MYSQL_URL:-} ]] && conformance_on_server "$GATEHOUSE_TEST_MYSQL_URL" mariadb
 [[ -n ${GATEHOUSE_TEST_POSTGRES_URL:-} ]] &&
   conformance_on_server "$GATEHOUSE_TEST_POSTGRES_URL" postgresql
+
+# ---------------------------------------------------------------- the tutorial's own app
+# Drop-in: the tutorial's FastAPI app, given Gatehouse's .env and database, accepts its tokens.
+stage "the tutorial's app accepts Gatehouse's tokens"
+if [[ -d $shared/peers/seed-fastapi ]]; then
+  /usr/bin/python3 "$root/tests/peer/tutorial_app_test.py" --binary "$root/build/gatehouse" \
+    --peer "$shared/peers/seed-fastapi" | tee "$work/tutorial-app.log"
+  add_summary "$work/tutorial-app.log" "the tutorial's app"
+else
+  echo "SKIP tutorial app: no peer at $shared/peers/seed-fastapi (set GATEHOUSE_SHARED)"
+  skipped=$((skipped + 1))
+fi
 
 # The fuzz targets build while the browser tests run: those leave a core idle most of the time.
 # Not beside the conformance suite, whose login-timing case compares medians of a few
