@@ -567,14 +567,19 @@ std::string kid_of(const std::string& token) {
   return std::string(token_part(token, 0).at("kid").as_string());
 }
 
-// `gatehouse keys generate` output as variables.
-std::map<std::string, std::string> generated_keys(const std::filesystem::path& dir) {
-  auto keys = run_gatehouse({"keys", "generate"}, dir, {{"PATH", "/usr/bin:/bin"}});
+// The VARIABLE=value lines a `gatehouse keys ...` command prints (comments skipped).
+std::map<std::string, std::string> printed_variables(
+    const std::vector<std::string>& args, const std::filesystem::path& dir,
+    const std::map<std::string, std::string>& env) {
+  auto keys = run_gatehouse(args, dir, env);
+  EXPECT_EQ(keys.exit_code, 0) << keys.err;
   std::map<std::string, std::string> out;
   std::istringstream lines(keys.out);
   for (std::string line; std::getline(lines, line);) {
     const auto eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    if (!line.starts_with("#") && eq != std::string::npos) {
+      out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
   }
   return out;
 }
@@ -630,10 +635,13 @@ TEST_F(SettingsTest, HandRotationWithPreviousKeysLogsNoOneOut) {
   const std::string old_public = env_.at("JWT_PUBLIC_KEY");
   server_->stop(SIGTERM);
 
-  auto next = generated_keys(dir_.path());
-  start({{"JWT_PRIVATE_KEY", next["JWT_PRIVATE_KEY"]},
-         {"JWT_PUBLIC_KEY", next["JWT_PUBLIC_KEY"]},
-         {"JWT_PREVIOUS_PUBLIC_KEYS", old_public}});
+  // `keys rotate` with static keys prints the steps and the lines for .env: the new pair, and the
+  // current public key as previous.
+  auto next = printed_variables({"keys", "rotate"}, dir_.path(), env_);
+  ASSERT_EQ(next.size(), 3u);
+  EXPECT_EQ(next["JWT_PREVIOUS_PUBLIC_KEYS"], old_public);
+  EXPECT_NE(next["JWT_PRIVATE_KEY"], env_.at("JWT_PRIVATE_KEY"));
+  start(next);
   EXPECT_EQ(me(old_access), 200);
   auto rotated = refresh(old_refresh);
   ASSERT_EQ(rotated.status, 200) << rotated.body;
