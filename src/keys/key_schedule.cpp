@@ -5,8 +5,10 @@ namespace gatehouse::keys {
 KeySchedule make_schedule(std::chrono::seconds jwks_max_age, std::chrono::seconds poll_interval,
                           std::chrono::seconds leeway, std::chrono::seconds access_ttl,
                           std::chrono::seconds rotation_interval) {
-  return KeySchedule{.publish_ahead = jwks_max_age + poll_interval + leeway,
-                     .keep_after = access_ttl + poll_interval + leeway,
+  // Two poll intervals: a poll runs an interval after the previous one ended, so a slow database
+  // read delays it; one more interval bounds that.
+  return KeySchedule{.publish_ahead = jwks_max_age + 2 * poll_interval + leeway,
+                     .keep_after = access_ttl + 2 * poll_interval + leeway,
                      .rotation_interval = rotation_interval};
 }
 

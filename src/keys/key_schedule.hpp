@@ -15,10 +15,10 @@ namespace gatehouse::keys {
 // the same answer in every process, so processes agree without talking to each other.
 struct KeySchedule {
   // A new key is published this long before it signs: every process re-reads the set within
-  // the poll interval, then every JWKS cache (max-age) expires; the leeway covers clock skew.
+  // two poll intervals, then every JWKS cache (max-age) expires; the leeway covers clock skew.
   std::chrono::seconds publish_ahead{0};
-  // A key that stopped signing still verifies this long: the access-token lifetime, plus the
-  // poll interval (a process may sign with it until its next read) and the leeway.
+  // A key that stopped signing still verifies this long: the access-token lifetime, plus two
+  // poll intervals (a process may sign with it until its next read) and the leeway.
   std::chrono::seconds keep_after{0};
   std::chrono::seconds rotation_interval{0};  // JWT_KEY_ROTATION_DAYS
 };

@@ -19,19 +19,19 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 const SysTime kT0 = from_unix_seconds(1'700'000'000);
-// 300 s JWKS cache + 30 s poll + 5 s leeway; 15 min tokens; rotation every 90 days.
+// 300 s JWKS cache + 2 × 30 s polls + 5 s leeway; 15 min tokens; rotation every 90 days.
 const KeySchedule kSchedule =
     make_schedule(seconds(300), seconds(30), seconds(5), seconds(900), seconds(90 * 86400));
 
 TEST(KeySchedule, PublishAheadAndKeepAfterCoverCachesPollsAndSkew) {
-  EXPECT_EQ(kSchedule.publish_ahead, seconds(335));
-  EXPECT_EQ(kSchedule.keep_after, seconds(935));
+  EXPECT_EQ(kSchedule.publish_ahead, seconds(365));
+  EXPECT_EQ(kSchedule.keep_after, seconds(965));
 }
 
 TEST(KeySchedule, StatesFollowTheTimesOfTheRows) {
   EXPECT_FALSE(plan_keys({}, kT0, kSchedule).active);
-  // Key 1 signs from kT0; key 2 was added at kT0 + 1 h and signs 335 s later.
-  const SysTime second_starts = kT0 + std::chrono::hours(1) + seconds(335);
+  // Key 1 signs from kT0; key 2 was added at kT0 + 1 h and signs 365 s later.
+  const SysTime second_starts = kT0 + std::chrono::hours(1) + seconds(365);
   const std::vector<ScheduledKey> keys{{1, kT0}, {2, second_starts}};
   auto at = [&](SysTime now) { return plan_keys(keys, now, kSchedule); };
 
@@ -43,10 +43,10 @@ TEST(KeySchedule, StatesFollowTheTimesOfTheRows) {
   auto switched = at(second_starts);
   EXPECT_EQ(switched.active, 1u);
   EXPECT_EQ(switched.states, (std::vector<KeyState>{KeyState::kPrevious, KeyState::kActive}));
-  EXPECT_EQ(switched.verifies_until[0], second_starts + seconds(935));
+  EXPECT_EQ(switched.verifies_until[0], second_starts + seconds(965));
 
-  EXPECT_EQ(at(second_starts + seconds(934)).states[0], KeyState::kPrevious);
-  EXPECT_EQ(at(second_starts + seconds(935)).states[0], KeyState::kExpired);
+  EXPECT_EQ(at(second_starts + seconds(964)).states[0], KeyState::kPrevious);
+  EXPECT_EQ(at(second_starts + seconds(965)).states[0], KeyState::kExpired);
 
   EXPECT_FALSE(at(second_starts + seconds(90 * 86400 - 1)).rotation_due);
   EXPECT_TRUE(at(second_starts + seconds(90 * 86400)).rotation_due);
