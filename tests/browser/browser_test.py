@@ -264,7 +264,21 @@ class BrowserFlow(unittest.TestCase):
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition())
         except TimeoutException:
-            self.fail("timed out waiting for %s; status line: %r" % (what, self.status_text()))
+            self.fail("timed out waiting for %s; status line: %r; %s" % (what, self.status_text(),
+                                                                        self.diagnosis()))
+
+    def diagnosis(self):
+        """Where a page that never settled stood: its load state, the requests it finished (one
+        still pending is missing from the list) and the server's last log lines."""
+        try:
+            self.screenshot("STUCK-" + self._testMethodName)
+            page = self.driver.execute_script(
+                "return document.readyState + '; finished: ' + performance.getEntriesByType("
+                "'resource').map(e => e.name.replace(/^https?:\\/\\/[^/]+/, '') + ' '"
+                " + Math.round(e.duration) + ' ms').join(', ')")
+        except Exception as e:  # the browser itself may be what is stuck
+            page = "no answer from the page: %s" % e
+        return "page: %s; server log: %s" % (page, " | ".join(self.server.read_log().splitlines()[-8:]))
 
     def wait_state(self, state, timeout=45):
         self.wait_for(lambda: self.driver.execute_script("return document.body.dataset.state") == state,
