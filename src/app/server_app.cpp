@@ -206,11 +206,12 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
 http::Router ServerApp::build_router() const {
   http::Router router;
   health_api_.add_routes(router);
-  keys_api_.add_routes(router);
   auth_api_.add_routes(router);
   users_api_.add_routes(router);
   sessions_api_.add_routes(router);
   account_api_.add_routes(router);
+  // Last: the router tries routes in order, and the hot ones (/me, refresh) come before it.
+  keys_api_.add_routes(router);
   return router;
 }
 
