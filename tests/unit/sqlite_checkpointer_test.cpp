@@ -54,7 +54,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
   // One commit that adds about one page of data to the WAL.
   void write_a_page() { write("INSERT INTO t (x) VALUES (randomblob(3000))"); }
 
-  testing::TempDir dir_;
+  gatehouse::testing::TempDir dir_;
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
   std::unique_ptr<SqliteDatabase> pool_;
   int wal_pages_ = 0;  // as the last commit reported it
