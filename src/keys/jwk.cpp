@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -28,7 +29,10 @@ using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 // in its shortest form when `width` is 0 (RFC 7518 section 6.3.1: n and e have no leading zero).
 std::optional<std::string> integer_param(const EVP_PKEY* key, const char* name, int width) {
   BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1 || raw == nullptr) return std::nullopt;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1 || raw == nullptr) {
+    ERR_clear_error();  // no stale error for a later, unrelated OpenSSL call on this thread
+    return std::nullopt;
+  }
   const BnPtr bn(raw);
   const int size = width > 0 ? width : BN_num_bytes(bn.get());
   std::string out(static_cast<std::size_t>(size), '\0');
@@ -108,6 +112,7 @@ Result<boost::json::object> public_jwk(auth::JwsAlgorithm alg, const EVP_PKEY* k
       std::array<unsigned char, 32> raw{};
       std::size_t len = raw.size();
       if (EVP_PKEY_get_raw_public_key(key, raw.data(), &len) != 1 || len != raw.size()) {
+        ERR_clear_error();
         return jwk_error("cannot read the Ed25519 public key");
       }
       jwk.emplace("kty", "OKP");
