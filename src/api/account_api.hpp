@@ -6,6 +6,7 @@
 
 #include "auth/account_service.hpp"
 #include "auth/authenticator.hpp"
+#include "http/body_validator.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -33,8 +34,13 @@ class AccountApi final {
  private:
   auth::AccountService& accounts_;
   const auth::Authenticator& authenticator_;
-  std::size_t password_max_bytes_;
   http::CorsPolicy origins_;
+  // Validated with and documented from these. Proofs of a mail: the token's schema, the code's.
+  http::BodySchema email_body_;
+  std::vector<http::BodySchema> verify_body_;
+  std::vector<http::BodySchema> reset_body_;
+  http::BodySchema change_password_body_;
+  http::BodySchema change_email_body_;
 };
 
 // The page or asset embedded as web/auth/`name` (verify-email.html, account.js...), with a

@@ -61,6 +61,21 @@ http::Response too_many(std::chrono::seconds retry_after) {
   return r;
 }
 
+http::FieldSpec email_field(std::string description) {
+  return {.name = "email",
+          .rule = {.max_chars = kMaxColumnChars, .email = true},
+          .description = std::move(description),
+          .example = "jane@example.com"};
+}
+
+http::FieldSpec password_field(std::string name, std::size_t min_chars, std::size_t max_bytes,
+                               std::string description) {
+  return {.name = std::move(name),
+          .rule = {.min_chars = min_chars, .max_bytes = max_bytes},
+          .description = std::move(description),
+          .example = "password123"};
+}
+
 std::string lower_ascii(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

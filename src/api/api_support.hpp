@@ -6,6 +6,7 @@
 
 #include "auth/authenticator.hpp"
 #include "core/error.hpp"
+#include "http/body_validator.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -38,5 +39,10 @@ std::string lower_ascii(std::string s);
 
 // The tutorial's VARCHAR(255) columns: longer values get a 422 instead of a database error.
 inline constexpr std::size_t kMaxColumnChars = 255;
+
+// Body fields several routes take (validated and documented from these).
+http::FieldSpec email_field(std::string description);
+http::FieldSpec password_field(std::string name, std::size_t min_chars, std::size_t max_bytes,
+                               std::string description);
 
 }  // namespace gatehouse::api

@@ -4,6 +4,9 @@
 
 #include <boost/url/parse.hpp>
 
+#include <limits>
+
+#include "api/api_schemas.hpp"
 #include "api/api_support.hpp"
 #include "http/body_validator.hpp"
 #include "http/csrf_guard.hpp"
@@ -12,6 +15,45 @@ namespace gatehouse::api {
 
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
+
+namespace {
+
+// The tutorial's CreateUserSchema.
+http::BodySchema register_schema(std::size_t password_max_bytes) {
+  return {.name = "CreateUserSchema",
+          .fields = {
+              {.name = "name", .rule = {.max_chars = kMaxColumnChars}, .example = "Jane Doe"},
+              email_field("Compared and stored in lower case."),
+              {.name = "photo", .rule = {.max_chars = kMaxColumnChars}, .example = "default.png"},
+              password_field("password", 8, password_max_bytes, ""),
+              password_field("passwordConfirm", 0, password_max_bytes, "Must equal password."),
+              {.name = "role",
+               .description = "Accepted for the tutorial's clients and ignored: a new account's "
+                              "role is always user.",
+               .ignored = true},
+              {.name = "verified",
+               .description = "Accepted for the tutorial's clients and ignored (see "
+                              "REQUIRE_EMAIL_VERIFICATION).",
+               .ignored = true},
+          }};
+}
+
+// The tutorial's LoginUserSchema.
+http::BodySchema login_schema(std::size_t password_max_bytes) {
+  http::FieldSpec email = email_field("Compared in lower case.");
+  email.rule.max_chars = std::numeric_limits<std::size_t>::max();  // the tutorial sets none
+  return {.name = "LoginUserSchema",
+          .fields = {std::move(email), password_field("password", 8, password_max_bytes, "")}};
+}
+
+const std::vector<http::ParameterDoc> kLogoutScope{
+    {.name = "scope",
+     .in = "query",
+     .description = "session (default): this login; others: every other login of the user (this "
+                    "one stays); global: every login of the user.",
+     .values = {"session", "others", "global"}}};
+
+}  // namespace
 
 AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
                  auth::SessionService& sessions, const auth::Authenticator& authenticator,
@@ -26,24 +68,77 @@ AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
       accounts_(accounts),
       clock_(clock),
       settings_(std::move(settings)),
-      origins_(settings_.client_origins) {}
+      origins_(settings_.client_origins),
+      register_body_(register_schema(settings_.password_max_bytes)),
+      login_body_(login_schema(settings_.password_max_bytes)) {}
 
 void AuthApi::add_routes(http::Router& router) const {
+  using http::Credential;
   using http::Execution;
-  router.add(
-      bhttp::verb::post, "/api/auth/register", Execution::kHashing,
-      [this](const http::Request& r) { return register_user(r); }, http::Body::kJson);
+  router.add(bhttp::verb::post, "/api/auth/register", Execution::kHashing,
+             [this](const http::Request& r) { return register_user(r); },
+             {.summary = "Register an account",
+              .description = "Creates an account (verified at once unless "
+                             "REQUIRE_EMAIL_VERIFICATION is on: then a verification mail is "
+                             "queued). Logs nobody in.",
+              .tag = "Auth",
+              .body = {register_body_},
+              .responses = {doc::ok(201, "UserResponse", "The new account."),
+                            doc::error(400, "Passwords do not match."), doc::cross_site(),
+                            doc::error(409, "Account already exist (the e-mail is taken)."),
+                            doc::too_many("registrations from this address")}});
   router.add(
       bhttp::verb::post, "/api/auth/login", Execution::kHashing,
-      [this](const http::Request& r) { return login(r); }, http::Body::kJson);
-  router.add(bhttp::verb::get, "/api/auth/refresh", Execution::kWorker,
-             [this](const http::Request& r) { return refresh(r); });
-  router.add(bhttp::verb::post, "/api/auth/refresh", Execution::kWorker,
-             [this](const http::Request& r) { return refresh(r); });
-  router.add(bhttp::verb::get, "/api/auth/logout", Execution::kWorker,
-             [this](const http::Request& r) { return logout(r); });
-  router.add(bhttp::verb::post, "/api/auth/logout", Execution::kWorker,
-             [this](const http::Request& r) { return logout(r); });
+      [this](const http::Request& r) { return login(r); },
+      {.summary = "Log in",
+       .description = "Starts a session: the answer and its HttpOnly cookies carry an access "
+                      "token and a refresh token. Failed attempts are limited per account, per "
+                      "client address and per device (LOGIN_FAILURES_PER_HOUR, "
+                      "IP_FAILED_LOGINS_PER_HOUR, LOGIN_DELAY_MAX_SECONDS).",
+       .tag = "Auth",
+       .body = {login_body_},
+       .responses = {doc::with_session_cookies(doc::ok(200, "LoginResponse", "Logged in.")),
+                     doc::error(400, "Incorrect Email or Password."),
+                     doc::error(401,
+                                "Please verify your email address "
+                                "(REQUIRE_EMAIL_VERIFICATION, right password only)."),
+                     doc::cross_site(), doc::too_many("failed logins")}});
+  for (const bhttp::verb method : {bhttp::verb::get, bhttp::verb::post}) {
+    router.add(
+        method, "/api/auth/refresh", Execution::kWorker,
+        [this](const http::Request& r) { return refresh(r); },
+        {.summary = "Refresh the tokens",
+         .description = "Rotates the session: the refresh token sent is spent and a new pair "
+                        "comes back (body and cookies). Replaying a spent token after "
+                        "REFRESH_REUSE_GRACE_SECONDS ends the whole session (reuse detection).",
+         .tag = "Auth",
+         .credential = Credential::kRefreshToken,
+         .responses = {
+             doc::with_session_cookies(doc::ok(200, "RefreshResponse", "The new pair of tokens.")),
+             doc::error(400,
+                        "Please provide refresh token / Could not refresh access "
+                        "token (the tutorial's status for every bad refresh "
+                        "token)."),
+             doc::error(401, "Please verify your account."), doc::cross_site()}});
+  }
+  for (const bhttp::verb method : {bhttp::verb::get, bhttp::verb::post}) {
+    router.add(method, "/api/auth/logout", Execution::kWorker,
+               [this](const http::Request& r) { return logout(r); },
+               {.summary = "Log out",
+                .description = "Ends the session at once: its access token is refused on the "
+                               "next request, its refresh token can never be used again.",
+                .tag = "Auth",
+                .credential = Credential::kAccessToken,
+                .parameters = kLogoutScope,
+                .responses = {doc::with_session_cookies(
+                                  doc::ok(200, "LogoutResponse",
+                                          "Logged out; the cookies are cleared (scope session and "
+                                          "global).")),
+                              doc::cross_site(),
+                              doc::ok(422, "HTTPValidationError",
+                                      "scope is not one of "
+                                      "session, others, global.")}});
+  }
 }
 
 http::Response AuthApi::register_user(const http::Request& request) const {
@@ -51,33 +146,32 @@ http::Response AuthApi::register_user(const http::Request& request) const {
     return fail(Error{ErrorCode::kForbidden, "cross-site registration"}, "register");
   }
   http::BodyValidator body(request.message.body());
-  auto name = body.string_field("name", {.max_chars = kMaxColumnChars});
-  auto email = body.string_field("email", {.max_chars = kMaxColumnChars, .email = true});
-  auto photo = body.string_field("photo", {.max_chars = kMaxColumnChars});
-  auto password =
-      body.string_field("password", {.min_chars = 8, .max_bytes = settings_.password_max_bytes});
-  auto confirm = body.string_field("passwordConfirm", {.max_bytes = settings_.password_max_bytes});
+  http::BodyFields fields = body.read(register_body_);
   if (!body.ok()) return body.response();
+  const std::string& email = fields.at("email");
+  const std::string& password = fields.at("password");
 
   auto limited = throttle_.registration_attempt(request.client_ip);
   if (!limited) return fail(limited.error(), "register: rate limit");
   if (*limited) return too_many(**limited);
 
   // The tutorial's order: a taken e-mail is reported before a password mismatch.
-  const std::string email_lower = lower_ascii(*email);
+  const std::string email_lower = lower_ascii(email);
   auto existing = store_.find_user_by_email(email_lower);
   if (!existing) return fail(existing.error(), "register");
   if (existing->has_value()) return http::error_response(ErrorCode::kAccountExists);
-  if (*password != *confirm) return http::error_response(ErrorCode::kPasswordsDoNotMatch);
+  if (password != fields.at("passwordConfirm")) {
+    return http::error_response(ErrorCode::kPasswordsDoNotMatch);
+  }
 
-  auto hash = passwords_.hash(*password);
+  auto hash = passwords_.hash(password);
   if (!hash) return fail(hash.error(), "register: hash");
 
   store::NewUser user;
-  user.name = std::move(*name);
+  user.name = std::move(fields.at("name"));
   user.email = email_lower;
   user.password_hash = std::move(*hash);
-  user.photo = std::move(*photo);
+  user.photo = std::move(fields.at("photo"));
   // The tutorial marks new users verified; with REQUIRE_EMAIL_VERIFICATION the account starts
   // unverified and its verification mail is queued with it.
   user.verified = accounts_.new_users_verified();
@@ -110,12 +204,11 @@ http::Response AuthApi::login(const http::Request& request) const {
     return fail(Error{ErrorCode::kForbidden, "cross-site login"}, "login");
   }
   http::BodyValidator body(request.message.body());
-  auto email = body.string_field("email", {.email = true});
-  auto password =
-      body.string_field("password", {.min_chars = 8, .max_bytes = settings_.password_max_bytes});
+  const http::BodyFields fields = body.read(login_body_);
   if (!body.ok()) return body.response();
+  const std::string& password = fields.at("password");
 
-  const std::string email_lower = lower_ascii(*email);
+  const std::string email_lower = lower_ascii(fields.at("email"));
   // A device cookie issued to this browser for this account: limited on its own counter.
   const auto device_cookie = request.cookie(auth::DeviceCookies::kName);
   std::optional<std::string> device;
@@ -132,11 +225,11 @@ http::Response AuthApi::login(const http::Request& request) const {
   auto found = store_.find_user_by_email(email_lower);
   if (!found) return fail(found.error(), "login");
   if (!found->has_value()) {
-    passwords_.burn(*password);
+    passwords_.burn(password);
     return http::error_response(ErrorCode::kIncorrectCredentials);
   }
   const store::User& user = **found;
-  const auto verdict = passwords_.verify(*password, user.password_hash);
+  const auto verdict = passwords_.verify(password, user.password_hash);
   if (verdict == auth::PasswordVerdict::kMismatch) {
     return http::error_response(ErrorCode::kIncorrectCredentials);
   }
@@ -149,7 +242,7 @@ http::Response AuthApi::login(const http::Request& request) const {
 
   if (verdict == auth::PasswordVerdict::kMatchNeedsRehash) {
     // A legacy bcrypt hash (or old argon2 parameters): upgrade it now that we know the password.
-    if (auto rehash = passwords_.hash(*password); rehash) {
+    if (auto rehash = passwords_.hash(password); rehash) {
       if (auto st = store_.update_password_hash(user.id, *rehash, clock_.now()); !st) {
         spdlog::warn("login: could not store the rehashed password of user {}: {}", user.id,
                      st.error().internal);

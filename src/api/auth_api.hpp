@@ -10,6 +10,7 @@
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "core/clock.hpp"
+#include "http/body_validator.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -62,6 +63,8 @@ class AuthApi final {
   const Clock& clock_;
   AuthApiSettings settings_;
   http::CorsPolicy origins_;
+  http::BodySchema register_body_;  // validated with and documented from these
+  http::BodySchema login_body_;
 };
 
 }  // namespace gatehouse::api

@@ -1,5 +1,6 @@
 #include "api/keys_api.hpp"
 
+#include "api/api_schemas.hpp"
 #include "api/api_support.hpp"
 
 namespace gatehouse::api {
@@ -15,7 +16,14 @@ void KeysApi::add_routes(http::Router& router) const {
                http::Response response(bhttp::status::ok, keys_.current()->jwks_json());
                response.header("Cache-Control", cache_control_);
                return response;
-             });
+             },
+             {.summary = "Public signing keys (JWKS)",
+              .description = "RFC 7517 JWK Set for resource servers that verify access tokens "
+                             "themselves: the signing key, keys whose tokens may still be live "
+                             "and the next key. Cache it for max-age (JWKS_MAX_AGE_SECONDS) and "
+                             "fetch it again on an unknown kid.",
+              .tag = "Keys",
+              .responses = {doc::ok(200, "JWKSet", "The keys.")}});
 }
 
 }  // namespace gatehouse::api

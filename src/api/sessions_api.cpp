@@ -1,5 +1,6 @@
 #include "api/sessions_api.hpp"
 
+#include "api/api_schemas.hpp"
 #include "api/api_support.hpp"
 
 namespace gatehouse::api {
@@ -16,9 +17,23 @@ SessionsApi::SessionsApi(store::Store& store, const auth::Authenticator& authent
 
 void SessionsApi::add_routes(http::Router& router) const {
   router.add(bhttp::verb::get, "/api/users/me/sessions", http::Execution::kWorker,
-             [this](const http::Request& r) { return list(r); });
-  router.add(bhttp::verb::delete_, "/api/users/me/sessions/{id}", http::Execution::kWorker,
-             [this](const http::Request& r) { return remove(r); });
+             [this](const http::Request& r) { return list(r); },
+             {.summary = "List my sessions",
+              .description = "The user's live sessions (logins), newest first.",
+              .tag = "Sessions",
+              .credential = http::Credential::kAccessToken,
+              .responses = {doc::ok(200, "SessionList", "The live sessions.")}});
+  router.add(
+      bhttp::verb::delete_, "/api/users/me/sessions/{id}", http::Execution::kWorker,
+      [this](const http::Request& r) { return remove(r); },
+      {.summary = "End one of my sessions",
+       .description = "Logs that device out at once: its tokens are refused from the next "
+                      "request on.",
+       .tag = "Sessions",
+       .credential = http::Credential::kAccessToken,
+       .parameters = {{.name = "id", .description = "A session id from the list."}},
+       .responses = {doc::ok(200, "StatusResponse", "The session is ended."), doc::cross_site(),
+                     doc::error(404, "Session not found (or not the user's).")}});
 }
 
 http::Response SessionsApi::list(const http::Request& request) const {

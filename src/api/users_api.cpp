@@ -1,5 +1,6 @@
 #include "api/users_api.hpp"
 
+#include "api/api_schemas.hpp"
 #include "api/api_support.hpp"
 
 namespace gatehouse::api {
@@ -10,7 +11,12 @@ UsersApi::UsersApi(const auth::Authenticator& authenticator) : authenticator_(au
 
 void UsersApi::add_routes(http::Router& router) const {
   router.add(bhttp::verb::get, "/api/users/me", http::Execution::kWorker,
-             [this](const http::Request& r) { return me(r); });
+             [this](const http::Request& r) { return me(r); },
+             {.summary = "Get me",
+              .description = "The account of the access token's user.",
+              .tag = "Users",
+              .credential = http::Credential::kAccessToken,
+              .responses = {doc::ok(200, "UserResponse", "The user.")}});
 }
 
 http::Response UsersApi::me(const http::Request& request) const {

@@ -187,6 +187,7 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
           [this] { outbox_sender_.wake(); }),
       health_api_(*store_.store),
       keys_api_(key_ring_, settings.keys.jwks_max_age),
+      docs_api_(settings.docs_enabled),
       auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,
                 accounts_, clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
@@ -203,7 +204,36 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
                settings.hash_threads + settings.hash_queue_limit, kHashingThreads),
       server_(server_options(settings), application_, workers_, hashing_) {}
 
-http::Router ServerApp::build_router() const {
+namespace {
+
+// The first lines of the document: what this server's settings make of the API.
+docs::DocumentInfo document_info(const config::Settings& settings) {
+  docs::DocumentInfo info;
+  info.title = "Gatehouse";
+  info.version = GATEHOUSE_VERSION;
+  const auto minutes = [](std::chrono::minutes m) { return std::to_string(m.count()); };
+  info.description =
+      "Authentication API: the FastAPI tutorial's routes (register, login, refresh, logout, "
+      "/api/users/me) with server-side sessions: a refresh spends its token, and logout ends "
+      "the session's tokens at once.\n\n"
+      "This server: access tokens (" +
+      settings.jwt_algorithm + ") live " + minutes(settings.access_token_ttl) +
+      " minutes, refresh tokens " + minutes(settings.refresh_token_ttl) +
+      " minutes without use, sessions at most " + minutes(settings.session_lifetime) +
+      " minutes; new accounts " +
+      (settings.mail.require_verification ? "must verify their e-mail address before logging in"
+                                          : "are verified at once") +
+      "; rate limits are " + (settings.rate_limits.enabled ? "on" : "off") +
+      ". Public keys: /.well-known/jwks.json.\n\n"
+      "Try it out: log in with POST /api/auth/login; the browser keeps the HttpOnly cookies "
+      "and sends them with the next calls. Or paste the access token into Authorize "
+      "(bearerAuth).";
+  return info;
+}
+
+}  // namespace
+
+http::Router ServerApp::build_router() {
   http::Router router;
   health_api_.add_routes(router);
   auth_api_.add_routes(router);
@@ -212,6 +242,8 @@ http::Router ServerApp::build_router() const {
   account_api_.add_routes(router);
   // Last: the router tries routes in order, and the hot ones (/me, refresh) come before it.
   keys_api_.add_routes(router);
+  docs_api_.add_routes(router);
+  docs_api_.publish(router, document_info(settings_));
   return router;
 }
 

@@ -5,6 +5,7 @@
 
 #include "api/account_api.hpp"
 #include "api/auth_api.hpp"
+#include "api/docs_api.hpp"
 #include "api/health_api.hpp"
 #include "api/keys_api.hpp"
 #include "api/sessions_api.hpp"
@@ -58,6 +59,9 @@ class ServerApp {
   void run();
   void stop() { server_.stop(); }
 
+  // Routing and the route table (the tests compare it with /openapi.json).
+  const http::Application& application() const { return application_; }
+
  private:
   // The keys the server signs with, and the material its own secrets derive from.
   struct SigningKeys {
@@ -66,7 +70,8 @@ class ServerApp {
   };
   ServerApp(const config::Settings& settings, SigningKeys keys, store::OpenedStore store,
             mail::MailTemplates templates);
-  http::Router build_router() const;
+  // Every route, and /openapi.json built from them.
+  http::Router build_router();
 
   config::Settings settings_;
   SystemClock clock_;
@@ -91,6 +96,7 @@ class ServerApp {
   auth::AccountService accounts_;
   api::HealthApi health_api_;
   api::KeysApi keys_api_;
+  api::DocsApi docs_api_;
   api::AuthApi auth_api_;
   api::UsersApi users_api_;
   api::SessionsApi sessions_api_;

@@ -426,6 +426,7 @@ Status load_security(const EnvMap& env, Settings& s) {
         "COOKIE_SAMESITE: none needs COOKIE_SECURE=true (browsers drop it otherwise)");
   }
   if (Status st = read_bool(env, "RATE_LIMITS", s.rate_limits.enabled); !st) return st;
+  if (Status st = read_bool(env, "DOCS_ENABLED", s.docs_enabled); !st) return st;
   if (const auto raw = lookup(env, "TRUSTED_PROXIES")) {
     std::string_view rest = *raw;
     while (!rest.empty()) {

@@ -170,6 +170,8 @@ struct Settings {
   std::chrono::seconds refresh_reuse_grace{5};       // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
   MailSettings mail;
+  // DOCS_ENABLED: /openapi.json, /docs and /redoc (FastAPI serves them by default too).
+  bool docs_enabled = true;
 };
 
 // The number of CPUs this process may run on (sched_getaffinity), at least 1.

@@ -18,5 +18,10 @@ const std::vector<EmbeddedFile>& migration_files();
 const std::vector<EmbeddedFile>& mail_template_files();
 // web/auth/*: the account pages a mail's link opens (api/account_api.hpp)
 const std::vector<EmbeddedFile>& account_page_files();
+// web/docs/*.html|*.js: the /docs and /redoc pages (api/docs_api.hpp)
+const std::vector<EmbeddedFile>& docs_page_files();
+// Swagger UI's and ReDoc's bundles from web/docs/node_modules (folder "swagger-ui-dist",
+// "redoc/bundles")
+const std::vector<EmbeddedFile>& docs_asset_files();
 
 }  // namespace gatehouse::embedded

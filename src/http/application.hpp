@@ -30,6 +30,8 @@ class Application {
     cors_.decorate(request, response);
   }
 
+  const Router& router() const { return router_; }
+
   // A reverse proxy of TRUSTED_PROXIES: its connections carry many clients.
   bool is_trusted_proxy(std::string_view peer) const { return addresses_.is_trusted_proxy(peer); }
 

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace gatehouse::http {
@@ -76,6 +77,51 @@ std::optional<std::string> BodyValidator::string_field(std::string_view name,
     return std::nullopt;
   }
   return value;
+}
+
+BodyFields BodyValidator::read(const BodySchema& schema) {
+  BodyFields fields;
+  for (const FieldSpec& field : schema.fields) {
+    if (field.ignored) continue;
+    if (auto value = string_field(field.name, field.rule)) {
+      fields.emplace(field.name, std::move(*value));
+    }
+  }
+  return fields;
+}
+
+json::object json_schema(const BodySchema& schema) {
+  constexpr auto kUnlimited = std::numeric_limits<std::size_t>::max();
+  json::object properties;
+  json::array required;
+  for (const FieldSpec& field : schema.fields) {
+    json::object p;
+    std::string description = field.description;
+    if (field.ignored) {
+      p["deprecated"] = true;
+    } else {
+      const StringRule& rule = field.rule;
+      p["type"] = "string";
+      if (rule.email) p["format"] = "email";
+      if (rule.min_chars > 0) p["minLength"] = rule.min_chars;
+      // A byte limit bounds the characters too; its exact meaning goes into the description.
+      const std::size_t max_chars = std::min(rule.max_chars, rule.max_bytes);
+      if (max_chars != kUnlimited) p["maxLength"] = max_chars;
+      if (rule.max_bytes != kUnlimited) {
+        if (!description.empty()) description += " ";
+        description += "At most " + std::to_string(rule.max_bytes) + " bytes of UTF-8.";
+      }
+      required.emplace_back(field.name);
+    }
+    if (!description.empty()) p["description"] = description;
+    if (!field.example.empty()) p["examples"] = json::array{json::string(field.example)};
+    properties[field.name] = std::move(p);
+  }
+  json::object out{{"title", schema.name}, {"type", "object"}};
+  if (!schema.description.empty()) out["description"] = schema.description;
+  out["properties"] = std::move(properties);
+  out["required"] = std::move(required);
+  return out;
 }
 
 std::size_t utf8_length(std::string_view text) {

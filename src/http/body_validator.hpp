@@ -1,9 +1,12 @@
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,14 +24,39 @@ struct StringRule {
   bool email = false;                                               // EmailStr
 };
 
+// One field of a JSON request body: its rule, and what the API documentation says of it.
+struct FieldSpec {
+  std::string name;
+  StringRule rule;
+  std::string description;
+  std::string example;
+  // Accepted for the tutorial's clients and never read (the document marks it deprecated).
+  bool ignored = false;
+};
+
+// A JSON request body: an object whose fields are all required strings, unless `ignored` (the
+// tutorial's pydantic models). `name` is the schema's name in the OpenAPI document.
+struct BodySchema {
+  std::string name;
+  std::string description;
+  std::vector<FieldSpec> fields;
+};
+
+// The JSON Schema (2020-12, as OpenAPI 3.1 uses it) of what `schema` accepts: the same limits
+// BodyValidator enforces.
+boost::json::object json_schema(const BodySchema& schema);
+
+// Field values by name.
+using BodyFields = std::map<std::string, std::string, std::less<>>;
+
 // Validates a JSON request body the way FastAPI does for the tutorial: every problem is collected
 // into FastAPI's 422 list (`loc`, `msg`, `type`), so a client sees all missing fields at once.
 // Numbers are accepted for string fields (pydantic v1 coerces them); other types are refused.
 // Example:
 //   BodyValidator v(request.message.body());
-//   auto email = v.string_field("email", {.email = true});
-//   auto password = v.string_field("password", {.min_chars = 8});
+//   BodyFields fields = v.read(login_schema);
 //   if (!v.ok()) return v.response();
+//   const std::string& email = fields.at("email");
 class BodyValidator {
  public:
   explicit BodyValidator(std::string_view body);
@@ -36,6 +64,10 @@ class BodyValidator {
   // The field's value, or nullopt with an issue recorded (or nullopt silently when the body itself
   // was not a JSON object, which is already recorded).
   std::optional<std::string> string_field(std::string_view name, const StringRule& rule);
+
+  // Every field of `schema` that is not ignored, by name; each problem is recorded as by
+  // string_field. When ok(), every such field is in the result.
+  BodyFields read(const BodySchema& schema);
 
   // Whether the body is an object with this field (null counts as absent), for bodies that take
   // one set of fields or another: {"token"} or {"email", "code"}.

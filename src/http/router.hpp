@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "http/operation.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -38,14 +39,18 @@ struct Route {
   std::string pattern;  // "/api/users/me/sessions/{id}": a `{...}` segment matches one segment
   Execution execution;
   Handler handler;
-  Body body = Body::kNone;
+  Body body = Body::kNone;  // kJson exactly when the operation declares a body
+  Operation doc;
 };
 
 // Exact-path routing with `{param}` segments. Built once at start-up, then read-only (thread-safe).
 class Router {
  public:
   void add(boost::beast::http::verb method, std::string pattern, Execution execution,
-           Handler handler, Body body = Body::kNone);
+           Handler handler, Operation doc);
+
+  // In registration order (the order the document lists them).
+  const std::vector<Route>& routes() const { return routes_; }
 
   struct Match {
     const Route* route = nullptr;            // null: see `error`

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Browser tests: the reference client (examples/browser-client) in a real headless Chromium.
+"""Browser tests: the reference client (examples/browser-client) in a real headless Chromium, the
+account pages a mail opens, and the API docs (/docs, /redoc).
 
 The client is served on its own origin (http://localhost:C), the API on http://localhost:A (same
 site, another origin: the tutorial's set-up), and an attacker's page on http://127.0.0.1:F (another
@@ -196,6 +197,8 @@ class Gatehouse:
 def start_chromium(profile_dir):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
+    # The console, for tests that check a page logs no error (a CSP violation is one).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--window-size=1100,900",
@@ -207,7 +210,21 @@ def start_chromium(profile_dir):
     return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
 
 
-class BrowserFlow(unittest.TestCase):
+class ChromiumCase(unittest.TestCase):
+    """A test class with a Chromium (cls.driver): a failing test leaves a picture of where it
+    stood, and screenshot() keeps pictures of the pages in --artifacts."""
+
+    def tearDown(self):
+        if any(err for _, err in getattr(self._outcome, "errors", []) if err):
+            self.screenshot("FAILED-" + self._testMethodName)
+
+    def screenshot(self, name):
+        if ARGS.artifacts:
+            os.makedirs(ARGS.artifacts, exist_ok=True)
+            self.driver.save_screenshot(os.path.join(ARGS.artifacts, name + ".png"))
+
+
+class BrowserFlow(ChromiumCase):
     """One server, one Chromium for the class; every test starts signed out with a new user."""
 
     @classmethod
@@ -247,11 +264,6 @@ class BrowserFlow(unittest.TestCase):
         self.open_client()
         self.wait_state("signed-out")
         self.email = "browser-%d@example.com" % time.time_ns()
-
-    def tearDown(self):
-        # A failing test leaves a picture of where it stood.
-        if any(err for _, err in getattr(self._outcome, "errors", []) if err):
-            self.screenshot("FAILED-" + self._testMethodName)
 
     # ------------------------------------------------------------ helpers
 
@@ -329,11 +341,6 @@ class BrowserFlow(unittest.TestCase):
     def cookie(self, name):
         c = self.driver.get_cookie(name)
         return c["value"] if c else None
-
-    def screenshot(self, name):
-        if ARGS.artifacts:
-            os.makedirs(ARGS.artifacts, exist_ok=True)
-            self.driver.save_screenshot(os.path.join(ARGS.artifacts, name + ".png"))
 
     def replace_access_cookie(self, value):
         """Swaps the HttpOnly access_token cookie of the API's host (cookies ignore ports)."""
@@ -568,7 +575,7 @@ class SmtpSink:
         self.proc.wait(timeout=10)
 
 
-class MailFlow(unittest.TestCase):
+class MailFlow(ChromiumCase):
     """The account pages a mail's link opens, in Chromium: merely opening the link changes nothing;
     confirming on the page does, and the user can then sign in."""
 
@@ -604,11 +611,6 @@ class MailFlow(unittest.TestCase):
     def wait_status(self, text, timeout=45):
         WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
             lambda d: text in d.find_element(By.ID, "status").text)
-
-    def screenshot(self, name):
-        if ARGS.artifacts:
-            os.makedirs(ARGS.artifacts, exist_ok=True)
-            self.driver.save_screenshot(os.path.join(ARGS.artifacts, name + ".png"))
 
     def test_opening_the_mail_link_verifies_nothing_until_confirmed(self):
         address = "verify-%d@example.com" % time.time_ns()
@@ -683,6 +685,128 @@ class Result(unittest.TextTestResult):
         self._line("SKIP", test, reason)
 
 
+class DocsPages(ChromiumCase):
+    """/docs (Swagger UI) and /redoc in Chromium, as a tutorial user opens them first: every route of
+    /openapi.json is listed, "Try it out" works against the same server (cookies included), and
+    neither page logs a console error: a Content-Security-Policy violation would be one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="gatehouse-browser-docs.")
+        cls.server = Gatehouse(ARGS.binary, cls.work, "http://localhost:%d" % free_port())
+        with urllib.request.urlopen(cls.server.base + "/openapi.json", timeout=10) as r:
+            cls.document = json.load(r)
+        cls.driver = start_chromium(os.path.join(cls.work, "profile"))
+        cls.driver.set_page_load_timeout(30)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        cls.server.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def setUp(self):
+        self.driver.delete_all_cookies()
+        self.driver.get_log("browser")  # drops what earlier pages logged
+
+    def operations(self):
+        return {(method.upper(), path) for path, item in self.document["paths"].items()
+                for method in item}
+
+    def wait(self, condition, what, timeout=60):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: condition())
+        except TimeoutException:
+            self.fail("timed out waiting for " + what)
+
+    def console_errors(self):
+        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+
+    def swagger_block(self, method, path):
+        for block in self.driver.find_elements(By.CSS_SELECTOR, ".opblock"):
+            summary = block.find_element(By.CSS_SELECTOR, ".opblock-summary-path")
+            if (block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text == method and
+                    summary.get_attribute("data-path") == path):
+                return block
+        self.fail("Swagger UI does not list %s %s" % (method, path))
+
+    def try_it_out(self, method, path, body=None):
+        """Opens an operation, presses Try it out (with `body` in its editor) and Execute; returns
+        the status Swagger UI shows."""
+        block = self.swagger_block(method, path)
+        block.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+        self.wait(lambda: block.find_elements(By.CSS_SELECTOR, ".try-out__btn"), "Try it out")
+        block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+        if body is not None:
+            editor = self.wait(lambda: block.find_elements(By.CSS_SELECTOR, "textarea.body-param__text"),
+                               "the body editor")[0]
+            self.driver.execute_script("arguments[0].select();", editor)
+            editor.send_keys(json.dumps(body))
+        block.find_element(By.CSS_SELECTOR, ".execute").click()
+        cell = ".live-responses-table tbody .response-col_status"  # not the header row's "Code"
+        self.wait(lambda: block.find_elements(By.CSS_SELECTOR, cell) and
+                  block.find_element(By.CSS_SELECTOR, cell).text.strip(), "the answer of " + path)
+        status = block.find_element(By.CSS_SELECTOR, cell)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", status)
+        return status.text.strip()
+
+    def test_swagger_ui_lists_every_route_and_tries_them_out_with_cookies(self):
+        d = self.driver
+        d.get(self.server.base + "/docs")
+        expected = self.operations()
+        self.wait(lambda: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(expected),
+                  "%d operations in Swagger UI" % len(expected))
+        listed = {(b.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+                   b.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"))
+                  for b in d.find_elements(By.CSS_SELECTOR, ".opblock")}
+        self.assertEqual(listed, expected)
+        self.screenshot("docs-swagger-ui")
+
+        self.assertEqual(self.try_it_out("GET", "/api/healthchecker"), "200")
+        # Log in from the page; the browser keeps the HttpOnly cookies and /me reads them.
+        email = "docs-%d@example.com" % time.time_ns()
+        status, _ = self.server.api("POST", "/api/auth/register", {
+            "name": "Docs", "email": email, "photo": "p", "password": PASSWORD,
+            "passwordConfirm": PASSWORD})
+        self.assertEqual(status, 201)
+        self.assertEqual(self.try_it_out("POST", "/api/auth/login",
+                                         {"email": email, "password": PASSWORD}), "200")
+        self.assertEqual(self.try_it_out("GET", "/api/users/me"), "200")
+        self.screenshot("docs-try-it-out")
+        self.assertEqual(self.console_errors(), [])
+
+    def test_swagger_ui_authorizes_with_a_bearer_token(self):
+        d = self.driver
+        email = "docs-bearer-%d@example.com" % time.time_ns()
+        self.server.api("POST", "/api/auth/register", {
+            "name": "Docs", "email": email, "photo": "p", "password": PASSWORD,
+            "passwordConfirm": PASSWORD})
+        status, body = self.server.api("POST", "/api/auth/login", {"email": email, "password": PASSWORD})
+        self.assertEqual(status, 200)
+        d.get(self.server.base + "/docs")
+        self.wait(lambda: d.find_elements(By.CSS_SELECTOR, ".btn.authorize"), "the Authorize button")
+        d.find_element(By.CSS_SELECTOR, ".btn.authorize").click()
+        containers = self.wait(lambda: [c for c in d.find_elements(By.CSS_SELECTOR, ".auth-container")
+                                        if "bearerAuth" in c.text], "the bearerAuth form")
+        containers[0].find_element(By.CSS_SELECTOR, "input").send_keys(body["access_token"])
+        containers[0].find_element(By.CSS_SELECTOR, ".auth-btn-wrapper .authorize").click()
+        d.find_element(By.CSS_SELECTOR, ".btn-done").click()
+        self.assertIsNone(d.get_cookie("access_token"))  # the token goes in the header only
+        self.assertEqual(self.try_it_out("GET", "/api/users/me"), "200")
+        self.screenshot("docs-bearer")
+        self.assertEqual(self.console_errors(), [])
+
+    def test_redoc_renders_every_operation_without_console_errors(self):
+        d = self.driver
+        d.get(self.server.base + "/redoc")
+        expected = len(self.operations())
+        self.wait(lambda: len(d.find_elements(By.CSS_SELECTOR, "[data-section-id^='operation/']"))
+                  >= expected, "%d operations in ReDoc" % expected)
+        self.assertIn("Gatehouse", d.find_element(By.CSS_SELECTOR, "h1").text)
+        self.screenshot("docs-redoc")
+        self.assertEqual(self.console_errors(), [])
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -693,7 +817,8 @@ def main():
     ARGS.binary = os.path.abspath(ARGS.binary)
     loader = unittest.TestLoader()
     suite = unittest.TestSuite([loader.loadTestsFromTestCase(BrowserFlow),
-                                loader.loadTestsFromTestCase(MailFlow)])
+                                loader.loadTestsFromTestCase(MailFlow),
+                                loader.loadTestsFromTestCase(DocsPages)])
     if ARGS.only:
         tests = [t for case in suite for t in case]
         suite = unittest.TestSuite(t for t in tests if any(o in t._testMethodName for o in ARGS.only))

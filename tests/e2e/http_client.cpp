@@ -7,7 +7,13 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace gatehouse::e2e {
 
@@ -35,6 +41,30 @@ Completion run_async(asio::io_context& ioc, Start start) {
   ioc.restart();
   ioc.run();
   return out;
+}
+
+// With GATEHOUSE_E2E_RESPONSES set to a folder, every answer is appended to a file of that
+// folder as one JSON line (test, method, target, status, content type, and the body when it is
+// JSON), for tests/openapi/check_openapi.py to check against /openapi.json.
+void record(const std::string& method, const std::string& target, const HttpResult& result) {
+  static const char* const folder = std::getenv("GATEHOUSE_E2E_RESPONSES");
+  if (folder == nullptr || *folder == '\0') return;
+  static std::mutex mutex;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string content_type = result.header("content-type").value_or("");
+  boost::json::object line{
+      {"test", info ? std::string(info->test_suite_name()) + "." + info->name() : ""},
+      {"method", method},
+      {"target", target},
+      {"status", result.status},
+      {"content_type", content_type},
+  };
+  if (content_type.starts_with("application/json")) line["body"] = result.body;
+  const std::string text = boost::json::serialize(line) + "\n";
+  const std::lock_guard lock(mutex);
+  std::ofstream out(std::string(folder) + "/responses-" + std::to_string(::getpid()) + ".jsonl",
+                    std::ios::app);
+  out << text;
 }
 
 }  // namespace
@@ -127,6 +157,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
     out.headers.emplace_back(lower(std::string(field.name_string())), std::string(field.value()));
   }
   out.body = std::move(res.body());
+  record(method, target, out);
   return out;
 }
 

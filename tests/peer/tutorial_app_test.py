@@ -5,7 +5,9 @@ reads Gatehouse's database: drop-in, checked against the real thing rather than 
 Gatehouse (static keys, the tutorial's .env variables, SQLite) registers and logs a user in; its
 access token carries a `kid` header, which the tutorial's fastapi-jwt-auth does not know. The
 tutorial's app, given the same .env (public key PEM) and database, must answer /api/users/me
-with that user. Prints PASS/FAIL lines and "N passed, N failed" last.
+with that user. And Gatehouse's /openapi.json documents each of the tutorial's routes as the
+tutorial's own /openapi.json does: path, method, request field names, success status. Prints
+PASS/FAIL lines and "N passed, N failed" last.
 
     tutorial_app_test.py --binary build/gatehouse --peer ../shared/peers/seed-fastapi
 """
@@ -13,6 +15,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -115,6 +118,10 @@ def main():
         else:
             print(f"FAIL {name}: kid {'kid' in header}, /api/users/me {status} {me}")
             failed += 1
+        for ok, what in compare_documents(fetch(tutorial + "/openapi.json"),
+                                          fetch(gh + "/openapi.json")):
+            print(("PASS " if ok else "FAIL ") + what)
+            passed, failed = passed + ok, failed + (not ok)
         return finish(passed, failed)
     finally:
         for p in (peer, gatehouse):
@@ -124,6 +131,50 @@ def main():
                     p.wait(10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=20) as r:
+        return json.load(r)
+
+
+def body_fields(document, operation):
+    """The property names of an operation's JSON body ($ref followed; oneOf: every alternative's)."""
+    body = operation.get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    alternatives = schema.get("oneOf", [schema])
+    fields = set()
+    for alt in alternatives:
+        if "$ref" in alt:
+            alt = document["components"]["schemas"][alt["$ref"].rsplit("/", 1)[1]]
+        fields |= set(alt.get("properties", {}))
+    return fields
+
+
+def success_status(operation):
+    return min((s for s in operation["responses"] if s.startswith("2")), default=None)
+
+
+def compare_documents(tutorial, gatehouse):
+    """For each of the tutorial's operations (its own /openapi.json): Gatehouse documents the same
+    path and method, the same request field names and the same success status."""
+    for path, item in tutorial["paths"].items():
+        for method, theirs in item.items():
+            what = f"openapi: {method.upper()} {path} as the tutorial documents it"
+            ours = gatehouse["paths"].get(path, {}).get(method)
+            if ours is None:
+                yield False, what + ": missing"
+                continue
+            problems = []
+            if body_fields(tutorial, theirs) != body_fields(gatehouse, ours):
+                problems.append(f"body fields {body_fields(tutorial, theirs)} != "
+                                f"{body_fields(gatehouse, ours)}")
+            if success_status(theirs) != success_status(ours):
+                problems.append(f"success status {success_status(theirs)} != {success_status(ours)}")
+            yield not problems, what + ("" if not problems else ": " + "; ".join(problems))
 
 
 def finish(passed, failed):

@@ -51,12 +51,14 @@ TEST(ErrorResponse, OverloadCarriesRetryAfter) {
 TEST(Router, MatchesExactPathsAndParams) {
   Router router;
   int which = 0;
-  router.add(bhttp::verb::get, "/api/users/me", Execution::kWorker, [&](const Request&) {
-    which = 1;
-    return Response{};
-  });
+  router.add(bhttp::verb::get, "/api/users/me", Execution::kWorker,
+             [&](const Request&) {
+               which = 1;
+               return Response{};
+             },
+             {});
   router.add(bhttp::verb::delete_, "/api/users/me/sessions/{id}", Execution::kWorker,
-             [&](const Request&) { return Response{}; });
+             [&](const Request&) { return Response{}; }, {});
   auto m = router.match(bhttp::verb::get, "/api/users/me");
   ASSERT_NE(m.route, nullptr);
   EXPECT_EQ(m.route->execution, Execution::kWorker);
@@ -154,13 +156,12 @@ TEST(Router, JsonMediaTypes) {
 TEST(Application, AJsonRouteAnswers415ToOtherMediaTypes) {
   Router router;
   int calls = 0;
-  router.add(
-      bhttp::verb::post, "/login", Execution::kInline,
-      [&](const Request&) {
-        ++calls;
-        return json_response(bhttp::status::ok, boost::json::object{});
-      },
-      Body::kJson);
+  router.add(bhttp::verb::post, "/login", Execution::kInline,
+             [&](const Request&) {
+               ++calls;
+               return json_response(bhttp::status::ok, boost::json::object{});
+             },
+             {.summary = "Log in", .body = {BodySchema{.name = "Login"}}});
   Application app(std::move(router), CorsPolicy({"http://localhost:3000"}),
                   ClientAddressResolver({}));
   auto send = [&](std::optional<std::string> content_type) {
@@ -277,7 +278,7 @@ TEST(ResponseHeaders, VaryIsOneLineWithEachMemberOnce) {
 TEST(Cors, PreflightThroughTheApplicationSendsEachHeaderOnce) {
   Router router;
   router.add(bhttp::verb::post, "/api/auth/register", Execution::kInline,
-             [](const Request&) { return Response{}; });
+             [](const Request&) { return Response{}; }, {});
   Application app(std::move(router), CorsPolicy({"http://localhost:3000"}),
                   ClientAddressResolver({}));
   BeastRequest pre = preflight("/api/auth/register");

@@ -84,6 +84,7 @@ constexpr Coverage kCoverage[] = {
     {"COOKIE_DOMAIN", "e2e/sessions_e2e_test.cpp", "CookieSettingsApply"},
     {"COOKIE_SAMESITE", "e2e/settings_e2e_test.cpp", "CookieSameSiteNoneWithoutSecureIsRefused"},
     {"RATE_LIMITS", "e2e/sessions_e2e_test.cpp", "RateLimitsOffMeansNoLimit"},
+    {"DOCS_ENABLED", "e2e/docs_e2e_test.cpp", "DocsEnabledFalseServesNoneOfTheThree"},
     {"LOGIN_FREE_FAILURES", "e2e/sessions_e2e_test.cpp",
      "FailedLoginsAreLimitedPerAccountAndASuccessResets"},
     {"LOGIN_DELAY_BASE_SECONDS", "e2e/sessions_e2e_test.cpp",

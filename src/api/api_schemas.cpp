@@ -1,0 +1,166 @@
+#include "api/api_schemas.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace gatehouse::api::doc {
+
+namespace json = boost::json;
+
+namespace {
+
+// Written as JSON text: the schemas read as they appear in the document.
+constexpr std::string_view kSchemas = R"json({
+  "UserResponse": {
+    "title": "UserResponse",
+    "description": "The tutorial's UserResponse. Never the password hash.",
+    "type": "object",
+    "properties": {
+      "name": {"type": "string"},
+      "email": {"type": "string", "format": "email"},
+      "photo": {"type": ["string", "null"]},
+      "id": {"type": "integer"},
+      "created_at": {"type": "string", "format": "date-time"},
+      "updated_at": {"type": "string", "format": "date-time"}
+    },
+    "required": ["name", "email", "photo", "id", "created_at", "updated_at"],
+    "additionalProperties": false
+  },
+  "LoginResponse": {
+    "title": "LoginResponse",
+    "description": "Both tokens, also set as HttpOnly cookies (access_token, refresh_token) with the readable logged_in cookie.",
+    "type": "object",
+    "properties": {
+      "status": {"const": "success"},
+      "access_token": {"type": "string", "description": "A JWT, valid for ACCESS_TOKEN_EXPIRES_IN minutes."},
+      "refresh_token": {"type": "string", "description": "Opaque; each refresh replaces it."}
+    },
+    "required": ["status", "access_token", "refresh_token"],
+    "additionalProperties": false
+  },
+  "RefreshResponse": {
+    "title": "RefreshResponse",
+    "description": "A new access token and the refresh token that replaces the one sent (which is spent).",
+    "type": "object",
+    "properties": {
+      "access_token": {"type": "string"},
+      "refresh_token": {"type": "string"}
+    },
+    "required": ["access_token", "refresh_token"],
+    "additionalProperties": false
+  },
+  "StatusResponse": {
+    "title": "StatusResponse",
+    "type": "object",
+    "properties": {"status": {"const": "success"}},
+    "required": ["status"],
+    "additionalProperties": false
+  },
+  "LogoutResponse": {
+    "title": "LogoutResponse",
+    "type": "object",
+    "properties": {
+      "status": {"const": "success"},
+      "sessions_ended": {"type": "integer", "minimum": 0, "description": "scope=others only: how many other sessions ended."}
+    },
+    "required": ["status"],
+    "additionalProperties": false
+  },
+  "HealthResponse": {
+    "title": "HealthResponse",
+    "type": "object",
+    "properties": {"message": {"const": "Hello World"}},
+    "required": ["message"],
+    "additionalProperties": false
+  },
+  "ReadyResponse": {
+    "title": "ReadyResponse",
+    "type": "object",
+    "properties": {"status": {"const": "ready"}, "database": {"const": "ok"}},
+    "required": ["status", "database"],
+    "additionalProperties": false
+  },
+  "Session": {
+    "title": "Session",
+    "description": "One login of the user: a browser or device that holds a refresh token.",
+    "type": "object",
+    "properties": {
+      "id": {"type": "string"},
+      "created_at": {"type": "string", "format": "date-time"},
+      "last_used_at": {"type": "string", "format": "date-time"},
+      "expires_at": {"type": "string", "format": "date-time"},
+      "user_agent": {"type": "string"},
+      "ip": {"type": "string"},
+      "current": {"type": "boolean", "description": "The session of the token that asked."}
+    },
+    "required": ["id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"],
+    "additionalProperties": false
+  },
+  "SessionList": {
+    "title": "SessionList",
+    "type": "object",
+    "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}},
+    "required": ["sessions"],
+    "additionalProperties": false
+  },
+  "JWK": {
+    "title": "JWK",
+    "description": "RFC 7517 public key: RSA (n, e), EC P-256 (crv, x, y) or Ed25519 (OKP: crv, x). Never a private member.",
+    "type": "object",
+    "properties": {
+      "kty": {"enum": ["RSA", "EC", "OKP"]},
+      "kid": {"type": "string", "description": "RFC 7638 thumbprint; the kid of the tokens it verifies."},
+      "use": {"const": "sig"},
+      "alg": {"enum": ["RS256", "ES256", "EdDSA"]},
+      "n": {"type": "string"},
+      "e": {"type": "string"},
+      "crv": {"enum": ["P-256", "Ed25519"]},
+      "x": {"type": "string"},
+      "y": {"type": "string"}
+    },
+    "required": ["kty", "kid", "use", "alg"],
+    "not": {"anyOf": [{"required": ["d"]}, {"required": ["p"]}, {"required": ["q"]}]}
+  },
+  "JWKSet": {
+    "title": "JWKSet",
+    "type": "object",
+    "properties": {"keys": {"type": "array", "items": {"$ref": "#/components/schemas/JWK"}}},
+    "required": ["keys"],
+    "additionalProperties": false
+  }
+})json";
+
+}  // namespace
+
+json::object response_schemas() {
+  return json::parse(kSchemas).as_object();
+}
+
+http::ResponseDoc ok(unsigned status, std::string schema, std::string description) {
+  return http::ResponseDoc{
+      .status = status, .description = std::move(description), .schema = std::move(schema)};
+}
+
+http::ResponseDoc error(unsigned status, std::string description) {
+  return ok(status, "HTTPError", std::move(description));
+}
+
+http::ResponseDoc too_many(std::string what) {
+  http::ResponseDoc r = error(429, "Too many " + std::move(what) +
+                                       "; Retry-After says how long "
+                                       "to wait (rate limits).");
+  r.headers.push_back("Retry-After");
+  return r;
+}
+
+http::ResponseDoc cross_site() {
+  return error(403,
+               "Sent with a cookie from a page of another site (CSRF): use the Authorization "
+               "header, or send it from an allowed origin (CLIENT_ORIGIN).");
+}
+
+http::ResponseDoc with_session_cookies(http::ResponseDoc response) {
+  response.headers.push_back("Set-Cookie");
+  return response;
+}
+
+}  // namespace gatehouse::api::doc
