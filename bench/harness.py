@@ -431,7 +431,8 @@ class Gatehouse:
             f.write(self.keys_env)
         port = free_port()
         settings = {
-            "HOST": "127.0.0.1", "PORT": port, "RATE_LIMITS": "off",
+            # Metrics on, as in production (on a free port of their own).
+            "HOST": "127.0.0.1", "PORT": port, "METRICS_PORT": free_port(), "RATE_LIMITS": "off",
             "ARGON2_MEMORY_KIB": self.argon2["memory_kib"],
             "ARGON2_PASSES": self.argon2["passes"],
             "HASH_QUEUE_LIMIT": self.hash_queue_limit,

@@ -28,6 +28,8 @@ WORKER_THREADS=2
 HASH_THREADS=1
 ENV
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Metrics on, as in production, on a free port of their own.
+echo "METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" >>.env
 PORT=$port setsid valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/cg.out" \
   "$bin" serve >server.log 2>&1 &
 pid=$!

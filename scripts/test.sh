@@ -232,6 +232,7 @@ mkdir -p "$sqlite_dir"
 cat >>"$sqlite_dir/.env" <<'ENV'
 CLIENT_ORIGIN=http://localhost:3000
 REFRESH_REUSE_GRACE_SECONDS=1
+METRICS_PORT=0
 ENV
 conformance "$sqlite_dir" all sqlite
 

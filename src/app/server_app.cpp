@@ -3,14 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <stdexcept>
 
 #include "keys/static_keys.hpp"
-
-#include <stdexcept>
 #include "mail/file_transport.hpp"
 #include "mail/smtp_transport.hpp"
+#include "observability/build_info.hpp"
+#include "observability/process_metrics.hpp"
 
 namespace gatehouse::app {
+
+namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -195,6 +198,7 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
       account_api_(accounts_, authenticator_, settings.password_max_bytes, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
                    http::ClientAddressResolver(settings.trusted_proxies)),
+      http_metrics_(metrics_, application_.router()),
       // Every connection has at most one request in flight, so the worker queue is bounded by
       // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
@@ -202,7 +206,55 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
                kRequestThreads),
       hashing_("hashing pool", "gh-hashing", settings.hash_threads,
                settings.hash_threads + settings.hash_queue_limit, kHashingThreads),
-      server_(server_options(settings), application_, workers_, hashing_) {}
+      server_(server_options(settings), application_, workers_, hashing_, &http_metrics_),
+      metrics_application_(metrics_router(), http::CorsPolicy({}),
+                           http::ClientAddressResolver({})) {
+  observability::register_process_metrics(metrics_, GATEHOUSE_VERSION,
+                                          std::string(observability::build_commit()));
+  if (settings.metrics_port != 0) {
+    net::ServerOptions options;
+    options.host = settings.metrics_host;
+    options.port = settings.metrics_port;
+    options.io_threads = 1;
+    options.max_connections = 64;  // scrapers, not clients
+    options.max_connections_per_client = 16;
+    options.shutdown_grace = std::chrono::seconds(2);
+    options.io_scheduling = kRequestThreads;
+    // Not counted in its own metrics: scrapes are not API traffic.
+    metrics_server_ = std::make_unique<net::HttpServer>(std::move(options), metrics_application_,
+                                                        workers_, hashing_);
+  }
+}
+
+http::Router ServerApp::metrics_router() const {
+  http::Router router;
+  // On the worker pool: the process metrics read /proc.
+  router.add(bhttp::verb::get, "/metrics", http::Execution::kWorker,
+             [this](const http::Request&) {
+               http::Response r(bhttp::status::ok, metrics_.render());
+               r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+               r.header("Cache-Control", "no-store");
+               return r;
+             },
+             {.summary = "Prometheus metrics", .in_document = false});
+  return router;
+}
+
+Status ServerApp::listen() {
+  if (auto st = server_.listen(); !st) return st;
+  if (metrics_server_) {
+    if (auto st = metrics_server_->listen(); !st) {
+      return Error{st.error().code,
+                   "METRICS_PORT: " + st.error().internal + " (METRICS_PORT=0 turns metrics off)"};
+    }
+  }
+  return ok_status();
+}
+
+void ServerApp::stop() {
+  server_.stop();
+  if (metrics_server_) metrics_server_->stop();
+}
 
 namespace {
 
@@ -250,10 +302,21 @@ http::Router ServerApp::build_router() {
 void ServerApp::run() {
   spdlog::info("gatehouse listening on http://{}:{}", settings_.host, port());
   spdlog::info("mail: {}; links to {}", transport_->describe(), settings_.mail.app_url);
+  if (metrics_server_) {
+    spdlog::info("metrics on http://{}:{}/metrics", settings_.metrics_host,
+                 metrics_server_->bound_port());
+    metrics_thread_ = std::thread([this] { metrics_server_->run(); });
+  } else {
+    spdlog::info("metrics: off (METRICS_PORT=0)");
+  }
   sweeper_.start();
   outbox_sender_.start();
   if (key_manager_) key_manager_->start(key_ring_);
   const std::size_t abandoned = server_.run();
+  if (metrics_server_) {
+    metrics_server_->stop();  // a signal stops it too; stop() covers ServerApp::stop()
+    metrics_thread_.join();
+  }
   if (key_manager_) key_manager_->stop();
   outbox_sender_.stop();
   sweeper_.stop();

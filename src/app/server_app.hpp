@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 #include "api/account_api.hpp"
 #include "api/auth_api.hpp"
@@ -32,6 +33,8 @@
 #include "mail/transport.hpp"
 #include "net/blocking_pool.hpp"
 #include "net/http_server.hpp"
+#include "observability/http_metrics.hpp"
+#include "observability/metrics.hpp"
 #include "store/store_factory.hpp"
 
 namespace gatehouse::app {
@@ -50,14 +53,15 @@ class ServerApp {
   // builds the object graph. Errors are one line for the operator.
   static Result<std::unique_ptr<ServerApp>> create(const config::Settings& settings);
 
-  Status listen() { return server_.listen(); }
+  // Binds the API's address and, unless METRICS_PORT is 0, the metrics listener's.
+  Status listen();
   std::uint16_t port() const { return server_.bound_port(); }
   // Serves until SIGINT/SIGTERM or stop(). Returns normally (the process exits 0) when every
   // request in flight finished within SHUTDOWN_GRACE_SECONDS. Otherwise it logs what it abandoned
   // and ends the process at once with status 1: the abandoned handlers may be stuck in a hash or
   // a database call, so joining their threads could wait forever.
   void run();
-  void stop() { server_.stop(); }
+  void stop();
 
   // Routing and the route table (the tests compare it with /openapi.json).
   const http::Application& application() const { return application_; }
@@ -72,8 +76,12 @@ class ServerApp {
             mail::MailTemplates templates);
   // Every route, and /openapi.json built from them.
   http::Router build_router();
+  // GET /metrics, for the metrics listener.
+  http::Router metrics_router() const;
 
   config::Settings settings_;
+  // First: everything below may record into it, until it is destroyed.
+  observability::MetricRegistry metrics_;
   SystemClock clock_;
   SodiumRandom random_;
   store::OpenedStore store_;
@@ -102,9 +110,14 @@ class ServerApp {
   api::SessionsApi sessions_api_;
   api::AccountApi account_api_;
   http::Application application_;
+  observability::HttpMetrics http_metrics_;
   net::BlockingPool workers_;
   net::BlockingPool hashing_;
   net::HttpServer server_;
+  // GET /metrics on METRICS_HOST:METRICS_PORT, served by a thread of its own (none when off).
+  http::Application metrics_application_;
+  std::unique_ptr<net::HttpServer> metrics_server_;
+  std::thread metrics_thread_;
 };
 
 }  // namespace gatehouse::app

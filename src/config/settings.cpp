@@ -344,6 +344,12 @@ Status load_strings(const EnvMap& env, Settings& settings) {
     }
     settings.host = std::string(trim(*host));
   }
+  if (const std::optional<std::string_view> host = lookup(env, "METRICS_HOST")) {
+    if (trim(*host).empty()) {
+      return config_error("METRICS_HOST: must not be empty (METRICS_PORT=0 turns metrics off)");
+    }
+    settings.metrics_host = std::string(trim(*host));
+  }
   if (const std::optional<std::string_view> alg = lookup(env, "JWT_ALGORITHM")) {
     if (trim(*alg).empty()) return config_error("JWT_ALGORITHM: must not be empty (e.g. RS256)");
     settings.jwt_algorithm = std::string(trim(*alg));
@@ -383,6 +389,7 @@ Status load_numbers(const EnvMap& env, Settings& s) {
     if (Status st = read_unsigned(env, b.name, b.min, b.max, *b.out); !st) return st;
   }
   Status st = read_unsigned(env, "PORT", 1, 65535, s.port);
+  if (st) st = read_unsigned(env, "METRICS_PORT", 0, 65535, s.metrics_port);
   if (st)
     st = read_duration(env, "ACCESS_TOKEN_EXPIRES_IN", 1, kMaxTokenMinutes, s.access_token_ttl);
   if (st) {

@@ -172,6 +172,10 @@ struct Settings {
   MailSettings mail;
   // DOCS_ENABLED: /openapi.json, /docs and /redoc (FastAPI serves them by default too).
   bool docs_enabled = true;
+  // METRICS_HOST, METRICS_PORT: the Prometheus listener (GET /metrics), apart from the API so
+  // that it is not exposed with it; port 0 turns it off.
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 9464;
 };
 
 // The number of CPUs this process may run on (sched_getaffinity), at least 1.

@@ -35,8 +35,8 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 void Router::add(boost::beast::http::verb method, std::string pattern, Execution execution,
                  Handler handler, Operation doc) {
   const Body body = doc.body.empty() ? Body::kNone : Body::kJson;
-  routes_.push_back(
-      Route{method, std::move(pattern), execution, std::move(handler), body, std::move(doc)});
+  routes_.push_back(Route{method, std::move(pattern), execution, std::move(handler), body,
+                          std::move(doc), routes_.size()});
 }
 
 bool is_json_media_type(std::string_view content_type) {

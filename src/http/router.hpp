@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,7 @@ struct Route {
   Handler handler;
   Body body = Body::kNone;  // kJson exactly when the operation declares a body
   Operation doc;
+  std::size_t id = 0;  // the route's index in its router (metrics keep per-route series by it)
 };
 
 // Exact-path routing with `{param}` segments. Built once at start-up, then read-only (thread-safe).

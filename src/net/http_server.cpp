@@ -48,10 +48,14 @@ class HttpServer::ConnectionScope {
  public:
   ConnectionScope(HttpServer& server, std::shared_ptr<Connection> connection)
       : server_(server), connection_(std::move(connection)) {
-    std::lock_guard lock(server_.connections_mutex_);
-    server_.connections_.insert(connection_);
+    {
+      std::lock_guard lock(server_.connections_mutex_);
+      server_.connections_.insert(connection_);
+    }
+    if (server_.metrics_ != nullptr) server_.metrics_->connection_opened();
   }
   ~ConnectionScope() {
+    if (server_.metrics_ != nullptr) server_.metrics_->connection_closed();
     connection_->stream = nullptr;
     {
       std::lock_guard lock(server_.connections_mutex_);
@@ -164,11 +168,12 @@ asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions options, const http::Application& app, BlockingPool& workers,
-                       BlockingPool& hashing)
+                       BlockingPool& hashing, const observability::HttpMetrics* metrics)
     : options_(std::move(options)),
       app_(app),
       workers_(workers),
       hashing_(hashing),
+      metrics_(metrics),
       ioc_(static_cast<int>(options_.io_threads)),
       control_(asio::make_strand(ioc_)),
       acceptor_(control_),
@@ -321,8 +326,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   connection->stream = &stream;
   ConnectionScope scope(*this, connection);
+  const auto refused = [this](observability::HttpMetrics::Refusal reason) {
+    if (metrics_ != nullptr) metrics_->refused(reason);
+  };
 
   if (active_.load(std::memory_order_acquire) > options_.max_connections) {
+    refused(observability::HttpMetrics::Refusal::kOverloaded);
     co_await write_response(stream, http::error_response(ErrorCode::kOverloaded), false,
                             options_.request_timeout);
     error_code ignored;
@@ -342,6 +351,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   if (!slot.within_limit()) {
     spdlog::warn("{} holds more than {} connections: 503", peer,
                  options_.max_connections_per_client);
+    refused(observability::HttpMetrics::Refusal::kOverloaded);
     co_await write_response(stream, http::error_response(ErrorCode::kOverloaded), false,
                             options_.request_timeout);
     error_code ignored;
@@ -369,10 +379,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
     if (ec) {
       if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+        refused(observability::HttpMetrics::Refusal::kBodyTooLarge);
         co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
                                 options_.request_timeout);
         co_await drain_and_close(stream);
       } else if (ec == bhttp::error::header_limit) {
+        refused(observability::HttpMetrics::Refusal::kHeadersTooLarge);
         http::Response r =
             http::json_response(bhttp::status::request_header_fields_too_large,
                                 boost::json::object{{"detail", "Request header fields too large"}});
@@ -395,6 +407,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
     if (read_ec) {
       if (read_ec == bhttp::error::body_limit) {
+        refused(observability::HttpMetrics::Refusal::kBodyTooLarge);
         co_await write_response(stream, http::error_response(ErrorCode::kPayloadTooLarge), false,
                                 options_.request_timeout);
         co_await drain_and_close(stream);
@@ -407,8 +420,11 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
 
     http::BeastRequest request = parser.release();
+    const auto received = std::chrono::steady_clock::now();
     const std::string_view path = http::Application::target_path(request.target());
-    http::Response response = co_await handle(request, path, peer);
+    const http::Route* matched = nullptr;
+    http::Response response = co_await handle(request, path, peer, matched);
+    const unsigned status = static_cast<unsigned>(response.status);
     // A target that is not in origin form is an error of the request itself (RFC 9112 §3.2):
     // answer 400 and close, as for a malformed header, instead of waiting for the next request.
     const bool keep_alive =
@@ -417,6 +433,11 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                               request.method() == bhttp::verb::head);
     stream.expires_after(options_.request_timeout);
     auto [write_ec, written] = co_await bhttp::async_write(stream, message, kUseTuple);
+    if (metrics_ != nullptr) {
+      metrics_->record(
+          matched, request.method(), status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+    }
     if (write_ec || !keep_alive) break;
   }
 
@@ -425,7 +446,8 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
 }
 
 asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
-                                                   std::string_view path, std::string_view peer) {
+                                                   std::string_view path, std::string_view peer,
+                                                   const http::Route*& matched) {
   http::Request request{message, path, app_.client_address(message, peer), {}};
   auto routed = app_.route(request);
   http::Response response;
@@ -433,6 +455,7 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
     response = std::move(*answer);
   } else {
     const http::Route& route = *std::get<const http::Route*>(routed);
+    matched = &route;
     if (route.execution == http::Execution::kInline) {
       response = http::Application::invoke(route, request);
     } else {
@@ -448,6 +471,8 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
       } else {
         spdlog::warn("{} queue full ({} waiting): 503 for {}", pool.name(), pool.pending(),
                      request.path);
+        if (metrics_ != nullptr)
+          metrics_->refused(observability::HttpMetrics::Refusal::kOverloaded);
         response = http::error_response(ErrorCode::kOverloaded);
       }
     }

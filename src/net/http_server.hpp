@@ -19,6 +19,7 @@
 #include "core/result.hpp"
 #include "http/application.hpp"
 #include "net/blocking_pool.hpp"
+#include "observability/http_metrics.hpp"
 
 namespace gatehouse::net {
 
@@ -47,8 +48,9 @@ struct ServerOptions {
 // an I/O thread.
 class HttpServer {
  public:
+  // `metrics` (may be null: not counted) must outlive the server.
   HttpServer(ServerOptions options, const http::Application& app, BlockingPool& workers,
-             BlockingPool& hashing);
+             BlockingPool& hashing, const observability::HttpMetrics* metrics = nullptr);
   ~HttpServer();
 
   // Binds and listens. A clear error for an address in use or an unresolvable host.
@@ -71,8 +73,10 @@ class HttpServer {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
   // `path` is the target's path (empty when the target is not in origin form); `path` and
   // `peer` are views into the session's frame, which awaits this directly.
+  // `matched` is set to the route that answered (null: none).
   boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
-                                                std::string_view path, std::string_view peer);
+                                                std::string_view path, std::string_view peer,
+                                                const http::Route*& matched);
   boost::asio::awaitable<void> wait_for_drain();
   boost::asio::awaitable<void> abandon_busy_connections();
   void begin_shutdown();
@@ -81,6 +85,7 @@ class HttpServer {
   const http::Application& app_;
   BlockingPool& workers_;
   BlockingPool& hashing_;
+  const observability::HttpMetrics* metrics_;
 
   boost::asio::io_context ioc_;
   boost::asio::strand<boost::asio::io_context::executor_type> control_;  // acceptor and signals

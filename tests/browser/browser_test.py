@@ -140,6 +140,7 @@ class Gatehouse:
             "ARGON2_MEMORY_KIB": "8192",
             "ARGON2_PASSES": "1",
             "LOG_LEVEL": "debug",
+            "METRICS_PORT": "0",
             "REFRESH_REUSE_GRACE_SECONDS": os.environ.get("BROWSER_TEST_GRACE", "5"),
             **self.env_lines,
             **(extra_env or {}),

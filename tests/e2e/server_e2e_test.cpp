@@ -399,7 +399,8 @@ TEST_F(CommandTest, BadSettingsNameTheVariable) {
 
 TEST_F(CommandTest, ServeWithoutEnvMakesDevKeysAndDatabase) {
   std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"},
-                                         {"PORT", std::to_string(free_port())}};
+                                         {"PORT", std::to_string(free_port())},
+                                         {"METRICS_PORT", std::to_string(free_port())}};
   ServerProcess server(dir_.path(), env);
   ASSERT_TRUE(server.ready()) << server.log();
   EXPECT_TRUE(fs::exists(dir_.path() / ".gatehouse/dev-keys.env"));

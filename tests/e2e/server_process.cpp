@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -90,14 +91,14 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
   return spawn_process(std::move(argv), cwd, env, out_path, err_path);
 }
 
+}  // namespace
+
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
+  std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 CommandResult run_gatehouse(const std::vector<std::string>& args, const fs::path& cwd,
                             const std::map<std::string, std::string>& env) {
@@ -262,27 +263,77 @@ std::map<std::string, std::string> test_env(unsigned short port) {
   env["ARGON2_PASSES"] = "1";
   env["LOG_LEVEL"] = "info";
   env["REFRESH_REUSE_GRACE_SECONDS"] = "0";  // a reuse is a reuse; the grace has its own tests
+  // Off: servers of tests running at once would all want 9464. Metrics have their own tests.
+  env["METRICS_PORT"] = "0";
   return env;
 }
 
-int established_connections(unsigned short port) {
-  int count = 0;
+namespace {
+
+// One row of /proc/net/tcp or tcp6: "  0: 0100007F:1F90 0100007F:D2A4 01 ... inode ...": local
+// address:port, remote, state (01 ESTABLISHED, 0A LISTEN), all hexadecimal; the inode is the
+// tenth field.
+struct TcpRow {
+  std::string local_address;  // hexadecimal, as the kernel prints it
+  unsigned short local_port = 0;
+  std::string state;
+  std::string inode;
+};
+
+std::vector<TcpRow> tcp_rows() {
+  std::vector<TcpRow> rows;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
     std::string line;
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
-      // "  0: 0100007F:1F90 0100007F:D2A4 01 ..." : local address:port, remote, state (01 =
-      // ESTABLISHED), all hexadecimal.
       std::istringstream fields(line);
-      std::string slot, local, remote, state;
-      fields >> slot >> local >> remote >> state;
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
       const auto colon = local.rfind(':');
-      if (colon == std::string::npos || state != "01") continue;
-      if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) ++count;
+      if (colon == std::string::npos) continue;
+      rows.push_back({local.substr(0, colon),
+                      static_cast<unsigned short>(std::stoul(local.substr(colon + 1), nullptr, 16)),
+                      state, inode});
     }
   }
+  return rows;
+}
+
+}  // namespace
+
+int established_connections(unsigned short port) {
+  int count = 0;
+  for (const TcpRow& row : tcp_rows()) {
+    if (row.state == "01" && row.local_port == port) ++count;
+  }
   return count;
+}
+
+std::set<std::pair<std::string, unsigned short>> listening_sockets(pid_t pid) {
+  std::set<std::string> inodes;  // the sockets among the process's open files
+  std::error_code ec;
+  const fs::path fds = "/proc/" + std::to_string(pid) + "/fd";
+  for (auto it = fs::directory_iterator(fds, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const std::string target = fs::read_symlink(it->path(), ec).string();
+    if (!ec && target.rfind("socket:[", 0) == 0) {
+      inodes.insert(target.substr(8, target.size() - 9));
+    }
+  }
+  std::set<std::pair<std::string, unsigned short>> out;
+  for (const TcpRow& row : tcp_rows()) {
+    if (row.state != "0A" || !inodes.contains(row.inode)) continue;
+    std::string address = row.local_address;
+    if (address.size() == 8) {  // IPv4, little-endian hexadecimal: 0100007F is 127.0.0.1
+      const unsigned long v = std::stoul(address, nullptr, 16);
+      address = std::to_string(v & 0xff) + "." + std::to_string((v >> 8) & 0xff) + "." +
+                std::to_string((v >> 16) & 0xff) + "." + std::to_string(v >> 24);
+    }
+    out.emplace(address, row.local_port);
+  }
+  return out;
 }
 
 }  // namespace gatehouse::e2e

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,9 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole content of a file ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& p);
 
 struct CommandResult {
   int exit_code = -1;
@@ -79,6 +83,10 @@ bool wait_until(Condition condition, std::chrono::milliseconds timeout = std::ch
 // TCP connections in state ESTABLISHED whose local port is `port` (the server's side of its
 // open connections), from /proc/net/tcp and tcp6.
 int established_connections(unsigned short port);
+
+// The TCP sockets process `pid` listens on: {address, port}, the address dotted for IPv4
+// ("127.0.0.1") and the kernel's hexadecimal for IPv6.
+std::set<std::pair<std::string, unsigned short>> listening_sockets(pid_t pid);
 
 // The server's wall clock, moved forward by the test: Debian's libfaketime preloaded into the
 // server, which reads the offset from a file on every clock call. Monotonic time stays real, so

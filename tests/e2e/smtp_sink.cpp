@@ -31,13 +31,6 @@ bool accepts(unsigned short port) {
   return ok;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string unfold(std::string_view headers, std::string_view name) {
   std::string out;
   std::istringstream lines{std::string(headers)};

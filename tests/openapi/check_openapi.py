@@ -40,7 +40,7 @@ def fetch_document(binary):
         port = free_port()
         with open(os.path.join(work, ".env"), "w") as f:
             f.write(keys)
-            f.write(f"PORT={port}\nDATABASE_URL=sqlite:///gatehouse.db\n")
+            f.write(f"PORT={port}\nMETRICS_PORT=0\nDATABASE_URL=sqlite:///gatehouse.db\n")
             f.write("ARGON2_MEMORY_KIB=8192\nARGON2_PASSES=1\n")
         log = open(os.path.join(work, "server.log"), "w")
         server = subprocess.Popen([binary, "serve"], cwd=work, stdout=log, stderr=log)

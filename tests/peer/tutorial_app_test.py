@@ -80,7 +80,8 @@ def main():
     base_env = {"PATH": "/usr/bin:/bin"}
     gatehouse = subprocess.Popen(
         [os.path.abspath(args.binary), "serve"], cwd=work,
-        env={**base_env, "PORT": str(gh_port), "DATABASE_URL": "sqlite:///gatehouse.db",
+        env={**base_env, "PORT": str(gh_port), "METRICS_PORT": "0",
+             "DATABASE_URL": "sqlite:///gatehouse.db",
              "ARGON2_MEMORY_KIB": "8192", "ARGON2_PASSES": "1"},
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "gatehouse.log"), "w"),
         start_new_session=True)
