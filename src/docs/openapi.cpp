@@ -76,11 +76,17 @@ json::array security(http::Credential credential) {
                      json::object{{cookie, json::array{}}}};
 }
 
+// "post": OpenAPI's name of a method.
+std::string lower_method(bhttp::verb method) {
+  std::string name(bhttp::to_string(method));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
 // "post_api_auth_register": unique per method and path.
 std::string operation_id(bhttp::verb method, std::string_view pattern) {
-  std::string id(bhttp::to_string(method));
-  std::transform(id.begin(), id.end(), id.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string id = lower_method(method);
   bool gap = true;
   for (const char c : pattern) {
     if (std::isalnum(static_cast<unsigned char>(c))) {
@@ -239,15 +245,13 @@ json::object openapi_document(const http::Router& router, const DocumentInfo& in
     if (route.doc.summary.empty()) {
       throw std::logic_error(route.pattern + " is documented without a summary");
     }
-    std::string method(bhttp::to_string(route.method));
-    std::transform(method.begin(), method.end(), method.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     json::value& item = paths[route.pattern];  // null when new
     if (!item.is_object()) item.emplace_object();
-    item.as_object()[method] = operation_object(route, schemas);
-    const json::string tag(route.doc.tag);
-    if (!tag.empty() && std::find(tags.begin(), tags.end(), json::value(tag)) == tags.end()) {
-      tags.push_back(json::object{{"name", tag}});
+    item.as_object()[lower_method(route.method)] = operation_object(route, schemas);
+    // Each tag once (OpenAPI: tag names are unique), in the order routes first use them.
+    const json::value tag = json::object{{"name", route.doc.tag}};
+    if (!route.doc.tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end()) {
+      tags.push_back(tag);
     }
   }
   json::object info_object{{"title", info.title}, {"version", info.version}};

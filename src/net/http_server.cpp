@@ -326,9 +326,6 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   connection->stream = &stream;
   ConnectionScope scope(*this, connection);
-  const auto refused = [this](observability::HttpMetrics::Refusal reason) {
-    if (metrics_ != nullptr) metrics_->refused(reason);
-  };
 
   if (active_.load(std::memory_order_acquire) > options_.max_connections) {
     refused(observability::HttpMetrics::Refusal::kOverloaded);
@@ -471,8 +468,7 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
       } else {
         spdlog::warn("{} queue full ({} waiting): 503 for {}", pool.name(), pool.pending(),
                      request.path);
-        if (metrics_ != nullptr)
-          metrics_->refused(observability::HttpMetrics::Refusal::kOverloaded);
+        refused(observability::HttpMetrics::Refusal::kOverloaded);
         response = http::error_response(ErrorCode::kOverloaded);
       }
     }

@@ -77,6 +77,10 @@ class HttpServer {
   boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
                                                 std::string_view path, std::string_view peer,
                                                 const http::Route*& matched);
+  // Counts an answer of a limit (when metrics are on).
+  void refused(observability::HttpMetrics::Refusal reason) const {
+    if (metrics_ != nullptr) metrics_->refused(reason);
+  }
   boost::asio::awaitable<void> wait_for_drain();
   boost::asio::awaitable<void> abandon_busy_connections();
   void begin_shutdown();

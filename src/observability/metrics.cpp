@@ -171,20 +171,13 @@ Gauge MetricRegistry::gauge(const std::string& name, const std::string& help,
   return Gauge(s.gauge);
 }
 
-void MetricRegistry::gauge_callback(const std::string& name, const std::string& help,
-                                    const Labels& labels, std::function<double()> read) {
+void MetricRegistry::callback(const std::string& name, const std::string& help,
+                              const std::string& type, const Labels& labels,
+                              std::function<double()> read) {
   const std::lock_guard lock(mutex_);
-  Family& f = family(name, help, "gauge");
-  f.series.push_back(
-      Series{.kind = Series::Kind::kCallback, .labels = labels, .read = std::move(read)});
-}
-
-void MetricRegistry::counter_callback(const std::string& name, const std::string& help,
-                                      const Labels& labels, std::function<double()> read) {
-  const std::lock_guard lock(mutex_);
-  Family& f = family(name, help, "counter");
-  f.series.push_back(
-      Series{.kind = Series::Kind::kCallback, .labels = labels, .read = std::move(read)});
+  family(name, help, type)
+      .series.push_back(
+          Series{.kind = Series::Kind::kCallback, .labels = labels, .read = std::move(read)});
 }
 
 std::uint64_t MetricRegistry::sum(std::size_t cell) const {

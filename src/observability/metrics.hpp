@@ -89,10 +89,14 @@ class MetricRegistry {
   Gauge gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   // A gauge read at scrape time (queue depth, resident memory).
   void gauge_callback(const std::string& name, const std::string& help, const Labels& labels,
-                      std::function<double()> read);
+                      std::function<double()> read) {
+    callback(name, help, "gauge", labels, std::move(read));
+  }
   // A counter read at scrape time (CPU seconds from /proc).
   void counter_callback(const std::string& name, const std::string& help, const Labels& labels,
-                        std::function<double()> read);
+                        std::function<double()> read) {
+    callback(name, help, "counter", labels, std::move(read));
+  }
 
   // The text exposition of every metric.
   std::string render() const;
@@ -109,6 +113,8 @@ class MetricRegistry {
 
   // The calling thread's block, made on its first use.
   Block& local() const;
+  void callback(const std::string& name, const std::string& help, const std::string& type,
+                const Labels& labels, std::function<double()> read);
   std::size_t allocate(std::size_t cells);
   Family& family(const std::string& name, const std::string& help, const std::string& type);
   std::uint64_t sum(std::size_t cell) const;  // callers hold mutex_

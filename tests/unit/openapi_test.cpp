@@ -217,6 +217,13 @@ TEST_F(ServerDocument, ListsExactlyTheRoutesTheServerServes) {
     }
   }
   EXPECT_EQ(routed, documented);
+  // Tag names are unique (OpenAPI); several routes share each.
+  std::set<std::string> tags;
+  for (const auto& tag : doc.at("tags").as_array()) {
+    EXPECT_TRUE(tags.insert(std::string(tag.at("name").as_string())).second) << tag;
+  }
+  EXPECT_EQ(tags,
+            (std::set<std::string>{"Health", "Auth", "Users", "Sessions", "Account", "Keys"}));
   EXPECT_EQ(hidden,
             (std::set<std::string>{"get /auth/verify-email", "get /auth/reset-password",
                                    "get /auth/account.js", "get /auth/account.css",
