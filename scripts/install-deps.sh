@@ -2,7 +2,7 @@
 # Installs what Gatehouse needs from Debian 12's packages, only what is missing.
 #   scripts/install-deps.sh          build and run (with the web assets of /docs and /redoc, from
 #                                    the npm registry at the versions of web/docs/package-lock.json)
-#   scripts/install-deps.sh --test   also tests, benchmarks, the MariaDB server the tests start and
+#   scripts/install-deps.sh --test   also tests, benchmarks, the database servers, Prometheus and
 #                                    the headless Chromium of the browser tests
 set -euo pipefail
 
@@ -20,7 +20,7 @@ if [[ "${1:-}" == "--test" ]]; then
              mariadb-server mariadb-client postgresql curl libfaketime clang-format
              clang libclang-rt-14-dev
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography
-             python3-aiosmtpd python3-jsonschema
+             python3-aiosmtpd python3-jsonschema prometheus
              # the tutorial's own app (../shared/peers/seed-fastapi), which must accept our tokens
              python3-fastapi python3-uvicorn python3-sqlalchemy python3-pydantic python3-dotenv
              python3-email-validator python3-passlib python3-pymysql)

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/time_text.hpp"
 #include "http/csrf_guard.hpp"
 #include "http/error_table.hpp"
 
@@ -22,12 +23,7 @@ http::Response fail(const Error& error, std::string_view what) {
 }
 
 std::string iso8601_utc(SysTime t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-  return std::string(buf, n);
+  return utc_date_time(t, 'T') + "+00:00";
 }
 
 boost::json::object user_json(const store::User& user) {

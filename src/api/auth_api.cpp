@@ -55,16 +55,12 @@ const std::vector<http::ParameterDoc> kLogoutScope{
 
 }  // namespace
 
-AuthApi::AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
-                 auth::SessionService& sessions, const auth::Authenticator& authenticator,
-                 auth::LoginThrottle& throttle, const auth::DeviceCookies& devices,
-                 const auth::AccountService& accounts, const Clock& clock, AuthApiSettings settings)
-    : store_(store),
-      passwords_(passwords),
+AuthApi::AuthApi(auth::LoginService& logins, auth::SessionService& sessions,
+                 const auth::Authenticator& authenticator, auth::AccountService& accounts,
+                 const Clock& clock, AuthApiSettings settings)
+    : logins_(logins),
       sessions_(sessions),
       authenticator_(authenticator),
-      throttle_(throttle),
-      devices_(devices),
       accounts_(accounts),
       clock_(clock),
       settings_(std::move(settings)),
@@ -148,39 +144,16 @@ http::Response AuthApi::register_user(const http::Request& request) const {
   http::BodyValidator body(request.message.body());
   http::BodyFields fields = body.read(register_body_);
   if (!body.ok()) return body.response();
-  const std::string& email = fields.at("email");
-  const std::string& password = fields.at("password");
-
-  auto limited = throttle_.registration_attempt(request.client_ip);
-  if (!limited) return fail(limited.error(), "register: rate limit");
-  if (*limited) return too_many(**limited);
-
-  // The tutorial's order: a taken e-mail is reported before a password mismatch.
-  const std::string email_lower = lower_ascii(email);
-  auto existing = store_.find_user_by_email(email_lower);
-  if (!existing) return fail(existing.error(), "register");
-  if (existing->has_value()) return http::error_response(ErrorCode::kAccountExists);
-  if (password != fields.at("passwordConfirm")) {
-    return http::error_response(ErrorCode::kPasswordsDoNotMatch);
-  }
-
-  auto hash = passwords_.hash(password);
-  if (!hash) return fail(hash.error(), "register: hash");
-
-  store::NewUser user;
-  user.name = std::move(fields.at("name"));
-  user.email = email_lower;
-  user.password_hash = std::move(*hash);
-  user.photo = std::move(fields.at("photo"));
-  // The tutorial marks new users verified; with REQUIRE_EMAIL_VERIFICATION the account starts
-  // unverified and its verification mail is queued with it.
-  user.verified = accounts_.new_users_verified();
-  user.mails = accounts_.registration_mails(email_lower);
-  user.now = clock_.now();
-  auto created = store_.create_user(user);
-  if (!created) return fail(created.error(), "register: insert");  // a lost race gives 409
-  if (!user.mails.empty()) accounts_.mail_queued();
-  return http::json_response(bhttp::status::created, user_json(*created));
+  auto registered = accounts_.register_user(
+      auth::NewAccount{.name = std::move(fields.at("name")),
+                       .email_lower = lower_ascii(fields.at("email")),
+                       .password = std::move(fields.at("password")),
+                       .password_confirm = std::move(fields.at("passwordConfirm")),
+                       .photo = std::move(fields.at("photo"))},
+      request.client_ip);
+  if (!registered) return fail(registered.error(), "register");
+  if (const auto* wait = std::get_if<std::chrono::seconds>(&*registered)) return too_many(*wait);
+  return http::json_response(bhttp::status::created, user_json(std::get<store::User>(*registered)));
 }
 
 void AuthApi::set_session_cookies(http::Response& response,
@@ -206,59 +179,31 @@ http::Response AuthApi::login(const http::Request& request) const {
   http::BodyValidator body(request.message.body());
   const http::BodyFields fields = body.read(login_body_);
   if (!body.ok()) return body.response();
-  const std::string& password = fields.at("password");
-
   const std::string email_lower = lower_ascii(fields.at("email"));
-  // A device cookie issued to this browser for this account: limited on its own counter.
-  const auto device_cookie = request.cookie(auth::DeviceCookies::kName);
-  std::optional<std::string> device;
-  if (device_cookie) device = devices_.verify(*device_cookie, email_lower);
-  // Counted as a failure before any password work (blocked attempts are refused and count
-  // nowhere); a right password takes the count back below.
-  auto gate = throttle_.begin_login(email_lower, request.client_ip, device);
-  if (!gate) return fail(gate.error(), "login: rate limit");
-  if (const auto* wait = std::get_if<std::chrono::seconds>(&*gate)) return too_many(*wait);
-  const auth::LoginAttempt& attempt = std::get<auth::LoginAttempt>(*gate);
-
-  // Unknown e-mails cost and count like wrong passwords: neither the limits nor the time reveal
-  // which accounts exist.
-  auto found = store_.find_user_by_email(email_lower);
-  if (!found) return fail(found.error(), "login");
-  if (!found->has_value()) {
-    passwords_.burn(password);
-    return http::error_response(ErrorCode::kIncorrectCredentials);
+  auto result = logins_.login({.email_lower = email_lower,
+                               .password = fields.at("password"),
+                               .device_cookie = request.cookie(auth::DeviceCookies::kName),
+                               .client_ip = request.client_ip,
+                               .user_agent = request.header(bhttp::field::user_agent)});
+  if (!result) return fail(result.error(), "login");
+  switch (result->outcome) {
+    case auth::LoginOutcome::kThrottled:
+      return too_many(result->retry_after);
+    case auth::LoginOutcome::kUnknownAccount:
+    case auth::LoginOutcome::kWrongPassword:
+      return http::error_response(ErrorCode::kIncorrectCredentials);
+    case auth::LoginOutcome::kUnverified:
+      return http::error_response(ErrorCode::kEmailNotVerified);
+    case auth::LoginOutcome::kSuccess:
+      break;
   }
-  const store::User& user = **found;
-  const auto verdict = passwords_.verify(password, user.password_hash);
-  if (verdict == auth::PasswordVerdict::kMismatch) {
-    return http::error_response(ErrorCode::kIncorrectCredentials);
-  }
-  if (auto st = throttle_.login_succeeded(attempt); !st) {
-    spdlog::warn("login: could not take back the attempt's count: {}", st.error().internal);
-  }
-  // Checked after the password (the tutorial checks before), so the answer reveals nothing about
-  // an account to someone who does not know its password.
-  if (!user.verified) return http::error_response(ErrorCode::kEmailNotVerified);
-
-  if (verdict == auth::PasswordVerdict::kMatchNeedsRehash) {
-    // A legacy bcrypt hash (or old argon2 parameters): upgrade it now that we know the password.
-    if (auto rehash = passwords_.hash(password); rehash) {
-      if (auto st = store_.update_password_hash(user.id, *rehash, clock_.now()); !st) {
-        spdlog::warn("login: could not store the rehashed password of user {}: {}", user.id,
-                     st.error().internal);
-      }
-    }
-  }
-
-  auto tokens = sessions_.start(user, request.header(bhttp::field::user_agent), request.client_ip);
-  if (!tokens) return fail(tokens.error(), "login: session");
-  http::Response response = http::json_response(
-      bhttp::status::ok, json::object{{"status", "success"},
-                                      {"access_token", tokens->access_token},
-                                      {"refresh_token", tokens->refresh_token}});
-  set_session_cookies(response, *tokens);
-  // A known device keeps its id (its counter stays its own) for another full lifetime.
-  set_device_cookie(response, device ? std::string(*device_cookie) : devices_.issue(email_lower));
+  const auth::IssuedTokens& tokens = *result->tokens;
+  http::Response response =
+      http::json_response(bhttp::status::ok, json::object{{"status", "success"},
+                                                          {"access_token", tokens.access_token},
+                                                          {"refresh_token", tokens.refresh_token}});
+  set_session_cookies(response, tokens);
+  set_device_cookie(response, result->device_cookie);
   return response;
 }
 
@@ -312,22 +257,22 @@ http::Response AuthApi::logout(const http::Request& request) const {
       scope = (*it).value;
     }
   }
-  const SysTime now = clock_.now();
-  if (scope == "session") {
-    if (auto st = sessions_.end(principal->claims.sid); !st) return fail(st.error(), "logout");
-  } else if (scope == "others" || scope == "global") {
-    const std::string_view keep = scope == "others" ? principal->claims.sid : std::string_view{};
-    auto ended = store_.revoke_user_sessions(principal->user.id, keep, now, "logout_" + scope);
-    if (!ended) return fail(ended.error(), "logout");
-    if (scope == "others") {
-      return http::json_response(
-          bhttp::status::ok, json::object{{"status", "success"},
-                                          {"sessions_ended", static_cast<std::int64_t>(*ended)}});
-    }
-  } else {
+  auth::LogoutScope logout_scope = auth::LogoutScope::kSession;
+  if (scope == "others") {
+    logout_scope = auth::LogoutScope::kOthers;
+  } else if (scope == "global") {
+    logout_scope = auth::LogoutScope::kGlobal;
+  } else if (scope != "session") {
     return http::validation_response({{{"query", "scope"},
                                        "value is not one of 'session', 'others', 'global'",
                                        "type_error.enum"}});
+  }
+  auto ended = sessions_.logout(principal->user.id, principal->claims.sid, logout_scope);
+  if (!ended) return fail(ended.error(), "logout");
+  if (logout_scope == auth::LogoutScope::kOthers) {
+    return http::json_response(
+        bhttp::status::ok,
+        json::object{{"status", "success"}, {"sessions_ended", static_cast<std::int64_t>(*ended)}});
   }
   return clear_session_cookies(
       http::json_response(bhttp::status::ok, json::object{{"status", "success"}}));

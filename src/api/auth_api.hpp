@@ -5,9 +5,7 @@
 
 #include "auth/account_service.hpp"
 #include "auth/authenticator.hpp"
-#include "auth/device_cookie.hpp"
-#include "auth/login_throttle.hpp"
-#include "auth/password_hasher.hpp"
+#include "auth/login_service.hpp"
 #include "auth/session_service.hpp"
 #include "core/clock.hpp"
 #include "http/body_validator.hpp"
@@ -15,7 +13,6 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
-#include "store/store.hpp"
 
 namespace gatehouse::api {
 
@@ -31,14 +28,14 @@ struct AuthApiSettings {
 };
 
 // /api/auth/*: the tutorial's register, login, refresh and logout, with server-side sessions
-// behind them. Each handler is a function from request to response; they block (database,
-// hashing, signing) and are routed to the worker or hashing pool.
+// behind them. Each handler translates the request into a call of its service (LoginService,
+// SessionService, AccountService) and the outcome into the tutorial's answer and cookies; they
+// block (database, hashing, signing) and are routed to the worker or hashing pool.
 class AuthApi final {
  public:
-  AuthApi(store::Store& store, const auth::PasswordHasher& passwords,
-          auth::SessionService& sessions, const auth::Authenticator& authenticator,
-          auth::LoginThrottle& throttle, const auth::DeviceCookies& devices,
-          const auth::AccountService& accounts, const Clock& clock, AuthApiSettings settings);
+  AuthApi(auth::LoginService& logins, auth::SessionService& sessions,
+          const auth::Authenticator& authenticator, auth::AccountService& accounts,
+          const Clock& clock, AuthApiSettings settings);
 
   void add_routes(http::Router& router) const;
 
@@ -53,13 +50,10 @@ class AuthApi final {
   // The device cookie (auth/device_cookie.hpp): HttpOnly, sent to the login route only.
   void set_device_cookie(http::Response& response, std::string_view value) const;
 
-  store::Store& store_;
-  const auth::PasswordHasher& passwords_;
+  auth::LoginService& logins_;
   auth::SessionService& sessions_;
   const auth::Authenticator& authenticator_;
-  auth::LoginThrottle& throttle_;
-  const auth::DeviceCookies& devices_;
-  const auth::AccountService& accounts_;
+  auth::AccountService& accounts_;
   const Clock& clock_;
   AuthApiSettings settings_;
   http::CorsPolicy origins_;

@@ -8,12 +8,9 @@ namespace gatehouse::api {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
-SessionsApi::SessionsApi(store::Store& store, const auth::Authenticator& authenticator,
-                         const Clock& clock, std::vector<std::string> client_origins)
-    : store_(store),
-      authenticator_(authenticator),
-      clock_(clock),
-      origins_(std::move(client_origins)) {}
+SessionsApi::SessionsApi(auth::SessionService& sessions, const auth::Authenticator& authenticator,
+                         std::vector<std::string> client_origins)
+    : sessions_(sessions), authenticator_(authenticator), origins_(std::move(client_origins)) {}
 
 void SessionsApi::add_routes(http::Router& router) const {
   router.add(bhttp::verb::get, "/api/users/me/sessions", http::Execution::kWorker,
@@ -39,7 +36,7 @@ void SessionsApi::add_routes(http::Router& router) const {
 http::Response SessionsApi::list(const http::Request& request) const {
   auto principal = authenticator_.authenticate(request);
   if (!principal) return fail(principal.error(), "sessions");
-  auto sessions = store_.list_sessions(principal->user.id, clock_.now());
+  auto sessions = sessions_.list(principal->user.id);
   if (!sessions) return fail(sessions.error(), "sessions");
   json::array out;
   for (const store::Session& s : *sessions) {
@@ -58,7 +55,7 @@ http::Response SessionsApi::remove(const http::Request& request) const {
   auto principal = authenticate_change(authenticator_, request, origins_);
   if (!principal) return fail(principal.error(), "end session");
   const std::string& sid = request.path_params.at(0);
-  auto ended = store_.revoke_user_session(principal->user.id, sid, clock_.now(), "user");
+  auto ended = sessions_.end_user_session(principal->user.id, sid);
   if (!ended) return fail(ended.error(), "end session");
   if (!*ended) return http::error_response(ErrorCode::kSessionNotFound);
   return http::json_response(bhttp::status::ok, json::object{{"status", "success"}});

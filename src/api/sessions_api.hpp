@@ -3,12 +3,11 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
-#include "core/clock.hpp"
+#include "auth/session_service.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
-#include "store/store.hpp"
 
 namespace gatehouse::api {
 
@@ -17,7 +16,7 @@ namespace gatehouse::api {
 // once.
 class SessionsApi final {
  public:
-  SessionsApi(store::Store& store, const auth::Authenticator& authenticator, const Clock& clock,
+  SessionsApi(auth::SessionService& sessions, const auth::Authenticator& authenticator,
               std::vector<std::string> client_origins);
 
   void add_routes(http::Router& router) const;
@@ -25,9 +24,8 @@ class SessionsApi final {
   http::Response remove(const http::Request& request) const;
 
  private:
-  store::Store& store_;
+  auth::SessionService& sessions_;
   const auth::Authenticator& authenticator_;
-  const Clock& clock_;
   http::CorsPolicy origins_;
 };
 

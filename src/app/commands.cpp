@@ -10,6 +10,7 @@
 #include "app/server_app.hpp"
 #include "auth/jws.hpp"
 #include "keys/static_keys.hpp"
+#include "observability/log_format.hpp"
 #include "store/migrations.hpp"
 #include "store/store_factory.hpp"
 
@@ -161,6 +162,9 @@ int run_serve(const std::optional<std::filesystem::path>& env_file) {
   auto settings = config::load_settings(*with_keys);
   if (!settings) return report(settings.error());
   set_log_level(settings->log_level);
+  spdlog::set_formatter(observability::make_log_formatter(settings->log_format == "json"
+                                                              ? observability::LogFormat::kJson
+                                                              : observability::LogFormat::kText));
 
   auto app = ServerApp::create(*settings);
   if (!app) return report(app.error());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -65,6 +66,7 @@ net::ServerOptions server_options(const config::Settings& s) {
   out.max_connections_per_client = s.max_connections_per_client;
   out.shutdown_grace = s.shutdown_grace;
   out.io_scheduling = kRequestThreads;
+  out.access_log = s.access_log;
   return out;
 }
 
@@ -83,9 +85,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& set
     env_keys = std::move(*keys);
   }
 
+  auto metrics = std::make_unique<observability::MetricRegistry>();
   // Both pools call the store, so each of their threads can hold a connection.
-  auto opened =
-      store::open_store(settings.database, settings.worker_threads + settings.hash_threads);
+  auto opened = store::open_store(settings.database,
+                                  settings.worker_threads + settings.hash_threads, metrics.get());
   if (!opened) return std::move(opened).error();
 
   store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
@@ -125,8 +128,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::create(const config::Settings& set
   if (!settings.mail.templates_dir.empty()) template_dir = settings.mail.templates_dir;
   auto templates = mail::MailTemplates::load(template_dir);
   if (!templates) return std::move(templates).error();
-  std::unique_ptr<ServerApp> app(
-      new ServerApp(settings, std::move(keys), std::move(*opened), std::move(*templates)));
+  std::unique_ptr<ServerApp> app(new ServerApp(settings, std::move(metrics), std::move(keys),
+                                               std::move(*opened), std::move(*templates)));
   if (settings.keys.mode == config::KeySettings::Mode::kManaged) {
     app->key_manager_ = make_key_manager(*app->store_.store, settings, app->clock_);
     auto key_set = app->key_manager_->load(env_keys);
@@ -159,9 +162,12 @@ std::unique_ptr<keys::KeyManager> make_key_manager(store::KeyStore& store,
   return std::make_unique<keys::KeyManager>(store, clock, settings.keys.encryption_secret, managed);
 }
 
-ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::OpenedStore store,
-                     mail::MailTemplates templates)
+ServerApp::ServerApp(const config::Settings& settings,
+                     std::unique_ptr<observability::MetricRegistry> metrics, SigningKeys keys,
+                     store::OpenedStore store, mail::MailTemplates templates)
     : settings_(settings),
+      metrics_(std::move(metrics)),
+      auth_metrics_(*metrics_),
       store_(std::move(store)),
       key_ring_(std::move(keys.set)),
       tokens_(key_ring_, clock_, random_, settings.access_token_ttl,
@@ -171,34 +177,38 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
       key_material_(std::move(keys.secret_material)),
       sealer_(key_material_),
       device_cookies_(key_material_, random_),
-      passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes}),
+      passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes},
+                 auth::HashMetrics(*metrics_)),
       sessions_(*store_.store, tokens_, sealer_, clock_, random_,
                 auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime,
-                                      settings.refresh_reuse_grace}),
+                                      settings.refresh_reuse_grace},
+                auth_metrics_),
       authenticator_(tokens_, *store_.store, clock_),
       throttle_(*store_.store, clock_, settings.rate_limits),
+      logins_(*store_.store, passwords_, sessions_, throttle_, device_cookies_, clock_,
+              auth_metrics_),
       sweeper_(*store_.store, clock_, settings.session_sweep_interval),
       account_tokens_(key_material_, random_),
       templates_(std::move(templates)),
       transport_(mail_transport(settings.mail)),
       mailer_(*store_.store, account_tokens_, templates_, clock_, mailer_settings(settings)),
       outbox_sender_(*store_.store, mailer_, *transport_, clock_, random_,
-                     mail::OutboxSenderSettings{.retry_base = settings.mail.retry_base}),
+                     mail::OutboxSenderSettings{.retry_base = settings.mail.retry_base},
+                     mail::OutboxMetrics(*metrics_)),
       accounts_(
           *store_.store, account_tokens_, passwords_, throttle_, clock_,
           auth::AccountServiceSettings{.require_verification = settings.mail.require_verification},
-          [this] { outbox_sender_.wake(); }),
+          [this] { outbox_sender_.wake(); }, auth_metrics_),
       health_api_(*store_.store),
       keys_api_(key_ring_, settings.keys.jwks_max_age),
       docs_api_(settings.docs_enabled),
-      auth_api_(*store_.store, passwords_, sessions_, authenticator_, throttle_, device_cookies_,
-                accounts_, clock_, auth_api_settings(settings)),
+      auth_api_(logins_, sessions_, authenticator_, accounts_, clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
-      sessions_api_(*store_.store, authenticator_, clock_, settings.client_origins),
+      sessions_api_(sessions_, authenticator_, settings.client_origins),
       account_api_(accounts_, authenticator_, settings.password_max_bytes, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
-                   http::ClientAddressResolver(settings.trusted_proxies)),
-      http_metrics_(metrics_, application_.router()),
+                   http::ClientAddressResolver(settings.trusted_proxies), random_token(random_, 6)),
+      http_metrics_(*metrics_, application_.router()),
       // Every connection has at most one request in flight, so the worker queue is bounded by
       // the connection cap; hashing has its own, smaller bound: its threads plus HASH_QUEUE_LIMIT
       // waiting jobs (each holds a password and will need ARGON2_MEMORY_KIB).
@@ -209,8 +219,9 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
       server_(server_options(settings), application_, workers_, hashing_, &http_metrics_),
       metrics_application_(metrics_router(), http::CorsPolicy({}),
                            http::ClientAddressResolver({})) {
-  observability::register_process_metrics(metrics_, GATEHOUSE_VERSION,
+  observability::register_process_metrics(*metrics_, GATEHOUSE_VERSION,
                                           std::string(observability::build_commit()));
+  register_gauges();
   if (settings.metrics_port != 0) {
     net::ServerOptions options;
     options.host = settings.metrics_host;
@@ -226,12 +237,43 @@ ServerApp::ServerApp(const config::Settings& settings, SigningKeys keys, store::
   }
 }
 
+void ServerApp::register_gauges() {
+  for (const net::BlockingPool* pool : {&workers_, &hashing_}) {
+    const std::string name = pool == &workers_ ? "worker" : "hashing";
+    const auto threads =
+        static_cast<double>(pool == &workers_ ? settings_.worker_threads : settings_.hash_threads);
+    // pending() counts jobs queued and running; a pool's threads take a job the moment one is
+    // free, so the first `threads` of them run and the rest wait.
+    metrics_->gauge_callback("gatehouse_pool_queued_jobs",
+                             "Jobs waiting for a thread of the pool (hashing: logins, "
+                             "registrations, password changes).",
+                             {{"pool", name}}, [pool, threads] {
+                               return std::max(0.0, static_cast<double>(pool->pending()) - threads);
+                             });
+    metrics_->gauge_callback(
+        "gatehouse_pool_busy_threads", "Threads of the pool running a job.", {{"pool", name}},
+        [pool, threads] { return std::min(static_cast<double>(pool->pending()), threads); });
+  }
+  const auto cache = [this](bool hits) {
+    const auto stats = tokens_.cache_stats();
+    return static_cast<double>(hits ? stats.hits : stats.misses);
+  };
+  metrics_->counter_callback("gatehouse_token_cache_lookups_total",
+                             "Access tokens looked up in the verified-token cache, by result "
+                             "(a miss pays a full signature check).",
+                             {{"result", "hit"}}, [cache] { return cache(true); });
+  metrics_->counter_callback("gatehouse_token_cache_lookups_total",
+                             "Access tokens looked up in the verified-token cache, by result "
+                             "(a miss pays a full signature check).",
+                             {{"result", "miss"}}, [cache] { return cache(false); });
+}
+
 http::Router ServerApp::metrics_router() const {
   http::Router router;
   // On the worker pool: the process metrics read /proc.
   router.add(bhttp::verb::get, "/metrics", http::Execution::kWorker,
              [this](const http::Request&) {
-               http::Response r(bhttp::status::ok, metrics_.render());
+               http::Response r(bhttp::status::ok, metrics_->render());
                r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                r.header("Cache-Control", "no-store");
                return r;

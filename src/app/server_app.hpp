@@ -14,8 +14,10 @@
 #include "auth/account_mailer.hpp"
 #include "auth/account_service.hpp"
 #include "auth/account_tokens.hpp"
+#include "auth/auth_metrics.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jws.hpp"
+#include "auth/login_service.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
@@ -72,16 +74,21 @@ class ServerApp {
     std::shared_ptr<const keys::KeySet> set;  // null for JWT_KEYS=managed until create() loads it
     std::string secret_material;
   };
-  ServerApp(const config::Settings& settings, SigningKeys keys, store::OpenedStore store,
-            mail::MailTemplates templates);
+  ServerApp(const config::Settings& settings,
+            std::unique_ptr<observability::MetricRegistry> metrics, SigningKeys keys,
+            store::OpenedStore store, mail::MailTemplates templates);
+  // Gauges read at scrape time: the pools' queues and the verified-token cache.
+  void register_gauges();
   // Every route, and /openapi.json built from them.
   http::Router build_router();
   // GET /metrics, for the metrics listener.
   http::Router metrics_router() const;
 
   config::Settings settings_;
-  // First: everything below may record into it, until it is destroyed.
-  observability::MetricRegistry metrics_;
+  // First: everything below may record into it, until it is destroyed. Made before the app by
+  // create(), which opens the store with it.
+  std::unique_ptr<observability::MetricRegistry> metrics_;
+  auth::AuthMetrics auth_metrics_;
   SystemClock clock_;
   SodiumRandom random_;
   store::OpenedStore store_;
@@ -95,6 +102,7 @@ class ServerApp {
   auth::SessionService sessions_;
   auth::Authenticator authenticator_;
   auth::LoginThrottle throttle_;
+  auth::LoginService logins_;
   auth::SessionSweeper sweeper_;
   auth::AccountTokens account_tokens_;
   mail::MailTemplates templates_;

@@ -25,15 +25,14 @@ mail::ComposedMail AccountMailer::make(mail::MailKind kind, const std::string& t
                                        mail::TemplateValues values, std::string link) const {
   values.app_name = settings_.app_name;
   values.email = to;
-  values.link = link;
+  values.link = std::move(link);
   mail::RenderedMail rendered = templates_.render(kind, values);
   return mail::ComposedMail{.message = mail::MailMessage{.from = settings_.from,
                                                          .from_name = settings_.app_name,
                                                          .to = to,
                                                          .subject = std::move(rendered.subject),
                                                          .text = std::move(rendered.text),
-                                                         .html = std::move(rendered.html)},
-                            .link = std::move(link)};
+                                                         .html = std::move(rendered.html)}};
 }
 
 Result<std::variant<MailSecret, mail::DroppedMail>> AccountMailer::secret_of(

@@ -30,23 +30,78 @@ std::string kind_name(mail::MailKind kind) {
 AccountService::AccountService(store::Store& store, const AccountTokens& tokens,
                                const PasswordHasher& passwords, LoginThrottle& throttle,
                                const Clock& clock, AccountServiceSettings settings,
-                               std::function<void()> mail_queued)
+                               std::function<void()> mail_queued, AuthMetrics metrics)
     : store_(store),
       tokens_(tokens),
       passwords_(passwords),
       throttle_(throttle),
       clock_(clock),
       settings_(settings),
-      mail_queued_(std::move(mail_queued)) {}
+      mail_queued_(std::move(mail_queued)),
+      metrics_(std::move(metrics)) {}
+
+void AccountService::queued(std::size_t count) const {
+  metrics_.mails_queued(count);
+  if (count > 0) mail_queued_();
+}
+
+Result<std::variant<store::User, std::chrono::seconds>> AccountService::register_user(
+    const NewAccount& account, std::string_view client_ip) {
+  using Registered = std::variant<store::User, std::chrono::seconds>;
+  auto limited = throttle_.registration_attempt(client_ip);
+  if (!limited) return std::move(limited).error();
+  if (*limited) {
+    metrics_.registration(RegistrationOutcome::kThrottled);
+    return Registered{**limited};
+  }
+  // The tutorial's order: a taken e-mail is reported before a password mismatch.
+  auto existing = store_.find_user_by_email(account.email_lower);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) {
+    metrics_.registration(RegistrationOutcome::kEmailTaken);
+    return Error{ErrorCode::kAccountExists, "register: e-mail taken"};
+  }
+  if (account.password != account.password_confirm) {
+    return Error{ErrorCode::kPasswordsDoNotMatch, "register: confirmation differs"};
+  }
+  auto hash = passwords_.hash(account.password);
+  if (!hash) return std::move(hash).error();
+
+  store::NewUser user;
+  user.name = account.name;
+  user.email = account.email_lower;
+  user.password_hash = std::move(*hash);
+  user.photo = account.photo;
+  // The tutorial marks new users verified; with REQUIRE_EMAIL_VERIFICATION the account starts
+  // unverified and its verification mail is queued with it.
+  user.verified = !settings_.require_verification;
+  user.now = clock_.now();
+  if (settings_.require_verification) {
+    user.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kVerifyEmail),
+                                        .recipient = account.email_lower,
+                                        .now = user.now});
+  }
+  auto created = store_.create_user(user);
+  if (!created) {
+    // A concurrent registration of the same address won the race (kAccountExists).
+    if (created.error().code == ErrorCode::kAccountExists) {
+      metrics_.registration(RegistrationOutcome::kEmailTaken);
+    }
+    return std::move(created).error();
+  }
+  metrics_.registration(RegistrationOutcome::kCreated);
+  queued(user.mails.size());
+  return Registered{std::move(*created)};
+}
 
 Result<Wait> AccountService::request_mail(std::string_view kind, std::string_view email_lower,
                                           std::string_view client_ip) {
   auto wait = throttle_.mail_request(email_lower, client_ip);
   if (!wait || wait->has_value()) return wait;
-  auto queued = store_.enqueue_mail(store::NewMail{
+  auto enqueued = store_.enqueue_mail(store::NewMail{
       .kind = std::string(kind), .recipient = std::string(email_lower), .now = clock_.now()});
-  if (!queued) return std::move(queued).error();
-  mail_queued_();
+  if (!enqueued) return std::move(enqueued).error();
+  queued(1);
   return Wait{};
 }
 
@@ -58,13 +113,6 @@ Result<Wait> AccountService::request_verification(std::string_view email_lower,
 Result<Wait> AccountService::request_password_reset(std::string_view email_lower,
                                                     std::string_view client_ip) {
   return request_mail(kind_name(mail::MailKind::kResetPassword), email_lower, client_ip);
-}
-
-std::vector<store::NewMail> AccountService::registration_mails(std::string_view email_lower) const {
-  if (!settings_.require_verification) return {};
-  return {store::NewMail{.kind = kind_name(mail::MailKind::kVerifyEmail),
-                         .recipient = std::string(email_lower),
-                         .now = clock_.now()}};
 }
 
 Result<std::optional<store::AccountToken>> AccountService::find_proof(
@@ -132,7 +180,7 @@ Status AccountService::reset_password(const MailProof& proof, std::string_view n
   update.password_hash = std::move(*hash);
   update.verified = true;  // the reset proved the mailbox
   update.end_sessions = true;
-  update.revoke_reason = "password_reset";
+  update.revoke_reason = name(RevokeReason::kPasswordReset);
   update.end_token_purposes = {std::string(kResetPurpose), std::string(kChangePurpose)};
   update.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kPasswordChanged),
                                         .recipient = token.email,
@@ -142,7 +190,8 @@ Status AccountService::reset_password(const MailProof& proof, std::string_view n
   if (!used) return std::move(used).error();
   if (!used->has_value()) return Error{ErrorCode::kInvalidCode, "reset: used meanwhile"};
   spdlog::info("user {}: password reset, every session ended", token.user_id);
-  mail_queued_();
+  metrics_.sessions_revoked(RevokeReason::kPasswordReset, (*used)->sessions_ended);
+  queued(update.mails.size());
   return ok_status();
 }
 
@@ -173,7 +222,7 @@ Result<Wait> AccountService::change_password(const Principal& principal,
   update.password_hash = std::move(*hash);
   update.end_sessions = true;
   update.keep_sid = principal.claims.sid;
-  update.revoke_reason = "password_changed";
+  update.revoke_reason = name(RevokeReason::kPasswordChanged);
   update.end_token_purposes = {std::string(kResetPurpose)};
   update.mails.push_back(store::NewMail{.kind = kind_name(mail::MailKind::kPasswordChanged),
                                         .recipient = principal.user.email,
@@ -182,7 +231,8 @@ Result<Wait> AccountService::change_password(const Principal& principal,
   auto updated = store_.update_account(principal.user.id, update, clock_.now());
   if (!updated) return std::move(updated).error();
   spdlog::info("user {}: password changed, other sessions ended", principal.user.id);
-  mail_queued_();
+  metrics_.sessions_revoked(RevokeReason::kPasswordChanged, updated->sessions_ended);
+  queued(update.mails.size());
   return Wait{};
 }
 
@@ -214,7 +264,7 @@ Result<Wait> AccountService::request_email_change(const Principal& principal,
                      .now = now});
   auto updated = store_.update_account(principal.user.id, update, now);
   if (!updated) return std::move(updated).error();
-  mail_queued_();
+  queued(update.mails.size());
   return Wait{};
 }
 

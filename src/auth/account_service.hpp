@@ -5,9 +5,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "auth/account_tokens.hpp"
+#include "auth/auth_metrics.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
@@ -29,6 +31,15 @@ struct AccountServiceSettings {
   bool require_verification = false;  // REQUIRE_EMAIL_VERIFICATION (token lifetimes: the mailer's)
 };
 
+// A registration, as the tutorial's CreateUserSchema gives it (validated for shape and length).
+struct NewAccount {
+  std::string name;
+  std::string email_lower;
+  std::string password;
+  std::string password_confirm;
+  std::string photo;
+};
+
 // A code dies after this many wrong tries (its link still works: guessing codes must not let an
 // attacker spend the owner's link).
 inline constexpr std::int64_t kMaxFailedCodes = 5;
@@ -40,13 +51,22 @@ inline constexpr std::int64_t kMaxFailedCodes = 5;
 // account, so neither the answer nor its time says which. The background sender resolves the row
 // (AccountMailer) and drops what has no account. A token is single use, one per purpose and user,
 // and stored only hashed (AccountTokens). A reset ends every session; a password change ends every
-// other one. Blocking (database, hashing): the routes run on the hashing pool. Thread-safe.
+// other one. Registrations, queued mails and the sessions a password change or reset ends are
+// counted (AuthMetrics). Blocking (database, hashing): the routes run on the hashing pool.
+// Thread-safe.
 class AccountService {
  public:
   // `mail_queued` is called after a mail was queued (it wakes the sender).
   AccountService(store::Store& store, const AccountTokens& tokens, const PasswordHasher& passwords,
                  LoginThrottle& throttle, const Clock& clock, AccountServiceSettings settings,
-                 std::function<void()> mail_queued);
+                 std::function<void()> mail_queued, AuthMetrics metrics = {});
+
+  // Registration, in the tutorial's order: the per-address limit (the wait when it refuses), a
+  // taken e-mail (kAccountExists), then the confirmation (kPasswordsDoNotMatch). The account
+  // starts verified unless REQUIRE_EMAIL_VERIFICATION is on; then its verification mail is queued
+  // in the same transaction. Logs nobody in.
+  Result<std::variant<store::User, std::chrono::seconds>> register_user(const NewAccount& account,
+                                                                        std::string_view client_ip);
 
   // Queues a verification or reset mail for `email_lower` (MailKind::kVerifyEmail or
   // kResetPassword), whether or not it has an account. The wait when a limit refuses it.
@@ -80,12 +100,9 @@ class AccountService {
                                                                    std::string_view password,
                                                                    std::string_view client_ip);
 
-  // Registration: whether a new account starts verified, and the mail that goes with it.
-  bool new_users_verified() const { return !settings_.require_verification; }
-  std::vector<store::NewMail> registration_mails(std::string_view email_lower) const;
-  void mail_queued() const { mail_queued_(); }
-
  private:
+  // `count` mails were queued: counted, and the sender woken.
+  void queued(std::size_t count) const;
   Result<std::optional<std::chrono::seconds>> request_mail(std::string_view kind,
                                                            std::string_view email_lower,
                                                            std::string_view client_ip);
@@ -106,6 +123,7 @@ class AccountService {
   const Clock& clock_;
   AccountServiceSettings settings_;
   std::function<void()> mail_queued_;
+  AuthMetrics metrics_;
 };
 
 }  // namespace gatehouse::auth

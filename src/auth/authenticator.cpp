@@ -1,5 +1,7 @@
 #include "auth/authenticator.hpp"
 
+#include "observability/log_context.hpp"
+
 namespace gatehouse::auth {
 
 Authenticator::Authenticator(const TokenService& tokens, store::Store& store, const Clock& clock)
@@ -28,6 +30,7 @@ Result<Principal> Authenticator::authenticate(const http::Request& request) cons
   if (!found->has_value()) return Error{ErrorCode::kUserGone, {}};
   if (!(*found)->session_live) return Error{ErrorCode::kTokenInvalid, "session ended"};
   if (!(*found)->user.verified) return Error{ErrorCode::kAccountNotVerified, {}};
+  observability::log_principal((*found)->user.id, claims->sid);
   return Principal{std::move((*found)->user), std::move(*claims),
                    token.kind == http::ExtractedToken::Kind::kFromCookie};
 }

@@ -9,6 +9,7 @@
 
 #include "auth/argon2id.hpp"
 #include "core/result.hpp"
+#include "observability/metrics.hpp"
 
 namespace gatehouse::auth {
 
@@ -28,6 +29,17 @@ enum class PasswordVerdict {
   kMatchNeedsRehash,  // right password, but stored as legacy bcrypt or weaker argon2 parameters
 };
 
+// How long hashing takes (observability::MetricRegistry):
+//   gatehouse_password_hash_duration_seconds{operation}   hash (registration, reset, change,
+//                                                         rehash) or verify (login, burn included)
+// Default-constructed: records nothing.
+struct HashMetrics {
+  HashMetrics() = default;
+  explicit HashMetrics(observability::MetricRegistry& registry);
+  observability::Histogram hash;
+  observability::Histogram verify;
+};
+
 // argon2id (v1.3, one lane, libsodium's string format) for new hashes, computed by
 // auth/argon2id.hpp on per-thread memory; verification also takes any argon2id/argon2i string
 // libsodium reads, and the tutorial's passlib bcrypt hashes ($2b$, $2a$, $2y$) through libxcrypt's
@@ -38,7 +50,7 @@ class PasswordHasher {
  public:
   static constexpr std::uint32_t kMaxVerifyLanes = 16;
 
-  explicit PasswordHasher(Argon2Params params);
+  explicit PasswordHasher(Argon2Params params, HashMetrics metrics = {});
 
   // "$argon2id$v=19$m=...,t=...,p=1$salt$hash". kInternal if memory cannot be had.
   Result<std::string> hash(std::string_view password) const;
@@ -62,11 +74,14 @@ class PasswordHasher {
   std::uint32_t max_verify_passes() const {
     return std::max<std::uint32_t>(params_.verify_passes_ceiling, params_.passes);
   }
+  Result<std::string> compute_hash(std::string_view password) const;
+  PasswordVerdict compare(std::string_view password, std::string_view stored_hash) const;
   // nullopt when the stored hash is not one the in-house argon2id takes (libsodium decides then).
   std::optional<PasswordVerdict> verify_argon2id_inhouse(std::string_view password,
                                                          std::string_view stored_hash) const;
 
   Argon2Params params_;
+  HashMetrics metrics_;
   std::string dummy_hash_;
 };
 

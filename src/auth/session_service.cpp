@@ -1,6 +1,7 @@
 #include "auth/session_service.hpp"
 
 #include "auth/rotation_policy.hpp"
+#include "observability/log_context.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -12,22 +13,22 @@ constexpr std::size_t kRefreshTokenBytes = 32;  // 256 bits
 constexpr std::size_t kRefreshTokenChars = 43;  // base64url without padding
 constexpr std::size_t kSessionIdBytes = 16;     // 128 bits
 
-std::string_view outcome_name(store::RotateOutcome outcome) {
+RefreshOutcome refresh_outcome(store::RotateOutcome outcome) {
   switch (outcome) {
     case store::RotateOutcome::kRotated:
-      return "rotated";
+      return RefreshOutcome::kRotated;
     case store::RotateOutcome::kUnknown:
-      return "unknown token";
+      return RefreshOutcome::kUnknown;
     case store::RotateOutcome::kExpired:
-      return "expired";
+      return RefreshOutcome::kExpired;
     case store::RotateOutcome::kRevoked:
-      return "session revoked";
+      return RefreshOutcome::kRevoked;
     case store::RotateOutcome::kReused:
-      return "reuse of a retired token: session revoked";
+      return RefreshOutcome::kReuseDetected;
     case store::RotateOutcome::kGraceReplay:
-      return "concurrent refresh within the grace interval";
+      return RefreshOutcome::kGraceReplay;
   }
-  return "?";
+  return RefreshOutcome::kUnknown;
 }
 }  // namespace
 
@@ -52,13 +53,14 @@ bool looks_like_refresh_token(std::string_view token) {
 
 SessionService::SessionService(store::Store& store, const TokenService& tokens,
                                const TokenSealer& sealer, const Clock& clock, Random& random,
-                               SessionSettings settings)
+                               SessionSettings settings, AuthMetrics metrics)
     : store_(store),
       tokens_(tokens),
       sealer_(sealer),
       clock_(clock),
       random_(random),
-      settings_(settings) {}
+      settings_(settings),
+      metrics_(std::move(metrics)) {}
 
 Result<IssuedTokens> SessionService::start(const store::User& user, std::string_view user_agent,
                                            std::string_view ip) {
@@ -88,6 +90,7 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
 Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
                                              std::string_view client_ip) {
   if (!looks_like_refresh_token(refresh_token)) {
+    metrics_.refresh(RefreshOutcome::kUnknown);
     return Error{ErrorCode::kRefreshInvalid, "refresh token has the wrong shape"};
   }
   const SysTime now = clock_.now();
@@ -103,6 +106,11 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
   request.grace = settings_.reuse_grace;
   auto rotated = store_.rotate_refresh_token(request, decide_rotation);
   if (!rotated) return std::move(rotated).error();
+  const RefreshOutcome outcome = refresh_outcome(rotated->outcome);
+  metrics_.refresh(outcome);
+  if (outcome == RefreshOutcome::kReuseDetected) {
+    metrics_.sessions_revoked(RevokeReason::kReuseDetected);
+  }
   if (rotated->outcome == store::RotateOutcome::kGraceReplay) {
     auto current = sealer_.open(rotated->current_sealed);
     if (!current) {
@@ -128,16 +136,50 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
           "session began from {})",
           s.id, s.user_id, client_ip, s.ip);
     }
-    return Error{ErrorCode::kRefreshInvalid, std::string(outcome_name(rotated->outcome))};
+    return Error{ErrorCode::kRefreshInvalid, "refresh token " + std::string(name(outcome))};
   }
   out.session = std::move(*rotated->session);
   out.user = std::move(*rotated->user);
   out.access_token = tokens_.issue_access(out.user.id, out.session.id);
+  observability::log_principal(out.user.id, out.session.id);
   return out;
 }
 
-Status SessionService::end(std::string_view sid) {
-  return store_.revoke_session(sid, clock_.now(), "logout");
+Result<std::size_t> SessionService::logout(std::int64_t user_id, std::string_view sid,
+                                           LogoutScope scope) {
+  const SysTime now = clock_.now();
+  Result<std::size_t> ended = std::size_t{0};
+  RevokeReason reason = RevokeReason::kLogout;
+  switch (scope) {
+    case LogoutScope::kSession:
+      // The caller's session, live when its access token was just accepted.
+      if (auto st = store_.revoke_session(sid, now, name(reason)); !st) {
+        ended = std::move(st).error();
+      } else {
+        ended = std::size_t{1};
+      }
+      break;
+    case LogoutScope::kOthers:
+      reason = RevokeReason::kLogoutOthers;
+      ended = store_.revoke_user_sessions(user_id, sid, now, name(reason));
+      break;
+    case LogoutScope::kGlobal:
+      reason = RevokeReason::kLogoutGlobal;
+      ended = store_.revoke_user_sessions(user_id, {}, now, name(reason));
+      break;
+  }
+  if (ended) {
+    metrics_.logout(scope);
+    metrics_.sessions_revoked(reason, *ended);
+  }
+  return ended;
+}
+
+Result<bool> SessionService::end_user_session(std::int64_t user_id, std::string_view sid) {
+  auto ended =
+      store_.revoke_user_session(user_id, sid, clock_.now(), name(RevokeReason::kEndedByUser));
+  if (ended && *ended) metrics_.sessions_revoked(RevokeReason::kEndedByUser);
+  return ended;
 }
 
 Result<std::optional<store::Session>> SessionService::session_of(std::string_view refresh_token) {

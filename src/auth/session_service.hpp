@@ -4,7 +4,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "auth/auth_metrics.hpp"
 #include "auth/token_sealer.hpp"
 #include "auth/token_service.hpp"
 #include "core/clock.hpp"
@@ -32,12 +34,14 @@ struct IssuedTokens {
 // A retired refresh token presented again ends the whole session (it was stolen or replayed),
 // except within `reuse_grace` of its retirement while its replacement is still current: then it is
 // a concurrent refresh (two tabs, a lost response) and gets the session's current tokens, so the
-// session neither forks nor ends. Blocking (database, RSA signing): call from a worker thread.
+// session neither forks nor ends. Refreshes are counted by outcome, logouts by scope and ended
+// sessions by reason (AuthMetrics). Blocking (database, RSA signing): call from a worker thread.
 // Thread-safe.
 class SessionService {
  public:
   SessionService(store::Store& store, const TokenService& tokens, const TokenSealer& sealer,
-                 const Clock& clock, Random& random, SessionSettings settings);
+                 const Clock& clock, Random& random, SessionSettings settings,
+                 AuthMetrics metrics = {});
 
   Result<IssuedTokens> start(const store::User& user, std::string_view user_agent,
                              std::string_view ip);
@@ -45,7 +49,16 @@ class SessionService {
   // which).
   // `client_ip` is only logged (a detected reuse names where the replay came from).
   Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view client_ip);
-  Status end(std::string_view sid);
+  // Logout of user `user_id` from session `sid`: ends that session (kSession), every other one
+  // (kOthers) or all of them (kGlobal); how many were live and ended.
+  Result<std::size_t> logout(std::int64_t user_id, std::string_view sid, LogoutScope scope);
+  // The user's live sessions, newest first.
+  Result<std::vector<store::Session>> list(std::int64_t user_id) {
+    return store_.list_sessions(user_id, clock_.now());
+  }
+  // Ends one live session of the user (a device signed out from another); false when `sid` is not
+  // a live session of that user.
+  Result<bool> end_user_session(std::int64_t user_id, std::string_view sid);
   // The session a refresh token belongs to, if any (logout by refresh cookie).
   Result<std::optional<store::Session>> session_of(std::string_view refresh_token);
 
@@ -56,6 +69,7 @@ class SessionService {
   const Clock& clock_;
   Random& random_;
   SessionSettings settings_;
+  AuthMetrics metrics_;
 };
 
 // SHA-256 of a refresh token, lower-case hex: what the database stores instead of the token.

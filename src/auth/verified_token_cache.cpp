@@ -21,13 +21,21 @@ std::optional<AccessClaims> VerifiedTokenCache::find(std::string_view token, std
   Shard& shard = shard_for(token);
   const std::lock_guard lock(shard.mutex);
   const auto it = shard.entries.find(token);
-  if (it == shard.entries.end()) return std::nullopt;
+  if (it == shard.entries.end()) {
+    ++shard.stats.misses;
+    return std::nullopt;
+  }
   // Same rules as a full verification (TokenService::verify_access).
   if (it->second.exp <= now - leeway) {
     shard.entries.erase(it);
+    ++shard.stats.misses;
     return std::nullopt;
   }
-  if (it->second.nbf > now + leeway) return std::nullopt;
+  if (it->second.nbf > now + leeway) {
+    ++shard.stats.misses;
+    return std::nullopt;
+  }
+  ++shard.stats.hits;
   return it->second;
 }
 
@@ -48,6 +56,16 @@ std::size_t VerifiedTokenCache::size() {
   for (Shard& shard : shards_) {
     const std::lock_guard lock(shard.mutex);
     total += shard.entries.size();
+  }
+  return total;
+}
+
+VerifiedTokenCache::Stats VerifiedTokenCache::stats() {
+  Stats total;
+  for (Shard& shard : shards_) {
+    const std::lock_guard lock(shard.mutex);
+    total.hits += shard.stats.hits;
+    total.misses += shard.stats.misses;
   }
   return total;
 }

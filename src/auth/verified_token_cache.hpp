@@ -35,6 +35,13 @@ class VerifiedTokenCache {
 
   std::size_t size();
 
+  // Lookups since construction: answered from the cache, or not (absent, expired, not yet valid).
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+  };
+  Stats stats();
+
  private:
   static constexpr std::size_t kShards = 16;
   // Transparent, so lookups take the request's string_view without copying the token.
@@ -47,6 +54,7 @@ class VerifiedTokenCache {
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, AccessClaims, TokenHash, std::equal_to<>> entries;
+    Stats stats;  // counted under the mutex the lookup holds anyway
   };
   Shard& shard_for(std::string_view token);
 

@@ -363,6 +363,13 @@ Status load_strings(const EnvMap& env, Settings& settings) {
     }
     settings.log_level = std::move(level);
   }
+  if (const std::optional<std::string_view> raw = lookup(env, "LOG_FORMAT")) {
+    std::string format = to_lower(trim(*raw));
+    if (format != "text" && format != "json") {
+      return config_error("LOG_FORMAT: " + echo(*raw) + " is not one of text, json");
+    }
+    settings.log_format = std::move(format);
+  }
   return ok_status();
 }
 
@@ -434,6 +441,7 @@ Status load_security(const EnvMap& env, Settings& s) {
   }
   if (Status st = read_bool(env, "RATE_LIMITS", s.rate_limits.enabled); !st) return st;
   if (Status st = read_bool(env, "DOCS_ENABLED", s.docs_enabled); !st) return st;
+  if (Status st = read_bool(env, "ACCESS_LOG", s.access_log); !st) return st;
   if (const auto raw = lookup(env, "TRUSTED_PROXIES")) {
     std::string_view rest = *raw;
     while (!rest.empty()) {

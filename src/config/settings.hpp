@@ -162,6 +162,8 @@ struct Settings {
   std::size_t max_connections = 10000;           // MAX_CONNECTIONS
   std::size_t max_connections_per_client = 256;  // MAX_CONNECTIONS_PER_CLIENT
   std::string log_level = "info";                // LOG_LEVEL: trace, debug, info, warn, error
+  std::string log_format = "text";               // LOG_FORMAT: text or json (one object a line)
+  bool access_log = false;                       // ACCESS_LOG: a line per answered request
 
   CookieSettings cookies;
   RateLimitSettings rate_limits;

@@ -6,8 +6,23 @@
 
 namespace gatehouse::http {
 
-Application::Application(Router router, CorsPolicy cors, ClientAddressResolver addresses)
-    : router_(std::move(router)), cors_(std::move(cors)), addresses_(std::move(addresses)) {}
+Application::Application(Router router, CorsPolicy cors, ClientAddressResolver addresses,
+                         std::string request_id_prefix)
+    : router_(std::move(router)),
+      cors_(std::move(cors)),
+      addresses_(std::move(addresses)),
+      ids_(std::make_unique<RequestIds>(std::move(request_id_prefix))) {}
+
+std::string Application::request_id(const BeastRequest& message, std::string_view peer) const {
+  if (addresses_.is_trusted_proxy(peer)) {
+    const auto it = message.find("X-Request-Id");
+    if (it != message.end()) {
+      const std::string_view sent(it->value().data(), it->value().size());
+      if (is_well_formed_request_id(sent)) return std::string(sent);
+    }
+  }
+  return ids_->next();
+}
 
 std::string Application::client_address(const BeastRequest& message, std::string_view peer) const {
   if (message.find("X-Forwarded-For") == message.end()) return addresses_.resolve(peer, {});

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <memory>
+#include <string>
 #include <string_view>
 #include <variant>
 
 #include "http/client_address.hpp"
 #include "http/cors.hpp"
 #include "http/request.hpp"
+#include "http/request_id.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
 
@@ -16,7 +19,9 @@ namespace gatehouse::http {
 // where a routed handler runs (Route::execution).
 class Application {
  public:
-  Application(Router router, CorsPolicy cors, ClientAddressResolver addresses);
+  // Generated request ids start with `request_id_prefix` (random per process in the server).
+  Application(Router router, CorsPolicy cors, ClientAddressResolver addresses,
+              std::string request_id_prefix = "req");
 
   // Either the final answer (preflight, 404, 405, bad target) or the route to run. On a route,
   // `request.path_params` has been filled.
@@ -25,10 +30,16 @@ class Application {
   // Runs a handler, turning an escaped exception into a logged 500.
   static Response invoke(const Route& route, const Request& request) noexcept;
 
-  // Adds the CORS grant when the request's Origin is allowed.
+  // Adds the CORS grant when the request's Origin is allowed, and echoes the request id.
   void finish(const Request& request, Response& response) const {
     cors_.decorate(request, response);
+    if (!request.request_id.empty()) response.header("X-Request-Id", request.request_id);
   }
+
+  // The request's id: its X-Request-Id when a trusted proxy sent it and it is well-formed
+  // (is_well_formed_request_id), else a new one. Logged with every line about the request and
+  // echoed on the answer, so a proxy's, Gatehouse's and a client's logs can be joined.
+  std::string request_id(const BeastRequest& message, std::string_view peer) const;
 
   const Router& router() const { return router_; }
 
@@ -46,6 +57,7 @@ class Application {
   Router router_;
   CorsPolicy cors_;
   ClientAddressResolver addresses_;
+  std::unique_ptr<RequestIds> ids_;  // behind a pointer: it holds an atomic counter
 };
 
 }  // namespace gatehouse::http

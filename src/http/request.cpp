@@ -65,9 +65,11 @@ ExtractedToken extract_token(const Request& request, std::string_view cookie_nam
       return {ExtractedToken::Kind::kMalformedHeader, {}};
     }
     const std::string_view rest = trim_ows(auth.substr(kScheme.size()));
-    // A loop, not find_first_of(" \t"): libstdc++ runs that as one memchr per character, 5 % of
-    // a /me request's CPU for a 600-byte token.
-    if (rest.empty() || std::any_of(rest.begin(), rest.end(), is_ows)) {
+    // Two find(char), each one vectorised memchr over the token; not find_first_of(" \t"),
+    // which libstdc++ runs as one memchr per character (5 % of a /me request's CPU for a 600-byte
+    // token), nor a loop over the characters (4,000 instructions a request).
+    if (rest.empty() || rest.find(' ') != std::string_view::npos ||
+        rest.find('\t') != std::string_view::npos) {
       return {ExtractedToken::Kind::kMalformedHeader, {}};
     }
     return {ExtractedToken::Kind::kFromHeader, rest};

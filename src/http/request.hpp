@@ -19,6 +19,7 @@ struct Request {
   std::string_view path;                 // target without the query string
   std::string client_ip;                 // peer, or X-Forwarded-For behind a trusted proxy
   std::vector<std::string> path_params;  // values of `{name}` segments, in order
+  std::string request_id;                // X-Request-Id (Application::request_id)
 
   std::string_view header(boost::beast::http::field name) const;
   std::string_view header(std::string_view name) const;

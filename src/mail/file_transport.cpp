@@ -12,12 +12,8 @@ Status FileTransport::send(const Envelope& envelope, std::string_view message) {
   if (auto st = write_private_file(file, message); !st) {
     return Error{ErrorCode::kUnavailable, "development outbox: " + st.error().internal};
   }
-  if (envelope.link.empty()) {
-    spdlog::info("mail to {} written to {}", envelope.to, file.string());
-  } else {
-    spdlog::info("mail to {} written to {}; its link: {}", envelope.to, file.string(),
-                 envelope.link);
-  }
+  // The file, not the link: a log never holds a secret (the file is the owner's only, 0600).
+  spdlog::info("mail to {} written to {}", envelope.to, file.string());
   return ok_status();
 }
 

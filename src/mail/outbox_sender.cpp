@@ -27,15 +27,23 @@ std::chrono::seconds retry_delay(std::int64_t failures, std::chrono::seconds bas
   return std::chrono::seconds(delay);
 }
 
+OutboxMetrics::OutboxMetrics(observability::MetricRegistry& registry)
+    : sent(registry.counter("gatehouse_mails_sent_total", "Mails the mail transport accepted.")),
+      failed(registry.counter("gatehouse_mail_send_failures_total",
+                              "Mail sends that failed and will be tried again.")),
+      dropped(registry.counter("gatehouse_mails_dropped_total",
+                               "Mails given up: refused for good, or nothing left to send.")) {}
+
 OutboxSender::OutboxSender(store::OutboxStore& outbox, MailComposer& composer,
                            MailTransport& transport, const Clock& clock, Random& random,
-                           OutboxSenderSettings settings)
+                           OutboxSenderSettings settings, OutboxMetrics metrics)
     : outbox_(outbox),
       composer_(composer),
       transport_(transport),
       clock_(clock),
       random_(random),
       settings_(settings),
+      metrics_(std::move(metrics)),
       claimer_(make_claimer(random)),
       thread_("gh-mail", settings.poll_interval, [this] { tick(); }) {}
 
@@ -58,6 +66,7 @@ Status OutboxSender::deliver(const store::OutboxMail& mail) {
   if (const auto* dropped = std::get_if<DroppedMail>(&*composed)) {
     auto settled = outbox_.mail_dropped(mail.id, claimer_, clock_.now(), dropped->reason);
     if (!settled) return std::move(settled).error();
+    if (*settled) metrics_.dropped.inc();
     spdlog::info("mail {} ({}) dropped: {}", mail.id, mail.kind, dropped->reason);
     return ok_status();
   }
@@ -66,8 +75,7 @@ Status OutboxSender::deliver(const store::OutboxMail& mail) {
   auto rendered = render_message(ready.message, clock_.now(), message_id);
   Status sent = rendered ? transport_.send(Envelope{.from = ready.message.from,
                                                     .to = ready.message.to,
-                                                    .message_id = message_id,
-                                                    .link = ready.link},
+                                                    .message_id = message_id},
                                            *rendered)
                          : Status(rendered.error());
   // Each outcome is logged once the row says it, so the log never runs ahead of the outbox.
@@ -75,18 +83,21 @@ Status OutboxSender::deliver(const store::OutboxMail& mail) {
   if (sent) {
     settled = outbox_.mail_sent(mail.id, claimer_, clock_.now());
     if (settled && *settled) {
+      metrics_.sent.inc();
       spdlog::info("mail {} ({}) sent to {}", mail.id, mail.kind, mail.recipient);
     }
   } else if (sent.error().code == ErrorCode::kUnavailable) {
     const auto wait = retry_delay(mail.attempts + 1, settings_.retry_base, settings_.retry_cap);
     settled = outbox_.mail_failed(mail.id, claimer_, clock_.now() + wait, sent.error().internal);
     if (settled && *settled) {
+      metrics_.failed.inc();
       spdlog::warn("mail {} ({}) to {} not sent, next try in {}s: {}", mail.id, mail.kind,
                    mail.recipient, wait.count(), sent.error().internal);
     }
   } else {
     settled = outbox_.mail_dropped(mail.id, claimer_, clock_.now(), sent.error().internal);
     if (settled && *settled) {
+      metrics_.dropped.inc();
       spdlog::error("mail {} ({}) to {} refused, dropped: {}", mail.id, mail.kind, mail.recipient,
                     sent.error().internal);
     }

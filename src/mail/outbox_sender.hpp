@@ -13,15 +13,14 @@
 #include "core/result.hpp"
 #include "mail/mail_message.hpp"
 #include "mail/transport.hpp"
+#include "observability/metrics.hpp"
 #include "store/outbox_store.hpp"
 
 namespace gatehouse::mail {
 
-// A queued mail made ready to send: the message and, for the development transport's log, the
-// link it carries.
+// A queued mail made ready to send.
 struct ComposedMail {
   MailMessage message;
-  std::string link;
 };
 // A queued mail that is not to be sent (the account is gone, its token expired...): why.
 struct DroppedMail {
@@ -49,6 +48,20 @@ struct OutboxSenderSettings {
   std::chrono::seconds retry_cap{3600};
 };
 
+// What the sender counts:
+//   gatehouse_mails_sent_total           mails the transport accepted
+//   gatehouse_mail_send_failures_total   attempts that failed and will be tried again
+//   gatehouse_mails_dropped_total        mails given up: refused for good, or nothing to send
+// (gatehouse_mails_queued_total is counted where mails are queued, auth::AuthMetrics.)
+// Default-constructed: counts nothing.
+struct OutboxMetrics {
+  OutboxMetrics() = default;
+  explicit OutboxMetrics(observability::MetricRegistry& registry);
+  observability::Counter sent;
+  observability::Counter failed;
+  observability::Counter dropped;
+};
+
 // Delivers the outbox: a thread of its own claims due mails (so several server processes never
 // send one twice), composes, sends and settles each. A failed send is tried again later with
 // backoff (retry_delay) and never lost; a refusal that cannot change (a 5xx reply) drops the mail
@@ -56,7 +69,8 @@ struct OutboxSenderSettings {
 class OutboxSender {
  public:
   OutboxSender(store::OutboxStore& outbox, MailComposer& composer, MailTransport& transport,
-               const Clock& clock, Random& random, OutboxSenderSettings settings);
+               const Clock& clock, Random& random, OutboxSenderSettings settings,
+               OutboxMetrics metrics = {});
 
   void start() { thread_.start(); }
   void stop() { thread_.stop(); }
@@ -80,6 +94,7 @@ class OutboxSender {
   const Clock& clock_;
   Random& random_;
   OutboxSenderSettings settings_;
+  OutboxMetrics metrics_;
   std::string claimer_;    // this process's name in claims: host, pid and a random part
   PeriodicThread thread_;  // last: stopped before the members its ticks use go
 };

@@ -12,8 +12,6 @@ struct Envelope {
   std::string from;
   std::string to;
   std::string message_id;  // the outbox id and a random part, for file names and logs
-  // The link the mail carries, if any: only the development transport logs it (it is a secret).
-  std::string link;
 };
 
 // Delivers one rendered RFC 5322 message. Blocking; called from the outbox sender's thread only.

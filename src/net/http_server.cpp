@@ -416,24 +416,37 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       break;
     }
 
-    http::BeastRequest request = parser.release();
+    const http::BeastRequest message = parser.release();
     const auto received = std::chrono::steady_clock::now();
-    const std::string_view path = http::Application::target_path(request.target());
+    const std::string_view path = http::Application::target_path(message.target());
+    http::Request request{
+        message, path, app_.client_address(message, peer), {}, app_.request_id(message, peer)};
+    observability::LogContext context{.request_id = request.request_id,
+                                      .method = std::string_view(message.method_string()),
+                                      .route = path,
+                                      .client = request.client_ip};
     const http::Route* matched = nullptr;
-    http::Response response = co_await handle(request, path, peer, matched);
+    http::Response response = co_await handle(request, context, matched);
     const unsigned status = static_cast<unsigned>(response.status);
     // A target that is not in origin form is an error of the request itself (RFC 9112 §3.2):
     // answer 400 and close, as for a malformed header, instead of waiting for the next request.
     const bool keep_alive =
-        !path.empty() && request.keep_alive() && !draining_.load(std::memory_order_acquire);
-    auto message = to_message(std::move(response), request.version(), keep_alive,
-                              request.method() == bhttp::verb::head);
+        !path.empty() && message.keep_alive() && !draining_.load(std::memory_order_acquire);
+    auto answer = to_message(std::move(response), message.version(), keep_alive,
+                             message.method() == bhttp::verb::head);
     stream.expires_after(options_.request_timeout);
-    auto [write_ec, written] = co_await bhttp::async_write(stream, message, kUseTuple);
-    if (metrics_ != nullptr) {
-      metrics_->record(
-          matched, request.method(), status,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+    auto [write_ec, written] = co_await bhttp::async_write(stream, answer, kUseTuple);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+    if (metrics_ != nullptr) metrics_->record(matched, message.method(), status, seconds);
+    if (options_.access_log) {
+      context.status = status;
+      context.duration_seconds = seconds;
+      const observability::ScopedLogContext scope(context);
+      // The path, never the query string (it may carry a token).
+      spdlog::info("{} {} {} {:.1f}ms client={}{}", context.method, path.empty() ? "-" : path,
+                   status, seconds * 1000, request.client_ip,
+                   context.user_id != 0 ? " user=" + std::to_string(context.user_id) : "");
     }
     if (write_ec || !keep_alive) break;
   }
@@ -442,10 +455,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& message,
-                                                   std::string_view path, std::string_view peer,
+asio::awaitable<http::Response> HttpServer::handle(http::Request& request,
+                                                   observability::LogContext& context,
                                                    const http::Route*& matched) {
-  http::Request request{message, path, app_.client_address(message, peer), {}};
+  const http::BeastRequest& message = request.message;
   auto routed = app_.route(request);
   http::Response response;
   if (auto* answer = std::get_if<http::Response>(&routed)) {
@@ -453,7 +466,9 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
   } else {
     const http::Route& route = *std::get<const http::Route*>(routed);
     matched = &route;
+    context.route = route.pattern;
     if (route.execution == http::Execution::kInline) {
+      const observability::ScopedLogContext scope(context);
       response = http::Application::invoke(route, request);
     } else {
       BlockingPool& pool = route.execution == http::Execution::kHashing ? hashing_ : workers_;
@@ -461,8 +476,10 @@ asio::awaitable<http::Response> HttpServer::handle(const http::BeastRequest& mes
         spdlog::debug("{} {}: handed to the hashing pool",
                       std::string_view(message.method_string()), request.path);
       }
-      auto result = co_await pool.run(
-          [&route, &request] { return http::Application::invoke(route, request); });
+      auto result = co_await pool.run([&route, &request, &context] {
+        const observability::ScopedLogContext scope(context);
+        return http::Application::invoke(route, request);
+      });
       if (result) {
         response = std::move(*result);
       } else {

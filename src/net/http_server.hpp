@@ -20,6 +20,7 @@
 #include "http/application.hpp"
 #include "net/blocking_pool.hpp"
 #include "observability/http_metrics.hpp"
+#include "observability/log_context.hpp"
 
 namespace gatehouse::net {
 
@@ -37,6 +38,9 @@ struct ServerOptions {
   std::size_t max_connections_per_client = 256;
   std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long after a signal
   ThreadScheduling io_scheduling;           // for the threads that run() serves on
+  // ACCESS_LOG: a line per answered request (method, path, status, time, client, user), logged at
+  // info with the request's LogContext.
+  bool access_log = false;
 };
 
 // HTTP/1.1 server on Beast and Asio C++20 coroutines: one coroutine per connection on its own
@@ -71,11 +75,11 @@ class HttpServer {
 
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
-  // `path` is the target's path (empty when the target is not in origin form); `path` and
-  // `peer` are views into the session's frame, which awaits this directly.
-  // `matched` is set to the route that answered (null: none).
-  boost::asio::awaitable<http::Response> handle(const http::BeastRequest& request,
-                                                std::string_view path, std::string_view peer,
+  // Routes `request` and runs its handler with `context` as the handler thread's LogContext;
+  // both live in the session's frame, which awaits this directly. `matched` is set to the route
+  // that answered (null: none).
+  boost::asio::awaitable<http::Response> handle(http::Request& request,
+                                                observability::LogContext& context,
                                                 const http::Route*& matched);
   // Counts an answer of a limit (when metrics are on).
   void refused(observability::HttpMetrics::Refusal reason) const {

@@ -36,13 +36,13 @@ class HttpMetrics {
   void connection_opened() const { open_.add(1); }
   void connection_closed() const { open_.add(-1); }
 
-  // The statuses counted one by one; any other counts as "other".
   // The methods an unmatched request is counted under; any other counts as "other".
   static constexpr std::array<boost::beast::http::verb, 7> kMethods{
       boost::beast::http::verb::get,     boost::beast::http::verb::post,
       boost::beast::http::verb::put,     boost::beast::http::verb::patch,
       boost::beast::http::verb::delete_, boost::beast::http::verb::head,
       boost::beast::http::verb::options};
+  // The statuses counted one by one; any other counts as "other".
   static constexpr std::array<unsigned, 20> kStatuses{200, 201, 202, 204, 301, 302, 304,
                                                       400, 401, 403, 404, 405, 408, 409,
                                                       413, 415, 422, 429, 500, 503};

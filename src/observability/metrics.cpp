@@ -118,11 +118,15 @@ std::size_t MetricRegistry::allocate(std::size_t cells) {
 }
 
 MetricRegistry::Family& MetricRegistry::family(const std::string& name, const std::string& help,
-                                               const std::string& type) {
+                                               const std::string& type, const Labels& labels) {
   for (auto& f : families_) {
     if (f->name != name) continue;
     if (f->type != type)
       throw std::logic_error(name + " registered as " + f->type + " and " + type);
+    for (const Series& s : f->series) {
+      if (s.labels == labels)
+        throw std::logic_error(name + label_text(labels) + " registered twice");
+    }
     return *f;
   }
   families_.push_back(std::make_unique<Family>(Family{name, help, type, {}}));
@@ -132,7 +136,7 @@ MetricRegistry::Family& MetricRegistry::family(const std::string& name, const st
 Counter MetricRegistry::counter(const std::string& name, const std::string& help,
                                 const Labels& labels, bool sparse) {
   const std::lock_guard lock(mutex_);
-  Family& f = family(name, help, "counter");
+  Family& f = family(name, help, "counter", labels);
   Series s;
   s.kind = Series::Kind::kCounter;
   s.labels = labels;
@@ -148,7 +152,7 @@ Histogram MetricRegistry::histogram(const std::string& name, const std::string& 
     throw std::logic_error(name + ": bucket bounds must ascend");
   }
   const std::lock_guard lock(mutex_);
-  Family& f = family(name, help, "histogram");
+  Family& f = family(name, help, "histogram", labels);
   Series s;
   s.kind = Series::Kind::kHistogram;
   s.labels = labels;
@@ -162,7 +166,7 @@ Histogram MetricRegistry::histogram(const std::string& name, const std::string& 
 Gauge MetricRegistry::gauge(const std::string& name, const std::string& help,
                             const Labels& labels) {
   const std::lock_guard lock(mutex_);
-  Family& f = family(name, help, "gauge");
+  Family& f = family(name, help, "gauge", labels);
   Series s;
   s.kind = Series::Kind::kGauge;
   s.labels = labels;
@@ -175,7 +179,7 @@ void MetricRegistry::callback(const std::string& name, const std::string& help,
                               const std::string& type, const Labels& labels,
                               std::function<double()> read) {
   const std::lock_guard lock(mutex_);
-  family(name, help, type)
+  family(name, help, type, labels)
       .series.push_back(
           Series{.kind = Series::Kind::kCallback, .labels = labels, .read = std::move(read)});
 }
@@ -245,12 +249,14 @@ std::string MetricRegistry::render() const {
 }
 
 void Counter::inc(std::uint64_t by) const {
+  if (registry_ == nullptr) return;
   // One writer per cell: a plain load and store, no locked instruction.
   std::atomic<std::uint64_t>& cell = registry_->local().cells[cell_];
   cell.store(cell.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
 void Histogram::observe(double value) const {
+  if (registry_ == nullptr) return;
   MetricRegistry::Block& block = registry_->local();
   const std::vector<double>& bounds = *bounds_;
   const std::size_t bucket = static_cast<std::size_t>(

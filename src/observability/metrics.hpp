@@ -20,7 +20,8 @@ class MetricRegistry;
 // A monotonically increasing count. Recording is per thread and lock-free: each thread that
 // records writes only its own block of cells (a relaxed load and store, no read-modify-write
 // shared with another core), and a scrape sums the blocks. Copyable handle; valid while its
-// registry lives.
+// registry lives. A default-constructed handle counts nothing (a component built without a
+// registry, as in most unit tests).
 class Counter {
  public:
   Counter() = default;
@@ -34,7 +35,7 @@ class Counter {
 };
 
 // Observations in buckets (upper bounds, ascending; +Inf is implied), with their sum and count,
-// recorded per thread like Counter.
+// recorded per thread like Counter. A default-constructed handle records nothing.
 class Histogram {
  public:
   Histogram() = default;
@@ -81,7 +82,8 @@ class MetricRegistry {
 
   // A series of family `name` (same help and type for every series of a family). A `sparse`
   // counter or histogram is printed only once it counted something (route x status pairs that
-  // never happened stay out of the scrape).
+  // never happened stay out of the scrape). Registering a series twice (same name and labels)
+  // throws std::logic_error: the scrape would show it twice.
   Counter counter(const std::string& name, const std::string& help, const Labels& labels = {},
                   bool sparse = false);
   Histogram histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
@@ -116,7 +118,9 @@ class MetricRegistry {
   void callback(const std::string& name, const std::string& help, const std::string& type,
                 const Labels& labels, std::function<double()> read);
   std::size_t allocate(std::size_t cells);
-  Family& family(const std::string& name, const std::string& help, const std::string& type);
+  // The family of `name`, made if new; throws when it has a series with `labels` already.
+  Family& family(const std::string& name, const std::string& help, const std::string& type,
+                 const Labels& labels);
   std::uint64_t sum(std::size_t cell) const;  // callers hold mutex_
 
   const std::size_t capacity_;

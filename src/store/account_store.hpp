@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +44,12 @@ struct AccountUpdate {
   std::vector<NewMail> mails;
 };
 
+// An account after an AccountUpdate, and how many sessions the update ended.
+struct UpdatedAccount {
+  User user;
+  std::size_t sessions_ended = 0;
+};
+
 // The account-lifecycle tokens and the writes they lead to. Thread-safe and blocking, like every
 // store; failures to reach the database are ErrorCode::kUnavailable.
 class AccountStore {
@@ -63,11 +70,12 @@ class AccountStore {
   // In one transaction: deletes the token if it still exists and has not expired at `now`, then
   // applies `update` to its user. nullopt when the token was gone or expired (a concurrent use
   // got there first): nothing is written. The user as it is afterwards otherwise.
-  virtual Result<std::optional<User>> use_account_token(std::string_view token_hash, SysTime now,
-                                                        const AccountUpdate& update) = 0;
+  virtual Result<std::optional<UpdatedAccount>> use_account_token(std::string_view token_hash,
+                                                                  SysTime now,
+                                                                  const AccountUpdate& update) = 0;
   // Applies `update` to user `user_id` in one transaction; kUserGone when there is no such user.
-  virtual Result<User> update_account(std::int64_t user_id, const AccountUpdate& update,
-                                      SysTime now) = 0;
+  virtual Result<UpdatedAccount> update_account(std::int64_t user_id, const AccountUpdate& update,
+                                                SysTime now) = 0;
 };
 
 }  // namespace gatehouse::store

@@ -1,8 +1,9 @@
 #include "store/sql_timestamp.hpp"
 
+#include "core/time_text.hpp"
+
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 
 namespace gatehouse::store {
 
@@ -30,17 +31,7 @@ bool read_char(std::string_view text, std::size_t& pos, char expected) {
 }  // namespace
 
 std::string format_sql_timestamp(SysTime t) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(t);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d:%02d", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
+  return utc_date_time(t, ' ');
 }
 
 std::optional<SysTime> parse_sql_timestamp(std::string_view text) {

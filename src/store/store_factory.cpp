@@ -74,11 +74,19 @@ Result<OpenedStore> open_postgres(const config::DatabaseSettings& database, std:
 
 }  // namespace
 
-Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size) {
+Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size,
+                               observability::MetricRegistry* metrics) {
   const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
-  if (database.kind == config::DatabaseKind::kSqlite) return open_sqlite(database, size);
-  if (database.kind == config::DatabaseKind::kPostgres) return open_postgres(database, size);
-  return open_mysql(database, size);
+  Result<OpenedStore> opened =
+      database.kind == config::DatabaseKind::kSqlite     ? open_sqlite(database, size)
+      : database.kind == config::DatabaseKind::kPostgres ? open_postgres(database, size)
+                                                         : open_mysql(database, size);
+  if (opened && metrics != nullptr) {
+    // Every backend is an SqlStore over an sql::Database (the opening functions above).
+    sql::Database& db = static_cast<sql::SqlStore&>(*opened->store).database();
+    db.instrument(sql::DatabaseMetrics(*metrics, [&db] { return db.usage(); }));
+  }
+  return opened;
 }
 
 }  // namespace gatehouse::store

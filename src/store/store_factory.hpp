@@ -5,6 +5,7 @@
 
 #include "config/settings.hpp"
 #include "core/result.hpp"
+#include "observability/metrics.hpp"
 #include "store/migrations.hpp"
 #include "store/store.hpp"
 
@@ -18,7 +19,9 @@ struct OpenedStore {
   std::string description;  // for logs, without the password
 };
 
-// `pool_size` connections (database.pool_size wins when set).
-Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size);
+// `pool_size` connections (database.pool_size wins when set). With `metrics`, every database call
+// is counted there (sql::DatabaseMetrics).
+Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size,
+                               observability::MetricRegistry* metrics = nullptr);
 
 }  // namespace gatehouse::store

@@ -14,6 +14,7 @@
 #include "mail/outbox_sender.hpp"
 #include "mail/templates.hpp"
 #include "mail_test_support.hpp"
+#include "observability/metrics.hpp"
 #include "store_test_support.hpp"
 #include "test_support.hpp"
 
@@ -48,10 +49,19 @@ class AccountServiceTest : public ::testing::Test {
                                                               .app_url = "https://app.example.com",
                                                               .from = "no-reply@example.com"});
     sender_ = std::make_unique<mail::OutboxSender>(*store_, *mailer_, transport_, clock_, random_,
-                                                   mail::OutboxSenderSettings{});
+                                                   mail::OutboxSenderSettings{}, outbox_metrics_);
     service_ = std::make_unique<AccountService>(
         *store_, tokens_, passwords_, *throttle_, clock_,
-        AccountServiceSettings{.require_verification = require_verification}, [] {});
+        AccountServiceSettings{.require_verification = require_verification}, [] {}, auth_metrics_);
+  }
+
+  // The value of one series in the scrape ("" when it is not there).
+  std::string metric(const std::string& series) {
+    const std::string text = metrics_.render();
+    const std::size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return "";
+    const std::size_t start = at + series.size() + 2;
+    return text.substr(start, text.find('\n', start) - start);
   }
 
   store::User add_user(const std::string& email, bool verified = true) {
@@ -103,6 +113,9 @@ class AccountServiceTest : public ::testing::Test {
   }
 
   gatehouse::testing::TempDir dir_;
+  observability::MetricRegistry metrics_;
+  AuthMetrics auth_metrics_{metrics_};
+  mail::OutboxMetrics outbox_metrics_{metrics_};
   std::unique_ptr<store::Store> store_;
   ManualClock clock_{from_unix_seconds(1'700'000'000)};
   SodiumRandom random_;
@@ -251,8 +264,11 @@ TEST_F(AccountServiceTest, ResetByCodeEndsEverySessionAndANewRequestEndsTheOldLi
   EXPECT_EQ(passwords_.verify("a new password", after.password_hash), PasswordVerdict::kMatch);
   EXPECT_FALSE(session_live("s1"));
   EXPECT_FALSE(session_live("s2"));
+  EXPECT_EQ(metric("gatehouse_sessions_revoked_total{reason=\"password_reset\"}"), "2");
   const auto notice = deliver();
   ASSERT_EQ(notice.size(), 1u);
+  EXPECT_EQ(metric("gatehouse_mails_queued_total"), "3") << "two resets, one notice";
+  EXPECT_EQ(metric("gatehouse_mails_sent_total"), "3");
   EXPECT_NE(notice[0].find("Subject: Your Acme password was changed"), std::string::npos);
   EXPECT_FALSE(service_->reset_password({.token = token_in(second[0])}, "another password"))
       << "single use";
@@ -274,6 +290,8 @@ TEST_F(AccountServiceTest, AFailedSendIsRetriedWithTheSameLinkAndCode) {
   ASSERT_FALSE(service_->request_password_reset("alice@example.com", "192.0.2.1")->has_value());
   transport_.down = true;
   EXPECT_TRUE(deliver().empty());
+  EXPECT_EQ(metric("gatehouse_mail_send_failures_total"), "1");
+  EXPECT_EQ(metric("gatehouse_mails_sent_total"), "0");
   transport_.down = false;
   clock_.advance(seconds(15));
   const auto sent = deliver();
@@ -302,6 +320,76 @@ TEST_F(AccountServiceTest, ChangingThePasswordKeepsOnlyThisSession) {
   EXPECT_FALSE(session_live("theirs"));
   EXPECT_EQ(passwords_.verify("a new password", (*store_->find_user_by_id(user.id))->password_hash),
             PasswordVerdict::kMatch);
+  EXPECT_EQ(metric("gatehouse_sessions_revoked_total{reason=\"password_changed\"}"), "1");
+}
+
+TEST_F(AccountServiceTest, RegistrationFollowsTheTutorialsOrderAndCountsEachOutcome) {
+  const auto account = [](std::string email, std::string confirm) {
+    return NewAccount{.name = "Bob",
+                      .email_lower = std::move(email),
+                      .password = "a long password",
+                      .password_confirm = std::move(confirm),
+                      .photo = "default.png"};
+  };
+  auto created =
+      service_->register_user(account("bob@example.com", "a long password"), "192.0.2.9");
+  ASSERT_TRUE(created) << created.error().internal;
+  const auto& user = std::get<store::User>(*created);
+  EXPECT_EQ(user.email, "bob@example.com");
+  EXPECT_TRUE(user.verified) << "the tutorial's default";
+  EXPECT_EQ(passwords_.verify("a long password", user.password_hash), PasswordVerdict::kMatch);
+
+  // A taken address is told before a mismatched confirmation, as the tutorial does.
+  auto taken = service_->register_user(account("bob@example.com", "different"), "192.0.2.9");
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::kAccountExists);
+  auto mismatch = service_->register_user(account("carol@example.com", "different"), "192.0.2.9");
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().code, ErrorCode::kPasswordsDoNotMatch);
+  EXPECT_FALSE(*store_->find_user_by_email("carol@example.com")) << "nothing written";
+
+  EXPECT_EQ(metric("gatehouse_registrations_total{outcome=\"created\"}"), "1");
+  EXPECT_EQ(metric("gatehouse_registrations_total{outcome=\"email_taken\"}"), "1");
+  EXPECT_EQ(metric("gatehouse_mails_queued_total"), "0");
+}
+
+TEST_F(AccountServiceTest, WithVerificationRequiredANewAccountStartsUnverifiedWithItsMailQueued) {
+  build(true);
+  auto created = service_->register_user({.name = "Dan",
+                                          .email_lower = "dan@example.com",
+                                          .password = "a long password",
+                                          .password_confirm = "a long password"},
+                                         "192.0.2.9");
+  ASSERT_TRUE(created) << created.error().internal;
+  EXPECT_FALSE(std::get<store::User>(*created).verified);
+  EXPECT_EQ(metric("gatehouse_mails_queued_total"), "1");
+  const auto sent = deliver();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_NE(sent[0].find("To: dan@example.com"), std::string::npos) << sent[0];
+}
+
+TEST_F(AccountServiceTest, RegistrationsPastTheHourlyLimitOfAnAddressAreRefusedWithTheWait) {
+  limits_.ip_registrations_per_hour = 2;
+  build(false);
+  for (int i = 0; i < 2; ++i) {
+    auto created = service_->register_user({.name = "E",
+                                            .email_lower = "e" + std::to_string(i) + "@example.com",
+                                            .password = "a long password",
+                                            .password_confirm = "a long password"},
+                                           "192.0.2.10");
+    ASSERT_TRUE(created) << created.error().internal;
+    ASSERT_TRUE(std::holds_alternative<store::User>(*created));
+  }
+  auto refused = service_->register_user({.name = "E",
+                                          .email_lower = "e9@example.com",
+                                          .password = "a long password",
+                                          .password_confirm = "a long password"},
+                                         "192.0.2.10");
+  ASSERT_TRUE(refused) << refused.error().internal;
+  ASSERT_TRUE(std::holds_alternative<std::chrono::seconds>(*refused));
+  EXPECT_GT(std::get<std::chrono::seconds>(*refused).count(), 0);
+  EXPECT_FALSE(*store_->find_user_by_email("e9@example.com"));
+  EXPECT_EQ(metric("gatehouse_registrations_total{outcome=\"throttled\"}"), "1");
 }
 
 TEST_F(AccountServiceTest, AnEmailChangeHappensWhenTheNewAddressConfirms) {

@@ -158,10 +158,11 @@ TEST_P(MailStoreContractTest, UsingATokenAppliesTheUpdateOnceAndOnlyBeforeItExpi
   auto used = store_->use_account_token("reset", kT0 + minutes(1), update);
   ASSERT_TRUE(used) << used.error().internal;
   ASSERT_TRUE(*used);
-  EXPECT_EQ((*used)->id, user.id);
-  EXPECT_EQ((*used)->password_hash, "new-hash");
-  EXPECT_FALSE((*used)->verified);
-  EXPECT_EQ((*used)->email, "use@example.com") << "unset fields stay";
+  EXPECT_EQ((*used)->user.id, user.id);
+  EXPECT_EQ((*used)->user.password_hash, "new-hash");
+  EXPECT_FALSE((*used)->user.verified);
+  EXPECT_EQ((*used)->user.email, "use@example.com") << "unset fields stay";
+  EXPECT_EQ((*used)->sessions_ended, 2u) << "r1 and r2";
   EXPECT_FALSE(*store_->find_account_token("reset"));
   EXPECT_FALSE(*store_->find_account_token("verify"));
   EXPECT_TRUE(testing::session_of(*store_, "r1").revoked_at);
@@ -233,8 +234,9 @@ TEST_P(MailStoreContractTest, UpdateAccountKeepsTheNamedSession) {
   update.end_token_purposes = {"reset_password"};
   auto updated = store_->update_account(user.id, update, kT0 + hours(1));
   ASSERT_TRUE(updated) << updated.error().internal;
-  EXPECT_EQ(updated->password_hash, "changed");
-  EXPECT_EQ(updated->updated_at, kT0 + hours(1));
+  EXPECT_EQ(updated->user.password_hash, "changed");
+  EXPECT_EQ(updated->user.updated_at, kT0 + hours(1));
+  EXPECT_EQ(updated->sessions_ended, 1u);
   EXPECT_FALSE(testing::session_of(*store_, "r1").revoked_at);
   EXPECT_TRUE(testing::session_of(*store_, "r2").revoked_at);
   EXPECT_FALSE(*store_->find_account_token("reset"));

@@ -286,8 +286,7 @@ class NoticeComposer final : public MailComposer {
         ComposedMail{.message = MailMessage{.from = "no-reply@example.com",
                                             .to = mail.recipient,
                                             .subject = "Notice " + std::to_string(mail.id),
-                                            .text = "text"},
-                     .link = "https://x/#token=" + std::to_string(mail.id)}};
+                                            .text = "text"}}};
   }
 };
 
@@ -384,11 +383,9 @@ TEST_F(OutboxSenderTest, TwoSendersOnOneOutboxSendEachMailOnce) {
 TEST(FileTransport, WritesOwnerOnlyEmlFiles) {
   gatehouse::testing::TempDir dir;
   FileTransport transport(dir.path() / "outbox");
-  ASSERT_TRUE(transport.send(Envelope{.from = "a@example.com",
-                                      .to = "b@example.com",
-                                      .message_id = "5.xyz",
-                                      .link = "https://x/#token=T"},
-                             "Subject: hi\r\n\r\nbody\r\n"));
+  ASSERT_TRUE(transport.send(
+      Envelope{.from = "a@example.com", .to = "b@example.com", .message_id = "5.xyz"},
+      "Subject: hi\r\n\r\nbody\r\n"));
   const auto file = dir.path() / "outbox" / "5.xyz.eml";
   ASSERT_TRUE(std::filesystem::exists(file));
   EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/auth_metrics.hpp"
 #include "http/router.hpp"
 #include "observability/http_metrics.hpp"
 #include "observability/metrics.hpp"
@@ -104,6 +105,64 @@ TEST(MetricRegistry, LabelValuesAreEscapedAndCapacityIsBounded) {
   small.counter("b_total", "B.");
   EXPECT_THROW(small.counter("c_total", "C."), std::length_error);
   EXPECT_THROW(small.histogram("h", "H.", {1, 0.5}), std::logic_error);  // bounds must ascend
+}
+
+TEST(MetricRegistry, ASeriesRegisteredTwiceIsRefused) {
+  MetricRegistry registry;
+  registry.counter("x_total", "X.", {{"k", "a"}});
+  registry.counter("x_total", "X.", {{"k", "b"}});
+  EXPECT_THROW(registry.counter("x_total", "X.", {{"k", "a"}}), std::logic_error);
+  registry.gauge_callback("g", "G.", {}, [] { return 1.0; });
+  EXPECT_THROW(registry.gauge_callback("g", "G.", {}, [] { return 2.0; }), std::logic_error);
+}
+
+TEST(MetricRegistry, DefaultHandlesCountNothing) {
+  const Counter counter;
+  const Histogram histogram;
+  counter.inc();
+  histogram.observe(1.0);  // no registry: nothing to write, nothing breaks
+  SUCCEED();
+}
+
+TEST(AuthMetrics, EverySeriesIsThereFromTheStartAndCountsItsOwnEvents) {
+  MetricRegistry registry;
+  const auth::AuthMetrics metrics(registry);
+  const std::string before = registry.render();
+  expect_valid_exposition(before);
+  for (const char* series : {
+           "gatehouse_logins_total{outcome=\"success\"} 0",
+           "gatehouse_logins_total{outcome=\"wrong_password\"} 0",
+           "gatehouse_logins_total{outcome=\"unknown_account\"} 0",
+           "gatehouse_logins_total{outcome=\"throttled\"} 0",
+           "gatehouse_logins_total{outcome=\"unverified\"} 0",
+           "gatehouse_refreshes_total{outcome=\"rotated\"} 0",
+           "gatehouse_refreshes_total{outcome=\"grace_replay\"} 0",
+           "gatehouse_refreshes_total{outcome=\"reuse_detected\"} 0",
+           "gatehouse_refreshes_total{outcome=\"expired\"} 0",
+           "gatehouse_refreshes_total{outcome=\"revoked\"} 0",
+           "gatehouse_refreshes_total{outcome=\"unknown\"} 0",
+           "gatehouse_registrations_total{outcome=\"created\"} 0",
+           "gatehouse_logouts_total{scope=\"global\"} 0",
+           "gatehouse_sessions_revoked_total{reason=\"refresh_reuse\"} 0",
+           "gatehouse_sessions_revoked_total{reason=\"password_reset\"} 0",
+           "gatehouse_mails_queued_total 0",
+       }) {
+    EXPECT_NE(before.find(std::string(series) + "\n"), std::string::npos) << series;
+  }
+  metrics.login(auth::LoginOutcome::kThrottled);
+  metrics.login(auth::LoginOutcome::kThrottled);
+  metrics.refresh(auth::RefreshOutcome::kReuseDetected);
+  metrics.sessions_revoked(auth::RevokeReason::kLogoutGlobal, 3);
+  metrics.sessions_revoked(auth::RevokeReason::kLogout, 0);
+  const std::string after = registry.render();
+  EXPECT_NE(after.find("gatehouse_logins_total{outcome=\"throttled\"} 2\n"), std::string::npos);
+  EXPECT_NE(after.find("gatehouse_logins_total{outcome=\"success\"} 0\n"), std::string::npos);
+  EXPECT_NE(after.find("gatehouse_refreshes_total{outcome=\"reuse_detected\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(after.find("gatehouse_sessions_revoked_total{reason=\"logout_global\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(after.find("gatehouse_sessions_revoked_total{reason=\"logout\"} 0\n"),
+            std::string::npos);
 }
 
 TEST(ProcessMetrics, ReadThisProcessFromProc) {

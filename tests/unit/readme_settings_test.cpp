@@ -85,6 +85,9 @@ constexpr Coverage kCoverage[] = {
     {"COOKIE_SAMESITE", "e2e/settings_e2e_test.cpp", "CookieSameSiteNoneWithoutSecureIsRefused"},
     {"RATE_LIMITS", "e2e/sessions_e2e_test.cpp", "RateLimitsOffMeansNoLimit"},
     {"DOCS_ENABLED", "e2e/docs_e2e_test.cpp", "DocsEnabledFalseServesNoneOfTheThree"},
+    {"LOG_FORMAT", "e2e/logs_e2e_test.cpp",
+     "AWholeAccountLifeLeavesNoSecretInTheJsonLogAndEveryAnswerHasItsLine"},
+    {"ACCESS_LOG", "e2e/logs_e2e_test.cpp", "TextIsTheDefaultAndItsAccessLinesEndWithTheRequestId"},
     {"METRICS_HOST", "e2e/metrics_e2e_test.cpp",
      "MetricsHostAndPortChooseWhereTheyListenAndZeroTurnsThemOff"},
     {"METRICS_PORT", "e2e/metrics_e2e_test.cpp",
@@ -126,7 +129,7 @@ constexpr Coverage kCoverage[] = {
     {"RESET_TOKEN_MINUTES", "e2e/mail_e2e_test.cpp", "AppUrlTemplatesAndLifetimesShapeTheMail"},
     {"MAIL_TEMPLATES_DIR", "e2e/mail_e2e_test.cpp", "AppUrlTemplatesAndLifetimesShapeTheMail"},
     {"MAIL_OUTBOX_DIR", "e2e/mail_e2e_test.cpp",
-     "WithoutSmtpMailIsWrittenToTheOutboxFolderAndTheLinkLogged"},
+     "WithoutSmtpMailIsWrittenToTheOutboxFolderAndItsFileLogged"},
     {"MAIL_RETRY_SECONDS", "e2e/mail_e2e_test.cpp",
      "AnSmtpOutageOrACrashDelaysMailButLosesNoneAndSendsEachOnce"},
 };

@@ -1,11 +1,13 @@
 // The text form of the user table's timestamps (store/sql_timestamp.hpp), which every backend
 // writes and reads for databases adopted from the tutorial.
 
-#include "store/sql_timestamp.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
+
+#include "core/time_text.hpp"
+#include "store/sql_timestamp.hpp"
 
 #include "store_test_support.hpp"
 
@@ -19,6 +21,15 @@ TEST(SqlTimestamp, FormatsUtcToTheSecond) {
   EXPECT_EQ(format_sql_timestamp(from_unix_seconds(0)), "1970-01-01 00:00:00");
   EXPECT_EQ(format_sql_timestamp(kT0 + milliseconds(999)), "2023-11-14 22:13:20");
   EXPECT_EQ(format_sql_timestamp(from_unix_seconds(951'782'400)), "2000-02-29 00:00:00");
+  // The digit-by-digit writer against strftime, over a century of times a few hours apart.
+  for (std::int64_t s = -86'400; s < 4'102'444'800; s += 12'345 * 7 + 1) {
+    const std::time_t tt = s;
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    ASSERT_EQ(utc_date_time(from_unix_seconds(s), 'T'), std::string(buf, n)) << s;
+  }
 }
 
 TEST(SqlTimestamp, ParsesTheFormsAdoptedDatabasesHold) {

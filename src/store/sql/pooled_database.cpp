@@ -32,6 +32,11 @@ Result<Database::Lease> PooledDatabase::acquire(Access access) {
   return lease;
 }
 
+PoolUsage PooledDatabase::usage() {
+  std::lock_guard lock(mutex_);
+  return {.in_use = connections_.size() - free_.size(), .size = connections_.size()};
+}
+
 void PooledDatabase::release(Connection& connection, Access) noexcept {
   if (connection.broken() || connection.in_transaction()) connection.close();
   {

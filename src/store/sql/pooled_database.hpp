@@ -23,6 +23,7 @@ class PooledDatabase final : public Database {
                  std::chrono::milliseconds wait, RetryRules rules);
 
   Dialect dialect() const override { return dialect_; }
+  PoolUsage usage() override;
   // A free connection, connected. kUnavailable "database pool exhausted" when none frees up
   // within `wait` (more concurrent callers than connections for that long), or the connect error.
   Result<Lease> acquire(Access access) override;

@@ -123,8 +123,8 @@ Result<std::int64_t> SqlStore::count_failed_code(std::string_view token_hash) {
   });
 }
 
-Result<User> SqlStore::apply_account_update(Connection& conn, std::int64_t user_id,
-                                            const AccountUpdate& update, SysTime now) {
+Result<UpdatedAccount> SqlStore::apply_account_update(Connection& conn, std::int64_t user_id,
+                                                      const AccountUpdate& update, SysTime now) {
   std::optional<std::int64_t> verified;
   if (update.verified) verified = *update.verified ? 1 : 0;
   auto updated = conn.run(kUpdateAccount, {update.password_hash, update.email, verified,
@@ -139,9 +139,11 @@ Result<User> SqlStore::apply_account_update(Connection& conn, std::int64_t user_
   if (updated->rows_affected() == 0) {
     return Error{ErrorCode::kUserGone, "update_account: no user " + std::to_string(user_id)};
   }
+  UpdatedAccount out;
   if (update.end_sessions) {
     auto ended = revoke_user_sessions(conn, user_id, update.keep_sid, now, update.revoke_reason);
     if (!ended) return std::move(ended).error();
+    out.sessions_ended = *ended;
   }
   for (const std::string& purpose : update.end_token_purposes) {
     auto deleted = conn.run(kEndTokens, {user_id, purpose});
@@ -156,28 +158,30 @@ Result<User> SqlStore::apply_account_update(Connection& conn, std::int64_t user_
   if (!user->has_value()) {
     return Error{ErrorCode::kUserGone, "update_account: no user " + std::to_string(user_id)};
   }
-  return std::move(**user);
+  out.user = std::move(**user);
+  return out;
 }
 
-Result<std::optional<User>> SqlStore::use_account_token(std::string_view token_hash, SysTime now,
-                                                        const AccountUpdate& update) {
+Result<std::optional<UpdatedAccount>> SqlStore::use_account_token(std::string_view token_hash,
+                                                                  SysTime now,
+                                                                  const AccountUpdate& update) {
   const std::int64_t now_s = unix_seconds(now);
-  return db_->transaction([&](Connection& conn) -> Result<std::optional<User>> {
+  return db_->transaction([&](Connection& conn) -> Result<std::optional<UpdatedAccount>> {
     auto owner = first_row(conn, kTokenOwner, {token_hash, now_s},
                            [](const Cursor& r) { return r.int64(0); });
     if (!owner) return std::move(owner).error();
-    if (!owner->has_value()) return std::optional<User>{};
+    if (!owner->has_value()) return std::optional<UpdatedAccount>{};
     auto used = conn.run(kUseToken, {token_hash, now_s});
     if (!used) return std::move(used).error();
-    if (used->rows_affected() != 1) return std::optional<User>{};  // a concurrent use won
-    auto user = apply_account_update(conn, **owner, update, now);
-    if (!user) return std::move(user).error();  // rolls the DELETE back too
-    return std::optional<User>(std::move(*user));
+    if (used->rows_affected() != 1) return std::optional<UpdatedAccount>{};  // a concurrent use won
+    auto updated = apply_account_update(conn, **owner, update, now);
+    if (!updated) return std::move(updated).error();  // rolls the DELETE back too
+    return std::optional<UpdatedAccount>(std::move(*updated));
   });
 }
 
-Result<User> SqlStore::update_account(std::int64_t user_id, const AccountUpdate& update,
-                                      SysTime now) {
+Result<UpdatedAccount> SqlStore::update_account(std::int64_t user_id, const AccountUpdate& update,
+                                                SysTime now) {
   return db_->transaction(
       [&](Connection& conn) { return apply_account_update(conn, user_id, update, now); });
 }

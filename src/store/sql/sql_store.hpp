@@ -60,10 +60,10 @@ class SqlStore final : public Store {
   Result<std::vector<AccountToken>> find_account_tokens_by_email(
       std::string_view email_lower) override;
   Result<std::int64_t> count_failed_code(std::string_view token_hash) override;
-  Result<std::optional<User>> use_account_token(std::string_view token_hash, SysTime now,
-                                                const AccountUpdate& update) override;
-  Result<User> update_account(std::int64_t user_id, const AccountUpdate& update,
-                              SysTime now) override;
+  Result<std::optional<UpdatedAccount>> use_account_token(std::string_view token_hash, SysTime now,
+                                                          const AccountUpdate& update) override;
+  Result<UpdatedAccount> update_account(std::int64_t user_id, const AccountUpdate& update,
+                                        SysTime now) override;
 
   // ---- the mail outbox (sql_outbox.cpp) ----
   Result<std::int64_t> enqueue_mail(const NewMail& mail) override;
@@ -101,8 +101,8 @@ class SqlStore final : public Store {
   // Queues a mail inside a caller's transaction; its id.
   static Result<std::int64_t> insert_mail(Connection& conn, const NewMail& mail);
   // The writes of an AccountUpdate, inside a caller's transaction; the user afterwards.
-  static Result<User> apply_account_update(Connection& conn, std::int64_t user_id,
-                                           const AccountUpdate& update, SysTime now);
+  static Result<UpdatedAccount> apply_account_update(Connection& conn, std::int64_t user_id,
+                                                     const AccountUpdate& update, SysTime now);
   // Marks a claimed mail done with `outcome` ("sent", "dropped").
   Result<bool> settle_mail(std::int64_t id, std::string_view claimer, SysTime now,
                            std::string_view outcome, std::optional<std::string> note);

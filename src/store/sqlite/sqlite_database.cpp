@@ -118,6 +118,12 @@ Result<sql::Database::Lease> SqliteDatabase::acquire(sql::Access access) {
   return Lease(*this, *conn, access);
 }
 
+sql::PoolUsage SqliteDatabase::usage() {
+  std::lock_guard lock(mutex_);
+  return {.in_use = readers_.size() - free_.size() + (writer_busy_ ? 1 : 0),
+          .size = readers_.size() + 1};
+}
+
 void SqliteDatabase::release(sql::Connection& connection, sql::Access access) noexcept {
   {
     std::lock_guard lock(mutex_);

@@ -67,6 +67,8 @@ class SqliteDatabase final : public sql::Database {
   ~SqliteDatabase() override;
 
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  // The readers and the writer.
+  sql::PoolUsage usage() override;
   // kRead: a free reader, waiting up to the busy timeout for one. kWrite: the writer, waiting up
   // to the busy timeout for the writer before. kUnavailable when none frees up in that time. Do
   // not hold a reader meanwhile unless you need it: there are no more readers than threads.
