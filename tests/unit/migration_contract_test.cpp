@@ -118,12 +118,12 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
   auto applied = migrator.up();
   ASSERT_TRUE(applied) << applied.error().internal;
   EXPECT_EQ(versions(*applied), all_versions());
-  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3, 4, 5}))
+  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3, 4, 5, 6}))
       << "a new migration: name what it creates below";
   EXPECT_EQ(backend().tables(),
             (std::set<std::string>{"api_user", "api_session", "api_refresh_token", "api_throttle",
                                    "api_account_token", "api_outbox", "api_signing_key",
-                                   "api_schema_migrations"}));
+                                   "api_audit_event", "api_schema_migrations"}));
   const std::pair<const char*, const char*> indexes[] = {
       {"api_user", "ix_api_user_id"},
       {"api_session", "ix_api_session_user_id"},
@@ -135,6 +135,9 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
       {"api_account_token", "ix_api_account_token_email"},
       {"api_account_token", "ix_api_account_token_expires_at"},
       {"api_outbox", "ix_api_outbox_next_attempt_at"},
+      {"api_audit_event", "ix_api_audit_event_user_id"},
+      {"api_audit_event", "ix_api_audit_event_email"},
+      {"api_audit_event", "ix_api_audit_event_at"},
   };
   for (const auto& [table, index] : indexes) {
     EXPECT_TRUE(backend().indexes(table).contains(index)) << table << " " << index;

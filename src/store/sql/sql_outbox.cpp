@@ -7,17 +7,6 @@
 
 namespace gatehouse::store::sql {
 
-namespace {
-// At most `bytes` bytes of `text`, never ending inside a UTF-8 sequence (a server refuses text
-// that is not UTF-8); the columns that hold notes are VARCHAR(255).
-std::string clip_utf8(std::string_view text, std::size_t bytes = 255) {
-  if (text.size() <= bytes) return std::string(text);
-  std::size_t end = bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end));
-}
-}  // namespace
-
 constexpr Query kInsertMail{
     .name = "insert_mail",
     .sql = R"sql(

@@ -14,6 +14,15 @@
 
 namespace gatehouse::store::sql {
 
+// At most `bytes` bytes of `text`, never ending inside a UTF-8 sequence (a server refuses text
+// that is not UTF-8); the columns that hold notes are VARCHAR(255).
+inline std::string clip_utf8(std::string_view text, std::size_t bytes = 255) {
+  if (text.size() <= bytes) return std::string(text);
+  std::size_t end = bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
+}
+
 // The user columns, in the order every user query selects them:
 //   u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at
 inline constexpr int kUserColumnCount = 9;

@@ -81,6 +81,11 @@ class SqlStore final : public Store {
   Result<bool> insert_signing_key(const SigningKeyRow& row) override;
   Status delete_signing_key(std::int64_t generation) override;
 
+  // ---- the audit trail (sql_audit.cpp) ----
+  Status record_event(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> find_events(const AuditQuery& query) override;
+  Result<std::size_t> delete_events_before(SysTime cutoff) override;
+
   // ---- the whole store (sql_store.cpp) ----
   Status ping() override;
   Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
@@ -98,6 +103,8 @@ class SqlStore final : public Store {
   static Result<std::size_t> revoke_user_sessions(Connection& conn, std::int64_t user_id,
                                                   std::string_view keep_sid, SysTime now,
                                                   std::string_view reason);
+  // Appends audit events inside a caller's transaction.
+  static Status insert_events(Connection& conn, const std::vector<AuditEvent>& events);
   // Queues a mail inside a caller's transaction; its id.
   static Result<std::int64_t> insert_mail(Connection& conn, const NewMail& mail);
   // The writes of an AccountUpdate, inside a caller's transaction; the user afterwards.
