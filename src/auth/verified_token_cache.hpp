@@ -18,11 +18,13 @@ namespace gatehouse::auth {
 // that presents the same token on every request (a browser or SPA does, for its 15 minutes) pays
 // the RS256 verification once. The same idea as Envoy's jwt_authn `jwt_cache_config`.
 //
-// Sound because a signature check is a pure function of the token's bytes and the key, and keys
-// are fixed for the life of the process. What depends on time (exp, nbf) is checked again on each
-// hit, against the caller's clock; what depends on the database (the session behind `sid`) is
-// never cached here. Only successful verifications are stored, so tokens that fail cost a full
-// check every time and cannot fill the cache. Bounded: at most `capacity` entries (rounded up to
+// Sound because a signature check is a pure function of the token's bytes and the key, and a key
+// leaves the published set only once no token it signed can still be live (keys::KeyManager's
+// schedule; static keys change only with a restart), so a cached token whose key has gone has
+// expired too. What depends on time (exp, nbf) is checked again on each hit, against the caller's
+// clock; what depends on the database (the session behind `sid`) is never cached here. Only
+// successful verifications are stored, so tokens that fail cost a full check every time and cannot
+// fill the cache. Bounded: at most `capacity` entries (rounded up to
 // the shard count); a full shard first drops expired entries, then an arbitrary one. Thread-safe
 // (striped locks: lookups from different workers rarely meet on one mutex).
 class VerifiedTokenCache {
