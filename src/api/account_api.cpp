@@ -227,7 +227,8 @@ http::Response AccountApi::verify_email(const http::Request& request) const {
   http::BodyFields fields;
   auto proof = read_proof(body, verify_body_, fields);
   if (!body.ok()) return body.response();
-  if (auto st = accounts_.verify_email(*proof); !st) return fail(st.error(), "verify-email");
+  if (auto st = accounts_.verify_email(*proof, client_info(request)); !st)
+    return fail(st.error(), "verify-email");
   return success();
 }
 
@@ -249,7 +250,7 @@ http::Response AccountApi::reset_password(const http::Request& request) const {
   if (password != fields.at("passwordConfirm")) {
     return http::error_response(ErrorCode::kPasswordsDoNotMatch);
   }
-  if (auto st = accounts_.reset_password(*proof, password); !st) {
+  if (auto st = accounts_.reset_password(*proof, password, client_info(request)); !st) {
     return fail(st.error(), "password/reset");
   }
   return success();
@@ -266,7 +267,7 @@ http::Response AccountApi::change_password(const http::Request& request) const {
     return http::error_response(ErrorCode::kPasswordsDoNotMatch);
   }
   return answer(accounts_.change_password(*principal, fields.at("current_password"), password,
-                                          request.client_ip),
+                                          client_info(request)),
                 "me/password", success());
 }
 
@@ -278,7 +279,7 @@ http::Response AccountApi::change_email(const http::Request& request) const {
   if (!body.ok()) return body.response();
   return answer(
       accounts_.request_email_change(*principal, lower_ascii(std::move(fields.at("email"))),
-                                     fields.at("password"), request.client_ip),
+                                     fields.at("password"), client_info(request)),
       "me/email", accepted());
 }
 

@@ -95,6 +95,35 @@ constexpr std::string_view kSchemas = R"json({
     "required": ["id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"],
     "additionalProperties": false
   },
+  "AuditEvent": {
+    "title": "AuditEvent",
+    "description": "One security event of an account (the audit trail). `event` is one of the types listed in the README; `detail` says more (a failed login's reason, a logout's scope, a lockout's counter and length).",
+    "type": "object",
+    "properties": {
+      "id": {"type": "integer", "description": "Orders the events; pass as `before` for older ones."},
+      "at": {"type": "string", "format": "date-time"},
+      "event": {"type": "string"},
+      "user_id": {"type": ["integer", "null"]},
+      "session_id": {"type": ["string", "null"]},
+      "email": {"type": ["string", "null"], "description": "The account's address then (a failed login: the address tried)."},
+      "ip": {"type": "string"},
+      "user_agent": {"type": "string"},
+      "detail": {"type": "string"},
+      "actor_id": {"type": ["integer", "null"], "description": "An administrator who acted on the account, if it was not the user."}
+    },
+    "required": ["id", "at", "event", "user_id", "session_id", "email", "ip", "user_agent", "detail", "actor_id"],
+    "additionalProperties": false
+  },
+  "AuditEventPage": {
+    "title": "AuditEventPage",
+    "type": "object",
+    "properties": {
+      "events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
+      "next_before": {"type": ["integer", "null"], "description": "The `before` of the next page; null when this is the last."}
+    },
+    "required": ["events", "next_before"],
+    "additionalProperties": false
+  },
   "SessionList": {
     "title": "SessionList",
     "type": "object",

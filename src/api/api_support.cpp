@@ -1,5 +1,7 @@
 #include "api/api_support.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -49,6 +51,18 @@ Result<auth::Principal> authenticate_change(const auth::Authenticator& authentic
     return Error{ErrorCode::kForbidden, "cross-site request with the access cookie"};
   }
   return principal;
+}
+
+std::optional<std::string> query_param(const http::Request& request, std::string_view name) {
+  auto target = boost::urls::parse_origin_form(request.message.target());
+  if (!target) return std::nullopt;
+  auto it = target->params().find(name);
+  if (it == target->params().end()) return std::nullopt;
+  return std::string((*it).value);
+}
+
+auth::ClientInfo client_info(const http::Request& request) {
+  return {request.client_ip, request.header(boost::beast::http::field::user_agent)};
 }
 
 http::Response too_many(std::chrono::seconds retry_after) {

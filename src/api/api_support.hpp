@@ -3,7 +3,11 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
 
+#include "auth/audit_trail.hpp"
 #include "auth/authenticator.hpp"
 #include "core/error.hpp"
 #include "http/body_validator.hpp"
@@ -30,6 +34,13 @@ std::string iso8601_utc(SysTime t);
 Result<auth::Principal> authenticate_change(const auth::Authenticator& authenticator,
                                             const http::Request& request,
                                             const http::CorsPolicy& origins);
+
+// The value of query parameter `name` (percent-decoded; the first when repeated); nullopt when
+// absent.
+std::optional<std::string> query_param(const http::Request& request, std::string_view name);
+
+// Where the request came from, as the audit trail records it (views into `request`).
+auth::ClientInfo client_info(const http::Request& request);
 
 // 429 with the real wait (at least 1 s), so clients back off for as long as they must.
 http::Response too_many(std::chrono::seconds retry_after);

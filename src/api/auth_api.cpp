@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/url/parse.hpp>
-
 #include <limits>
 
 #include "api/api_schemas.hpp"
@@ -150,7 +148,7 @@ http::Response AuthApi::register_user(const http::Request& request) const {
                        .password = std::move(fields.at("password")),
                        .password_confirm = std::move(fields.at("passwordConfirm")),
                        .photo = std::move(fields.at("photo"))},
-      request.client_ip);
+      client_info(request));
   if (!registered) return fail(registered.error(), "register");
   if (const auto* wait = std::get_if<std::chrono::seconds>(&*registered)) return too_many(*wait);
   return http::json_response(bhttp::status::created, user_json(std::get<store::User>(*registered)));
@@ -225,7 +223,7 @@ http::Response AuthApi::refresh(const http::Request& request) const {
   if (token.kind == Kind::kFromCookie && http::is_cross_site_request(request, origins_)) {
     return fail(Error{ErrorCode::kForbidden, "cross-site refresh with a cookie"}, "refresh");
   }
-  auto tokens = sessions_.refresh(token.token, request.client_ip);
+  auto tokens = sessions_.refresh(token.token, client_info(request));
   if (!tokens) return fail(tokens.error(), "refresh");
   if (!tokens->user.verified) return http::error_response(ErrorCode::kAccountNotVerified);
 
@@ -251,12 +249,7 @@ http::Response AuthApi::logout(const http::Request& request) const {
   if (!principal) return fail(principal.error(), "logout");
   // ?scope=session (default): this login; others: every other login of the user, this one stays;
   // global: every login of the user, this one included.
-  std::string scope = "session";
-  if (auto target = boost::urls::parse_origin_form(request.message.target()); target) {
-    if (auto it = target->params().find("scope"); it != target->params().end()) {
-      scope = (*it).value;
-    }
-  }
+  const std::string scope = query_param(request, "scope").value_or("session");
   auth::LogoutScope logout_scope = auth::LogoutScope::kSession;
   if (scope == "others") {
     logout_scope = auth::LogoutScope::kOthers;
@@ -267,7 +260,8 @@ http::Response AuthApi::logout(const http::Request& request) const {
                                        "value is not one of 'session', 'others', 'global'",
                                        "type_error.enum"}});
   }
-  auto ended = sessions_.logout(principal->user.id, principal->claims.sid, logout_scope);
+  auto ended = sessions_.logout(principal->user.id, principal->claims.sid, logout_scope,
+                                client_info(request));
   if (!ended) return fail(ended.error(), "logout");
   if (logout_scope == auth::LogoutScope::kOthers) {
     return http::json_response(

@@ -55,7 +55,7 @@ http::Response SessionsApi::remove(const http::Request& request) const {
   auto principal = authenticate_change(authenticator_, request, origins_);
   if (!principal) return fail(principal.error(), "end session");
   const std::string& sid = request.path_params.at(0);
-  auto ended = sessions_.end_user_session(principal->user.id, sid);
+  auto ended = sessions_.end_user_session(principal->user.id, sid, client_info(request));
   if (!ended) return fail(ended.error(), "end session");
   if (!*ended) return http::error_response(ErrorCode::kSessionNotFound);
   return http::json_response(bhttp::status::ok, json::object{{"status", "success"}});

@@ -2,16 +2,22 @@
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
 #include <ctime>
 #include <iostream>
 
+#include "api/api_support.hpp"
+#include "api/events_api.hpp"
 #include "app/environment.hpp"
 #include "app/server_app.hpp"
+#include "auth/audit_trail.hpp"
 #include "auth/jws.hpp"
+#include "core/time_text.hpp"
 #include "keys/static_keys.hpp"
 #include "observability/log_format.hpp"
 #include "store/migrations.hpp"
+#include "store/sql_timestamp.hpp"
 #include "store/store_factory.hpp"
 
 namespace gatehouse::app {
@@ -48,8 +54,8 @@ std::string utc_time(SysTime t) {
   return text;
 }
 
-// The managed key set's database, migrated as `serve` requires.
-Result<store::OpenedStore> open_key_store(const config::Settings& settings) {
+// The database, migrated as `serve` requires (for the key set, the audit trail).
+Result<store::OpenedStore> open_migrated_store(const config::Settings& settings) {
   auto opened = store::open_store(settings.database, 1);
   if (!opened) return std::move(opened).error();
   store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
@@ -95,13 +101,89 @@ int rotate_static(const config::Settings& settings) {
   return 0;
 }
 
+// --since: an age back from `now`, a date (its midnight, UTC) or a date and time.
+Result<SysTime> parse_since(std::string_view text, SysTime now) {
+  if (auto age = parse_age(text)) return now - *age;
+  std::string full(text);
+  if (full.size() == 10) full += " 00:00:00";
+  if (auto at = store::parse_sql_timestamp(full)) return *at;
+  return Error{ErrorCode::kInternal, "--since: '" + std::string(text) +
+                                         "' is not an age (90m, 24h, 7d), a date (2026-12-01) or "
+                                         "a date and time (2026-12-01T10:00:00Z)"};
+}
+
+std::string event_line(const store::AuditEvent& e) {
+  const auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  std::string line = utc_time(e.at) + "  " + e.event;
+  line += "  user=" + (e.user_id ? std::to_string(*e.user_id) : std::string("-"));
+  line += "  email=" + or_dash(e.email);
+  line += "  session=" + or_dash(e.session_id);
+  line += "  ip=" + or_dash(e.ip);
+  if (!e.detail.empty()) line += "  detail=\"" + e.detail + "\"";
+  if (e.actor_id) line += "  actor=" + std::to_string(*e.actor_id);
+  line += "  agent=\"" + e.user_agent + "\"";
+  return line;
+}
+
 }  // namespace
+
+int run_audit(const std::optional<std::filesystem::path>& env_file, const AuditOptions& options) {
+  auto env = load_environment(env_file);
+  if (!env) return report(env.error());
+  auto settings = config::load_settings(*env);
+  if (!settings) return report(settings.error());
+  store::AuditQuery query;
+  query.limit = options.limit;
+  if (!options.event.empty()) {
+    if (!auth::parse_audit_event_type(options.event)) {
+      std::string known;
+      for (auth::AuditEventType t : auth::audit_event_types()) {
+        known += (known.empty() ? "" : ", ") + std::string(auth::name(t));
+      }
+      return report(
+          Error{ErrorCode::kInternal, "--event: '" + options.event + "' is not one of " + known});
+    }
+    query.event = options.event;
+  }
+  SystemClock clock;
+  if (!options.since.empty()) {
+    auto since = parse_since(options.since, clock.now());
+    if (!since) return report(since.error());
+    query.since = *since;
+  }
+  auto opened = open_migrated_store(*settings);
+  if (!opened) return report(opened.error());
+  if (!options.user.empty()) {
+    // An account's events are found by its id (they outlive address changes); an address without
+    // an account by the address (the failed logins tried on it).
+    const std::string email = api::lower_ascii(options.user);
+    auto user = opened->store->find_user_by_email(email);
+    if (!user) return report(user.error());
+    if (user->has_value()) {
+      query.user_id = (*user)->id;
+    } else {
+      query.email = email;
+    }
+  }
+  auth::AuditTrail trail(*opened->store, clock);
+  auto events = trail.find(query);
+  if (!events) return report(events.error());
+  for (const store::AuditEvent& e : *events) {
+    std::cout << (options.json ? boost::json::serialize(api::event_json(e)) : event_line(e))
+              << "\n";
+  }
+  if (!options.json) {
+    std::cerr << events->size() << " event(s), newest first"
+              << (events->size() == options.limit ? " (--limit reached)" : "") << "\n";
+  }
+  return 0;
+}
 
 int run_keys_rotate(const std::optional<std::filesystem::path>& env_file) {
   auto settings = key_command_settings(env_file);
   if (!settings) return report(settings.error());
   if (settings->keys.mode == config::KeySettings::Mode::kStatic) return rotate_static(*settings);
-  auto opened = open_key_store(*settings);
+  auto opened = open_migrated_store(*settings);
   if (!opened) return report(opened.error());
   SystemClock clock;
   auto manager = make_key_manager(*opened->store, *settings, clock);
@@ -135,7 +217,7 @@ int run_keys_list(const std::optional<std::filesystem::path>& env_file) {
     }
     return 0;
   }
-  auto opened = open_key_store(*settings);
+  auto opened = open_migrated_store(*settings);
   if (!opened) return report(opened.error());
   SystemClock clock;
   auto manager = make_key_manager(*opened->store, *settings, clock);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -29,5 +30,15 @@ int run_keys_generate(int bits, const std::string& algorithm);
 int run_keys_rotate(const std::optional<std::filesystem::path>& env_file);
 // `gatehouse keys list`: each key's kid, algorithm and state.
 int run_keys_list(const std::optional<std::filesystem::path>& env_file);
+
+// `gatehouse audit`: the audit trail's events, newest first, for an operator.
+struct AuditOptions {
+  std::string user;   // an account's e-mail (its events), or an address without one (failures)
+  std::string event;  // one event type
+  std::string since;  // "2026-12-01", "2026-12-01T10:00:00Z" or an age: "90m", "24h", "7d"
+  std::size_t limit = 100;
+  bool json = false;  // one JSON object per line (the API's AuditEvent shape)
+};
+int run_audit(const std::optional<std::filesystem::path>& env_file, const AuditOptions& options);
 
 }  // namespace gatehouse::app

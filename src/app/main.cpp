@@ -69,6 +69,18 @@ int main(int argc, char** argv) {
   rotate->fallthrough();
   list->fallthrough();
 
+  gatehouse::app::AuditOptions audit_options;
+  auto* audit = cli.add_subcommand("audit", "print the audit trail's events, newest first");
+  audit->add_option("--user", audit_options.user, "an account's e-mail address");
+  audit->add_option("--event", audit_options.event, "one event type (login_failed, lockout...)");
+  audit->add_option("--since", audit_options.since,
+                    "an age (90m, 24h, 7d), a date (2026-12-01) or a UTC time "
+                    "(2026-12-01T10:00:00Z)");
+  audit->add_option("--limit", audit_options.limit, "at most this many events (default 100)")
+      ->check(CLI::Range(1, 1'000'000));
+  audit->add_flag("--json", audit_options.json, "one JSON object per line");
+  audit->fallthrough();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (serve->parsed()) return gatehouse::app::run_serve(env_file);
@@ -82,5 +94,6 @@ int main(int argc, char** argv) {
   if (generate->parsed()) return gatehouse::app::run_keys_generate(bits, algorithm);
   if (rotate->parsed()) return gatehouse::app::run_keys_rotate(env_file);
   if (list->parsed()) return gatehouse::app::run_keys_list(env_file);
+  if (audit->parsed()) return gatehouse::app::run_audit(env_file, audit_options);
   return 1;
 }

@@ -179,15 +179,16 @@ ServerApp::ServerApp(const config::Settings& settings,
       device_cookies_(key_material_, random_),
       passwords_(auth::Argon2Params{settings.argon2.memory_kib, settings.argon2.passes},
                  auth::HashMetrics(*metrics_)),
-      sessions_(*store_.store, tokens_, sealer_, clock_, random_,
+      audit_(*store_.store, clock_),
+      sessions_(*store_.store, tokens_, sealer_, audit_, clock_, random_,
                 auth::SessionSettings{settings.refresh_token_ttl, settings.session_lifetime,
                                       settings.refresh_reuse_grace},
                 auth_metrics_),
       authenticator_(tokens_, *store_.store, clock_),
       throttle_(*store_.store, clock_, settings.rate_limits),
-      logins_(*store_.store, passwords_, sessions_, throttle_, device_cookies_, clock_,
+      logins_(*store_.store, passwords_, sessions_, throttle_, device_cookies_, audit_, clock_,
               auth_metrics_),
-      sweeper_(*store_.store, clock_, settings.session_sweep_interval),
+      sweeper_(*store_.store, clock_, settings.session_sweep_interval, settings.audit_retention),
       account_tokens_(key_material_, random_),
       templates_(std::move(templates)),
       transport_(mail_transport(settings.mail)),
@@ -196,7 +197,7 @@ ServerApp::ServerApp(const config::Settings& settings,
                      mail::OutboxSenderSettings{.retry_base = settings.mail.retry_base},
                      mail::OutboxMetrics(*metrics_)),
       accounts_(
-          *store_.store, account_tokens_, passwords_, throttle_, clock_,
+          *store_.store, account_tokens_, passwords_, throttle_, audit_, clock_,
           auth::AccountServiceSettings{.require_verification = settings.mail.require_verification},
           [this] { outbox_sender_.wake(); }, auth_metrics_),
       health_api_(*store_.store),
@@ -204,6 +205,7 @@ ServerApp::ServerApp(const config::Settings& settings,
       docs_api_(settings.docs_enabled),
       auth_api_(logins_, sessions_, authenticator_, accounts_, clock_, auth_api_settings(settings)),
       users_api_(authenticator_),
+      events_api_(audit_, authenticator_),
       sessions_api_(sessions_, authenticator_, settings.client_origins),
       account_api_(accounts_, authenticator_, settings.password_max_bytes, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
@@ -332,6 +334,7 @@ http::Router ServerApp::build_router() {
   health_api_.add_routes(router);
   auth_api_.add_routes(router);
   users_api_.add_routes(router);
+  events_api_.add_routes(router);
   sessions_api_.add_routes(router);
   account_api_.add_routes(router);
   // Last: the router tries routes in order, and the hot ones (/me, refresh) come before it.

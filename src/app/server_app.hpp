@@ -7,6 +7,7 @@
 #include "api/account_api.hpp"
 #include "api/auth_api.hpp"
 #include "api/docs_api.hpp"
+#include "api/events_api.hpp"
 #include "api/health_api.hpp"
 #include "api/keys_api.hpp"
 #include "api/sessions_api.hpp"
@@ -99,6 +100,7 @@ class ServerApp {
   auth::TokenSealer sealer_;
   auth::DeviceCookies device_cookies_;
   auth::PasswordHasher passwords_;
+  auth::AuditTrail audit_;
   auth::SessionService sessions_;
   auth::Authenticator authenticator_;
   auth::LoginThrottle throttle_;
@@ -115,6 +117,7 @@ class ServerApp {
   api::DocsApi docs_api_;
   api::AuthApi auth_api_;
   api::UsersApi users_api_;
+  api::EventsApi events_api_;
   api::SessionsApi sessions_api_;
   api::AccountApi account_api_;
   http::Application application_;

@@ -29,12 +29,14 @@ std::string kind_name(mail::MailKind kind) {
 
 AccountService::AccountService(store::Store& store, const AccountTokens& tokens,
                                const PasswordHasher& passwords, LoginThrottle& throttle,
-                               const Clock& clock, AccountServiceSettings settings,
-                               std::function<void()> mail_queued, AuthMetrics metrics)
+                               AuditTrail& audit, const Clock& clock,
+                               AccountServiceSettings settings, std::function<void()> mail_queued,
+                               AuthMetrics metrics)
     : store_(store),
       tokens_(tokens),
       passwords_(passwords),
       throttle_(throttle),
+      audit_(audit),
       clock_(clock),
       settings_(settings),
       mail_queued_(std::move(mail_queued)),
@@ -46,9 +48,9 @@ void AccountService::queued(std::size_t count) const {
 }
 
 Result<std::variant<store::User, std::chrono::seconds>> AccountService::register_user(
-    const NewAccount& account, std::string_view client_ip) {
+    const NewAccount& account, const ClientInfo& client) {
   using Registered = std::variant<store::User, std::chrono::seconds>;
-  auto limited = throttle_.registration_attempt(client_ip);
+  auto limited = throttle_.registration_attempt(client.ip);
   if (!limited) return std::move(limited).error();
   if (*limited) {
     metrics_.registration(RegistrationOutcome::kThrottled);
@@ -81,6 +83,9 @@ Result<std::variant<store::User, std::chrono::seconds>> AccountService::register
                                         .recipient = account.email_lower,
                                         .now = user.now});
   }
+  store::AuditEvent registered = audit_.event(AuditEventType::kRegister, client);
+  registered.email = account.email_lower;
+  user.events.push_back(std::move(registered));
   auto created = store_.create_user(user);
   if (!created) {
     // A concurrent registration of the same address won the race (kAccountExists).
@@ -147,20 +152,31 @@ Result<std::optional<store::AccountToken>> AccountService::find_proof(
   return Found{};
 }
 
-Status AccountService::verify_email(const MailProof& proof) {
+Status AccountService::verify_email(const MailProof& proof, const ClientInfo& client) {
   auto found = find_proof(proof, {std::string(kVerifyPurpose), std::string(kChangePurpose)});
   if (!found) return std::move(found).error();
   if (!found->has_value()) return Error{ErrorCode::kInvalidCode, "verify-email: no live proof"};
   const store::AccountToken& token = **found;
   store::AccountUpdate update;
   update.verified = true;
+  store::AuditEvent event = audit_.event(AuditEventType::kEmailVerified, client, token.user_id);
+  event.email = token.email;
   if (token.purpose == kChangePurpose) {
     // The new address is proven: it becomes the account's, and what was sent to the old one
     // (a reset, a verification) no longer applies.
     update.email = token.email;
     update.end_token_purposes = {std::string(kResetPurpose), std::string(kVerifyPurpose),
                                  std::string(kChangePurpose)};
+    // The trail keeps the address it changed from: what an owner whose account was taken over
+    // needs to show it was theirs.
+    auto before = store_.find_user_by_id(token.user_id);
+    if (!before) return std::move(before).error();
+    if (!before->has_value()) return Error{ErrorCode::kInvalidCode, "verify-email: user gone"};
+    event.event = std::string(name(AuditEventType::kEmailChanged));
+    event.email = (*before)->email;
+    event.detail = "to " + token.email;
   }
+  update.events.push_back(std::move(event));
   auto used = store_.use_account_token(token.token_hash, clock_.now(), update);
   if (!used) return std::move(used).error();
   if (!used->has_value()) return Error{ErrorCode::kInvalidCode, "verify-email: used meanwhile"};
@@ -169,7 +185,8 @@ Status AccountService::verify_email(const MailProof& proof) {
   return ok_status();
 }
 
-Status AccountService::reset_password(const MailProof& proof, std::string_view new_password) {
+Status AccountService::reset_password(const MailProof& proof, std::string_view new_password,
+                                      const ClientInfo& client) {
   auto found = find_proof(proof, {std::string(kResetPurpose)});
   if (!found) return std::move(found).error();
   if (!found->has_value()) return Error{ErrorCode::kInvalidCode, "reset: no live proof"};
@@ -186,6 +203,9 @@ Status AccountService::reset_password(const MailProof& proof, std::string_view n
                                         .recipient = token.email,
                                         .user_id = token.user_id,
                                         .now = clock_.now()});
+  store::AuditEvent reset = audit_.event(AuditEventType::kPasswordReset, client, token.user_id);
+  reset.email = token.email;
+  update.events.push_back(std::move(reset));
   auto used = store_.use_account_token(token.token_hash, clock_.now(), update);
   if (!used) return std::move(used).error();
   if (!used->has_value()) return Error{ErrorCode::kInvalidCode, "reset: used meanwhile"};
@@ -195,12 +215,22 @@ Status AccountService::reset_password(const MailProof& proof, std::string_view n
   return ok_status();
 }
 
+store::AuditEvent AccountService::user_event(AuditEventType type, const Principal& principal,
+                                             const ClientInfo& client) const {
+  store::AuditEvent e = audit_.event(type, client, principal.user.id);
+  e.session_id = principal.claims.sid;
+  e.email = principal.user.email;
+  return e;
+}
+
 Result<Wait> AccountService::check_password(const Principal& principal, std::string_view password,
-                                            std::string_view client_ip) {
-  auto gate = throttle_.begin_login(principal.user.email, client_ip, std::nullopt);
+                                            const ClientInfo& client) {
+  auto gate = throttle_.begin_login(principal.user.email, client.ip, std::nullopt);
   if (!gate) return std::move(gate).error();
   if (const auto* wait = std::get_if<std::chrono::seconds>(&*gate)) return Wait{*wait};
   if (passwords_.verify(password, principal.user.password_hash) == PasswordVerdict::kMismatch) {
+    audit_.record_failure(user_event(AuditEventType::kPasswordCheckFailed, principal, client),
+                          std::get<LoginAttempt>(*gate));
     return Error{ErrorCode::kWrongPassword, "current password mismatch"};
   }
   if (auto st = throttle_.login_succeeded(std::get<LoginAttempt>(*gate)); !st) {
@@ -213,8 +243,8 @@ Result<Wait> AccountService::check_password(const Principal& principal, std::str
 Result<Wait> AccountService::change_password(const Principal& principal,
                                              std::string_view current_password,
                                              std::string_view new_password,
-                                             std::string_view client_ip) {
-  auto checked = check_password(principal, current_password, client_ip);
+                                             const ClientInfo& client) {
+  auto checked = check_password(principal, current_password, client);
   if (!checked || checked->has_value()) return checked;
   auto hash = passwords_.hash(new_password);
   if (!hash) return std::move(hash).error();
@@ -228,6 +258,7 @@ Result<Wait> AccountService::change_password(const Principal& principal,
                                         .recipient = principal.user.email,
                                         .user_id = principal.user.id,
                                         .now = clock_.now()});
+  update.events.push_back(user_event(AuditEventType::kPasswordChanged, principal, client));
   auto updated = store_.update_account(principal.user.id, update, clock_.now());
   if (!updated) return std::move(updated).error();
   spdlog::info("user {}: password changed, other sessions ended", principal.user.id);
@@ -239,13 +270,13 @@ Result<Wait> AccountService::change_password(const Principal& principal,
 Result<Wait> AccountService::request_email_change(const Principal& principal,
                                                   std::string_view new_email_lower,
                                                   std::string_view password,
-                                                  std::string_view client_ip) {
+                                                  const ClientInfo& client) {
   if (new_email_lower == principal.user.email) {
     return Error{ErrorCode::kEmailUnchanged, "e-mail change to the same address"};
   }
-  auto checked = check_password(principal, password, client_ip);
+  auto checked = check_password(principal, password, client);
   if (!checked || checked->has_value()) return checked;
-  auto limited = throttle_.mail_request(new_email_lower, client_ip);
+  auto limited = throttle_.mail_request(new_email_lower, client.ip);
   if (!limited || limited->has_value()) return limited;
   const SysTime now = clock_.now();
   // Whether the new address is free is decided when the mail is composed (an address in use

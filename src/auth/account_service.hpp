@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/account_tokens.hpp"
+#include "auth/audit_trail.hpp"
 #include "auth/auth_metrics.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/login_throttle.hpp"
@@ -52,21 +53,23 @@ inline constexpr std::int64_t kMaxFailedCodes = 5;
 // (AccountMailer) and drops what has no account. A token is single use, one per purpose and user,
 // and stored only hashed (AccountTokens). A reset ends every session; a password change ends every
 // other one. Registrations, queued mails and the sessions a password change or reset ends are
-// counted (AuthMetrics). Blocking (database, hashing): the routes run on the hashing pool.
-// Thread-safe.
+// counted (AuthMetrics); each change is recorded in the audit trail by the transaction that makes
+// it.
+// Blocking (database, hashing): the routes run on the hashing pool. Thread-safe.
 class AccountService {
  public:
   // `mail_queued` is called after a mail was queued (it wakes the sender).
   AccountService(store::Store& store, const AccountTokens& tokens, const PasswordHasher& passwords,
-                 LoginThrottle& throttle, const Clock& clock, AccountServiceSettings settings,
-                 std::function<void()> mail_queued, AuthMetrics metrics = {});
+                 LoginThrottle& throttle, AuditTrail& audit, const Clock& clock,
+                 AccountServiceSettings settings, std::function<void()> mail_queued,
+                 AuthMetrics metrics = {});
 
   // Registration, in the tutorial's order: the per-address limit (the wait when it refuses), a
   // taken e-mail (kAccountExists), then the confirmation (kPasswordsDoNotMatch). The account
   // starts verified unless REQUIRE_EMAIL_VERIFICATION is on; then its verification mail is queued
   // in the same transaction. Logs nobody in.
   Result<std::variant<store::User, std::chrono::seconds>> register_user(const NewAccount& account,
-                                                                        std::string_view client_ip);
+                                                                        const ClientInfo& client);
 
   // Queues a verification or reset mail for `email_lower` (MailKind::kVerifyEmail or
   // kResetPassword), whether or not it has an account. The wait when a limit refuses it.
@@ -78,11 +81,12 @@ class AccountService {
   // Spends a verification or e-mail-change proof: the account is verified, or takes the new
   // address. kInvalidCode for a proof that is unknown, used, expired or whose code died;
   // kAccountExists when the new address was taken meanwhile.
-  Status verify_email(const MailProof& proof);
+  Status verify_email(const MailProof& proof, const ClientInfo& client);
   // Spends a reset proof: the new password (already checked for length and confirmation), every
   // session ended, outstanding resets and e-mail changes ended, a notice mailed. kInvalidCode as
   // above.
-  Status reset_password(const MailProof& proof, std::string_view new_password);
+  Status reset_password(const MailProof& proof, std::string_view new_password,
+                        const ClientInfo& client);
 
   // The signed-in user's password change: every other session ends, this one stays. The current
   // password is checked under the login limits (a stolen access token must not be a way to guess
@@ -90,7 +94,7 @@ class AccountService {
   Result<std::optional<std::chrono::seconds>> change_password(const Principal& principal,
                                                               std::string_view current_password,
                                                               std::string_view new_password,
-                                                              std::string_view client_ip);
+                                                              const ClientInfo& client);
   // Asks for the signed-in user's address to become `new_email_lower`: a confirmation is mailed
   // there and a notice to the current address; the change happens when the confirmation is
   // spent (verify_email). The password is checked as in change_password; the mail limits apply
@@ -98,7 +102,7 @@ class AccountService {
   Result<std::optional<std::chrono::seconds>> request_email_change(const Principal& principal,
                                                                    std::string_view new_email_lower,
                                                                    std::string_view password,
-                                                                   std::string_view client_ip);
+                                                                   const ClientInfo& client);
 
  private:
   // `count` mails were queued: counted, and the sender woken.
@@ -111,15 +115,19 @@ class AccountService {
   Result<std::optional<store::AccountToken>> find_proof(const MailProof& proof,
                                                         const std::vector<std::string>& purposes);
   // The current password under the login limits: nullopt when right, the wait when refused,
-  // kWrongPassword when wrong.
+  // kWrongPassword when wrong (recorded, with the lockouts it started).
   Result<std::optional<std::chrono::seconds>> check_password(const Principal& principal,
                                                              std::string_view password,
-                                                             std::string_view client_ip);
+                                                             const ClientInfo& client);
+  // An event of `type` about the signed-in user, from their session.
+  store::AuditEvent user_event(AuditEventType type, const Principal& principal,
+                               const ClientInfo& client) const;
 
   store::Store& store_;
   const AccountTokens& tokens_;
   const PasswordHasher& passwords_;
   LoginThrottle& throttle_;
+  AuditTrail& audit_;
   const Clock& clock_;
   AccountServiceSettings settings_;
   std::function<void()> mail_queued_;

@@ -8,12 +8,14 @@ namespace gatehouse::auth {
 
 LoginService::LoginService(store::Store& store, const PasswordHasher& passwords,
                            SessionService& sessions, LoginThrottle& throttle,
-                           const DeviceCookies& devices, const Clock& clock, AuthMetrics metrics)
+                           const DeviceCookies& devices, AuditTrail& audit, const Clock& clock,
+                           AuthMetrics metrics)
     : store_(store),
       passwords_(passwords),
       sessions_(sessions),
       throttle_(throttle),
       devices_(devices),
+      audit_(audit),
       clock_(clock),
       metrics_(std::move(metrics)) {}
 
@@ -22,6 +24,16 @@ LoginResult LoginService::ended(LoginOutcome outcome) const {
   LoginResult result;
   result.outcome = outcome;
   return result;
+}
+
+LoginResult LoginService::failed(LoginOutcome outcome, const LoginRequest& request,
+                                 std::optional<std::int64_t> user_id, const LoginAttempt& attempt) {
+  store::AuditEvent failure =
+      audit_.event(AuditEventType::kLoginFailed, {request.client_ip, request.user_agent}, user_id);
+  failure.email = std::string(request.email_lower);
+  failure.detail = std::string(name(outcome));
+  audit_.record_failure(failure, attempt);
+  return ended(outcome);
 }
 
 Result<LoginResult> LoginService::login(const LoginRequest& request) {
@@ -43,17 +55,19 @@ Result<LoginResult> LoginService::login(const LoginRequest& request) {
   if (!found) return std::move(found).error();
   if (!found->has_value()) {
     passwords_.burn(request.password);
-    return ended(LoginOutcome::kUnknownAccount);
+    return failed(LoginOutcome::kUnknownAccount, request, std::nullopt, attempt);
   }
   const store::User& user = **found;
   const PasswordVerdict verdict = passwords_.verify(request.password, user.password_hash);
-  if (verdict == PasswordVerdict::kMismatch) return ended(LoginOutcome::kWrongPassword);
+  if (verdict == PasswordVerdict::kMismatch) {
+    return failed(LoginOutcome::kWrongPassword, request, user.id, attempt);
+  }
   if (auto st = throttle_.login_succeeded(attempt); !st) {
     spdlog::warn("login: could not take back the attempt's count: {}", st.error().internal);
   }
   // Checked after the password (the tutorial checks before), so the answer reveals nothing about
   // an account to someone who does not know its password.
-  if (!user.verified) return ended(LoginOutcome::kUnverified);
+  if (!user.verified) return failed(LoginOutcome::kUnverified, request, user.id, LoginAttempt{});
 
   if (verdict == PasswordVerdict::kMatchNeedsRehash) {
     // A legacy bcrypt hash (or old argon2 parameters): upgrade it now that we know the password.
@@ -65,7 +79,7 @@ Result<LoginResult> LoginService::login(const LoginRequest& request) {
     }
   }
 
-  auto tokens = sessions_.start(user, request.user_agent, request.client_ip);
+  auto tokens = sessions_.start(user, {request.client_ip, request.user_agent});
   if (!tokens) return std::move(tokens).error();
   observability::log_principal(user.id, tokens->session.id);
   LoginResult result = ended(LoginOutcome::kSuccess);

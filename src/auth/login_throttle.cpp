@@ -65,7 +65,9 @@ void count_in_window(store::ThrottleRecord& r, std::int64_t now, std::size_t per
 void count_spaced(store::ThrottleRecord& r, std::int64_t now, std::size_t per_hour,
                   std::chrono::seconds interval) {
   count_in_window(r, now, per_hour);
-  r.blocked_until = std::max(r.blocked_until, now + interval.count());
+  // Only a real interval blocks: `now` is the count's second rounded up, so even "+ 0" would
+  // refuse the rest of the current second.
+  if (interval.count() > 0) r.blocked_until = std::max(r.blocked_until, now + interval.count());
 }
 
 std::string address_bucket(std::string_view address) {
@@ -116,7 +118,7 @@ Result<std::optional<std::chrono::seconds>> LoginThrottle::blocked(const std::st
   return throttle_policy::retry_after(**record, now);
 }
 
-Result<std::variant<std::int64_t, std::chrono::seconds>> LoginThrottle::reserve(
+Result<std::variant<LoginThrottle::Counted, std::chrono::seconds>> LoginThrottle::reserve(
     const std::string& key, SysTime at,
     const std::function<void(store::ThrottleRecord&, std::int64_t)>& count) {
   // Checked at the current second, counted from the next one (see unix_seconds_ceil): a delay
@@ -124,20 +126,21 @@ Result<std::variant<std::int64_t, std::chrono::seconds>> LoginThrottle::reserve(
   const std::int64_t now = unix_seconds(at);
   const std::int64_t counted_at = unix_seconds_ceil(at);
   std::optional<std::chrono::seconds> refused;
-  std::int64_t window = 0;
+  Counted counted;
   auto updated = store_.update_throttle(
       key,
-      [&](store::ThrottleRecord& r) {  // may run again after a lock conflict: sets both each time
+      [&](store::ThrottleRecord& r) {  // may run again after a lock conflict: sets all each time
         refused = throttle_policy::retry_after(r, now);
         if (refused) return;
         count(r, counted_at);
-        window = r.window_start;
+        // It was not blocked before this count, so a block now is one this count started.
+        counted = Counted{r.window_start, throttle_policy::retry_after(r, counted_at)};
       },
       at);
   if (!updated) return std::move(updated).error();
-  using Reserved = std::variant<std::int64_t, std::chrono::seconds>;
+  using Reserved = std::variant<Counted, std::chrono::seconds>;
   if (refused) return Reserved{*refused};
-  return Reserved{window};
+  return Reserved{counted};
 }
 
 Status LoginThrottle::take_back(const std::string& key, std::int64_t window, bool end_run,
@@ -174,7 +177,8 @@ Result<std::variant<LoginAttempt, std::chrono::seconds>> LoginThrottle::begin_lo
   });
   if (!ip) return std::move(ip).error();
   if (const auto* wait = std::get_if<std::chrono::seconds>(&*ip)) return Outcome{*wait};
-  attempt.ip_window = std::get<std::int64_t>(*ip);
+  attempt.ip_window = std::get<Counted>(*ip).window;
+  attempt.ip_block = std::get<Counted>(*ip).block;
 
   auto limited = reserve(attempt.limited_key, at, [&](store::ThrottleRecord& r, std::int64_t now) {
     throttle_policy::account_failure(r, now, limits_);
@@ -189,7 +193,8 @@ Result<std::variant<LoginAttempt, std::chrono::seconds>> LoginThrottle::begin_lo
     if (!limited) return std::move(limited).error();
     return Outcome{std::get<std::chrono::seconds>(*limited)};
   }
-  attempt.limited_window = std::get<std::int64_t>(*limited);
+  attempt.limited_window = std::get<Counted>(*limited).window;
+  attempt.limited_block = std::get<Counted>(*limited).block;
   return Outcome{std::move(attempt)};
 }
 

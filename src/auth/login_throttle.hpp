@@ -50,6 +50,10 @@ struct LoginAttempt {
   std::string ip_key;
   std::int64_t ip_window = 0;
   bool known_device = false;
+  // The blocks this attempt's count started, which stand if its password was wrong (a lockout):
+  // on the account's or device's counter, and on the address's.
+  std::optional<std::chrono::seconds> limited_block;
+  std::optional<std::chrono::seconds> ip_block;
 };
 
 // Brute-force limits for login, registration and mail requests, per account, per known device and
@@ -84,8 +88,13 @@ class LoginThrottle {
  private:
   // Read first: a blocked attempt is refused without a write.
   Result<std::optional<std::chrono::seconds>> blocked(const std::string& key, std::int64_t now);
-  // Under the row lock: counts with `count` unless blocked; the window counted in, or the wait.
-  Result<std::variant<std::int64_t, std::chrono::seconds>> reserve(
+  // A count under the row lock: the window it went into and the block it started, if any.
+  struct Counted {
+    std::int64_t window = 0;
+    std::optional<std::chrono::seconds> block;
+  };
+  // Under the row lock: counts with `count` unless blocked; what was counted, or the wait.
+  Result<std::variant<Counted, std::chrono::seconds>> reserve(
       const std::string& key, SysTime at,
       const std::function<void(store::ThrottleRecord&, std::int64_t)>& count);
   Status take_back(const std::string& key, std::int64_t window, bool end_run, SysTime at,

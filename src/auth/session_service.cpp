@@ -52,18 +52,19 @@ bool looks_like_refresh_token(std::string_view token) {
 }
 
 SessionService::SessionService(store::Store& store, const TokenService& tokens,
-                               const TokenSealer& sealer, const Clock& clock, Random& random,
-                               SessionSettings settings, AuthMetrics metrics)
+                               const TokenSealer& sealer, const AuditTrail& audit,
+                               const Clock& clock, Random& random, SessionSettings settings,
+                               AuthMetrics metrics)
     : store_(store),
       tokens_(tokens),
       sealer_(sealer),
+      audit_(audit),
       clock_(clock),
       random_(random),
       settings_(settings),
       metrics_(std::move(metrics)) {}
 
-Result<IssuedTokens> SessionService::start(const store::User& user, std::string_view user_agent,
-                                           std::string_view ip) {
+Result<IssuedTokens> SessionService::start(const store::User& user, const ClientInfo& client) {
   const SysTime now = clock_.now();
   IssuedTokens out;
   out.refresh_token = random_token(random_, kRefreshTokenBytes);
@@ -75,9 +76,13 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
   row.now = now;
   row.expires_at = now + settings_.session_lifetime;
   row.refresh_expires_at = std::min(now + settings_.refresh_ttl, row.expires_at);
-  row.user_agent = std::string(user_agent.substr(0, 512));
-  row.ip = std::string(ip.substr(0, 64));
+  row.user_agent = std::string(client.user_agent.substr(0, 512));
+  row.ip = std::string(client.ip.substr(0, 64));
   row.refresh_sealed = sealer_.seal(out.refresh_token);
+  store::AuditEvent login = audit_.event(AuditEventType::kLogin, client, user.id);
+  login.session_id = row.id;
+  login.email = user.email;
+  row.events.push_back(std::move(login));
   if (auto st = store_.create_session(row); !st) return std::move(st).error();
 
   out.access_token = tokens_.issue_access(user.id, row.id);
@@ -88,7 +93,7 @@ Result<IssuedTokens> SessionService::start(const store::User& user, std::string_
 }
 
 Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
-                                             std::string_view client_ip) {
+                                             const ClientInfo& client) {
   if (!looks_like_refresh_token(refresh_token)) {
     metrics_.refresh(RefreshOutcome::kUnknown);
     return Error{ErrorCode::kRefreshInvalid, "refresh token has the wrong shape"};
@@ -104,6 +109,7 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
   request.now = now;
   request.new_sealed = sealer_.seal(out.refresh_token);
   request.grace = settings_.reuse_grace;
+  request.reuse_events.push_back(audit_.event(AuditEventType::kRefreshReuseDetected, client));
   auto rotated = store_.rotate_refresh_token(request, decide_rotation);
   if (!rotated) return std::move(rotated).error();
   const RefreshOutcome outcome = refresh_outcome(rotated->outcome);
@@ -134,7 +140,7 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
       spdlog::warn(
           "refresh token reuse detected: session {} of user {} revoked (replayed from {}; the "
           "session began from {})",
-          s.id, s.user_id, client_ip, s.ip);
+          s.id, s.user_id, client.ip, s.ip);
     }
     return Error{ErrorCode::kRefreshInvalid, "refresh token " + std::string(name(outcome))};
   }
@@ -146,14 +152,18 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
 }
 
 Result<std::size_t> SessionService::logout(std::int64_t user_id, std::string_view sid,
-                                           LogoutScope scope) {
-  const SysTime now = clock_.now();
+                                           LogoutScope scope, const ClientInfo& client) {
+  store::AuditEvent event = audit_.event(AuditEventType::kLogout, client, user_id);
+  event.session_id = std::string(sid);
+  event.detail = std::string(name(scope));
+  store::Revocation revocation{.now = event.at, .reason = {}, .events = {std::move(event)}};
   Result<std::size_t> ended = std::size_t{0};
   RevokeReason reason = RevokeReason::kLogout;
   switch (scope) {
     case LogoutScope::kSession:
       // The caller's session, live when its access token was just accepted.
-      if (auto st = store_.revoke_session(sid, now, name(reason)); !st) {
+      revocation.reason = name(reason);
+      if (auto st = store_.revoke_session(sid, revocation); !st) {
         ended = std::move(st).error();
       } else {
         ended = std::size_t{1};
@@ -161,11 +171,13 @@ Result<std::size_t> SessionService::logout(std::int64_t user_id, std::string_vie
       break;
     case LogoutScope::kOthers:
       reason = RevokeReason::kLogoutOthers;
-      ended = store_.revoke_user_sessions(user_id, sid, now, name(reason));
+      revocation.reason = name(reason);
+      ended = store_.revoke_user_sessions(user_id, sid, revocation);
       break;
     case LogoutScope::kGlobal:
       reason = RevokeReason::kLogoutGlobal;
-      ended = store_.revoke_user_sessions(user_id, {}, now, name(reason));
+      revocation.reason = name(reason);
+      ended = store_.revoke_user_sessions(user_id, {}, revocation);
       break;
   }
   if (ended) {
@@ -175,9 +187,14 @@ Result<std::size_t> SessionService::logout(std::int64_t user_id, std::string_vie
   return ended;
 }
 
-Result<bool> SessionService::end_user_session(std::int64_t user_id, std::string_view sid) {
-  auto ended =
-      store_.revoke_user_session(user_id, sid, clock_.now(), name(RevokeReason::kEndedByUser));
+Result<bool> SessionService::end_user_session(std::int64_t user_id, std::string_view sid,
+                                              const ClientInfo& client) {
+  store::AuditEvent event = audit_.event(AuditEventType::kSessionRevoked, client, user_id);
+  event.session_id = std::string(sid);
+  event.detail = "ended_by_user";
+  const store::Revocation revocation{
+      .now = event.at, .reason = name(RevokeReason::kEndedByUser), .events = {std::move(event)}};
+  auto ended = store_.revoke_user_session(user_id, sid, revocation);
   if (ended && *ended) metrics_.sessions_revoked(RevokeReason::kEndedByUser);
   return ended;
 }

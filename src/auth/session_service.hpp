@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/audit_trail.hpp"
 #include "auth/auth_metrics.hpp"
 #include "auth/token_sealer.hpp"
 #include "auth/token_service.hpp"
@@ -35,30 +36,32 @@ struct IssuedTokens {
 // except within `reuse_grace` of its retirement while its replacement is still current: then it is
 // a concurrent refresh (two tabs, a lost response) and gets the session's current tokens, so the
 // session neither forks nor ends. Refreshes are counted by outcome, logouts by scope and ended
-// sessions by reason (AuthMetrics). Blocking (database, RSA signing): call from a worker thread.
+// sessions by reason (AuthMetrics); each is recorded in the audit trail in the transaction that
+// makes it (AuditTrail). Blocking (database, RSA signing): call from a worker thread.
 // Thread-safe.
 class SessionService {
  public:
   SessionService(store::Store& store, const TokenService& tokens, const TokenSealer& sealer,
-                 const Clock& clock, Random& random, SessionSettings settings,
-                 AuthMetrics metrics = {});
+                 const AuditTrail& audit, const Clock& clock, Random& random,
+                 SessionSettings settings, AuthMetrics metrics = {});
 
-  Result<IssuedTokens> start(const store::User& user, std::string_view user_agent,
-                             std::string_view ip);
+  // A new session for `user` (a login: recorded in the audit trail with it).
+  Result<IssuedTokens> start(const store::User& user, const ClientInfo& client);
   // kRefreshInvalid for every refused token (unknown, expired, revoked, reused; the log says
-  // which).
-  // `client_ip` is only logged (a detected reuse names where the replay came from).
-  Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view client_ip);
+  // which). A detected reuse is recorded with `client`, where the replay came from.
+  Result<IssuedTokens> refresh(std::string_view refresh_token, const ClientInfo& client);
   // Logout of user `user_id` from session `sid`: ends that session (kSession), every other one
   // (kOthers) or all of them (kGlobal); how many were live and ended.
-  Result<std::size_t> logout(std::int64_t user_id, std::string_view sid, LogoutScope scope);
+  Result<std::size_t> logout(std::int64_t user_id, std::string_view sid, LogoutScope scope,
+                             const ClientInfo& client);
   // The user's live sessions, newest first.
   Result<std::vector<store::Session>> list(std::int64_t user_id) {
     return store_.list_sessions(user_id, clock_.now());
   }
   // Ends one live session of the user (a device signed out from another); false when `sid` is not
   // a live session of that user.
-  Result<bool> end_user_session(std::int64_t user_id, std::string_view sid);
+  Result<bool> end_user_session(std::int64_t user_id, std::string_view sid,
+                                const ClientInfo& client);
   // The session a refresh token belongs to, if any (logout by refresh cookie).
   Result<std::optional<store::Session>> session_of(std::string_view refresh_token);
 
@@ -66,6 +69,7 @@ class SessionService {
   store::Store& store_;
   const TokenService& tokens_;
   const TokenSealer& sealer_;
+  const AuditTrail& audit_;
   const Clock& clock_;
   Random& random_;
   SessionSettings settings_;

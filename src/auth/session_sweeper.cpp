@@ -5,14 +5,21 @@
 namespace gatehouse::auth {
 
 SessionSweeper::SessionSweeper(store::Store& store, const Clock& clock,
-                               std::chrono::seconds interval, std::chrono::seconds retention)
+                               std::chrono::seconds interval, std::chrono::seconds audit_retention,
+                               std::chrono::seconds retention)
     : store_(store),
       clock_(clock),
+      audit_retention_(audit_retention),
       retention_(retention),
       thread_("gh-sweeper", interval, [this] { tick(); }) {}
 
 Result<std::size_t> SessionSweeper::sweep_once() {
-  return store_.sweep(clock_.now(), retention_);
+  const SysTime now = clock_.now();
+  auto swept = store_.sweep(now, retention_);
+  if (!swept || audit_retention_.count() == 0) return swept;
+  auto events = store_.delete_events_before(now - audit_retention_);
+  if (!events) return std::move(events).error();
+  return *swept + *events;
 }
 
 void SessionSweeper::tick() {

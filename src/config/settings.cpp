@@ -490,6 +490,7 @@ Status load_security(const EnvMap& env, Settings& s) {
   if (st) {
     st = read_duration(env, "SESSION_SWEEP_INTERVAL_SECONDS", 10, 86400, s.session_sweep_interval);
   }
+  if (st) st = read_duration(env, "AUDIT_RETENTION_DAYS", 0, 36500, s.audit_retention);
   return st;
 }
 

@@ -171,6 +171,8 @@ struct Settings {
   std::vector<std::string> trusted_proxies;
   std::chrono::seconds refresh_reuse_grace{5};       // REFRESH_REUSE_GRACE_SECONDS (0 to 60)
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
+  // AUDIT_RETENTION_DAYS: the sweeper deletes audit events older than this; 0 keeps them forever.
+  std::chrono::days audit_retention{90};
   MailSettings mail;
   // DOCS_ENABLED: /openapi.json, /docs and /redoc (FastAPI serves them by default too).
   bool docs_enabled = true;

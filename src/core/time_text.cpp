@@ -1,5 +1,6 @@
 #include "core/time_text.hpp"
 
+#include <charconv>
 #include <chrono>
 
 namespace gatehouse {
@@ -30,6 +31,36 @@ std::string utc_date_time(SysTime t, char separator) {
   out[16] = ':';
   two(&out[17], static_cast<unsigned>(hms.seconds().count()));
   return out;
+}
+
+std::optional<std::chrono::seconds> parse_age(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return std::nullopt;
+  }
+  const std::string_view digits = text.substr(0, text.size() - 1);
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  constexpr std::int64_t kMaxSeconds = 100LL * 366 * 86400;
+  if (ec != std::errc{} || end != digits.data() + digits.size() || n < 0 ||
+      n > kMaxSeconds / unit) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(n * unit);
 }
 
 }  // namespace gatehouse

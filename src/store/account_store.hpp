@@ -42,6 +42,8 @@ struct AccountUpdate {
   std::vector<std::string> end_token_purposes;
   // Queued in the same transaction (notices to the account's addresses).
   std::vector<NewMail> mails;
+  // Written in the same transaction (password_changed, email_verified...).
+  std::vector<AuditEvent> events;
 };
 
 // An account after an AccountUpdate, and how many sessions the update ended.

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
+#include "store/audit_store.hpp"
 #include "store/user_store.hpp"
 
 namespace gatehouse::store {
@@ -37,7 +38,8 @@ struct NewSession {
   SysTime refresh_expires_at;  // end of this refresh token (REFRESH_TOKEN_EXPIRES_IN)
   std::string user_agent;
   std::string ip;
-  std::string refresh_sealed;  // the token encrypted by auth::TokenSealer (for the reuse grace)
+  std::string refresh_sealed;      // the token encrypted by auth::TokenSealer (for the reuse grace)
+  std::vector<AuditEvent> events;  // written in the same transaction (the login)
 };
 
 // What an access-token check needs, in one round trip: the user, and whether the token's session
@@ -58,6 +60,17 @@ struct RotateRequest {
   // this long ago, is a concurrent refresh (two tabs, a lost response), not a theft: kGraceReplay.
   // Times are whole seconds, so the interval honoured is between grace - 1 s and grace.
   std::chrono::seconds grace{0};
+  // Written in the same transaction when the outcome is kReused, each with the session's user_id
+  // and session_id filled in (the refresh_reuse_detected event).
+  std::vector<AuditEvent> reuse_events;
+};
+
+// One revocation of sessions: when, the reason stored with each, and the audit events that record
+// it (written in the same transaction, and only when it ended something).
+struct Revocation {
+  SysTime now;
+  std::string_view reason;
+  std::vector<AuditEvent> events;
 };
 
 enum class RotateOutcome {
@@ -122,16 +135,19 @@ class SessionStore {
                                                     RotationPolicy decide) = 0;
   // The session a refresh token belongs to (for logout by refresh cookie); nullopt when unknown.
   virtual Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash) = 0;
-  // Idempotent: revoking a revoked session succeeds.
-  virtual Status revoke_session(std::string_view sid, SysTime now, std::string_view reason) = 0;
+  // Idempotent: revoking a revoked session succeeds (and writes no event).
+  virtual Status revoke_session(std::string_view sid, const Revocation& revocation) = 0;
   // Live sessions (not revoked, not expired) of a user, newest first.
   virtual Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) = 0;
-  // Revokes every live session of the user except `keep_sid` (empty: all); returns how many.
+  // Revokes every live session of the user except `keep_sid` (empty: all); returns how many. The
+  // events are written even when none was live (a logout of the other sessions when there are
+  // none is still a logout).
   virtual Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
-                                                   SysTime now, std::string_view reason) = 0;
-  // Revokes one live session of the user; false when `sid` is not a live session of that user.
-  virtual Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
-                                           std::string_view reason) = 0;
+                                                   const Revocation& revocation) = 0;
+  // Revokes one live session of the user; false (and no event written) when `sid` is not a live
+  // session of that user.
+  virtual Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid,
+                                           const Revocation& revocation) = 0;
 };
 
 }  // namespace gatehouse::store

@@ -54,6 +54,8 @@ std::optional<SysTime> parse_sql_timestamp(std::string_view text) {
   const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
                            day{static_cast<unsigned>(*d)}};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
+  // SysTime counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Whole years inside that.
+  if (*y < 1678 || *y > 2261) return std::nullopt;
 
   std::int64_t nanos = 0;
   if (read_char(text, pos, '.')) {

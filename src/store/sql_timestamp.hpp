@@ -18,7 +18,8 @@ std::string format_sql_timestamp(SysTime t);
 //   digits ('.ffffff'; more digits are read and ignored) and an optional zone suffix 'Z',
 //   '+HH:MM' / '-HH:MM', or '+HH' / '-HH' as PostgreSQL prints TIMESTAMPTZ (applied, so the result
 //   is UTC).
-// nullopt for anything else, including impossible dates ('2023-02-30').
+// nullopt for anything else, including impossible dates ('2023-02-30') and years outside
+// 1678-2261 (what SysTime holds).
 std::optional<SysTime> parse_sql_timestamp(std::string_view text);
 
 }  // namespace gatehouse::store

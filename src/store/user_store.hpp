@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "store/audit_store.hpp"
 #include "store/outbox_store.hpp"
 
 namespace gatehouse::store {
@@ -39,6 +40,8 @@ struct NewUser {
   SysTime now;  // becomes created_at and updated_at (stored to the second)
   // Queued in the same transaction (a verification mail), each with user_id set to the new id.
   std::vector<NewMail> mails;
+  // Written in the same transaction (the registration), each with user_id set to the new id.
+  std::vector<AuditEvent> events;
 };
 
 // The user table. Every method is thread-safe and blocking: call it from a worker thread, never

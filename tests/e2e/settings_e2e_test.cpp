@@ -509,6 +509,24 @@ TEST_F(SettingsTest, SweeperDeletesExpiredSessionsAtTheInterval) {
       << server_->log();
 }
 
+// AUDIT_RETENTION_DAYS: the sweeper deletes audit events older than the retention on a running
+// server, and keeps the recent ones.
+TEST_F(SettingsTest, SweeperDeletesAuditEventsPastTheRetention) {
+  start_on_fake_clock({{"SESSION_SWEEP_INTERVAL_SECONDS", "10"}, {"AUDIT_RETENTION_DAYS", "2"}});
+  ASSERT_EQ(register_user("kept@example.com").status, 201);
+  const auto count = [&](const std::string& event) {
+    return sqlite_count("SELECT count(*) FROM api_audit_event WHERE event = '" + event + "'");
+  };
+  ASSERT_EQ(count("register"), 1);
+
+  clock_->advance(std::chrono::hours(24 * 2) - std::chrono::minutes(5));  // not yet two days
+  ASSERT_EQ(login("kept@example.com").status, 200);
+  clock_->advance(std::chrono::minutes(10));  // the registration is over two days old now
+  EXPECT_TRUE(wait_until([&] { return count("register") == 0; }, std::chrono::seconds(25)))
+      << server_->log();
+  EXPECT_EQ(count("login"), 1) << "a day and a half old: kept";
+}
+
 // IO_THREADS and WORKER_THREADS (and HASH_THREADS) size the server's named threads. The main
 // thread is the first I/O thread and keeps the program's name.
 TEST_F(SettingsTest, ThreadSettingsSizeThePools) {

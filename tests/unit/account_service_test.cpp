@@ -43,6 +43,7 @@ class AccountServiceTest : public ::testing::Test {
   void build(bool require_verification) {
     limits_.enabled = true;
     throttle_ = std::make_unique<LoginThrottle>(*store_, clock_, limits_);
+    audit_ = std::make_unique<AuditTrail>(*store_, clock_);
     mailer_ =
         std::make_unique<AccountMailer>(*store_, tokens_, *templates_, clock_,
                                         AccountMailerSettings{.app_name = "Acme",
@@ -51,7 +52,7 @@ class AccountServiceTest : public ::testing::Test {
     sender_ = std::make_unique<mail::OutboxSender>(*store_, *mailer_, transport_, clock_, random_,
                                                    mail::OutboxSenderSettings{}, outbox_metrics_);
     service_ = std::make_unique<AccountService>(
-        *store_, tokens_, passwords_, *throttle_, clock_,
+        *store_, tokens_, passwords_, *throttle_, *audit_, clock_,
         AccountServiceSettings{.require_verification = require_verification}, [] {}, auth_metrics_);
   }
 
@@ -107,6 +108,9 @@ class AccountServiceTest : public ::testing::Test {
     ASSERT_TRUE(store_->create_session(s));
   }
 
+  // Where a test's request comes from.
+  static ClientInfo client(std::string_view ip = "192.0.2.1") { return {ip, "test-agent/1.0"}; }
+
   bool session_live(const std::string& sid) {
     auto s = store_->find_session_by_refresh_hash("refresh-" + sid);
     return s && *s && !(*s)->revoked_at;
@@ -125,6 +129,7 @@ class AccountServiceTest : public ::testing::Test {
   std::unique_ptr<mail::MailTemplates> templates_;
   mail::testing::ScriptedTransport transport_;
   std::unique_ptr<LoginThrottle> throttle_;
+  std::unique_ptr<AuditTrail> audit_;
   std::unique_ptr<AccountMailer> mailer_;
   std::unique_ptr<mail::OutboxSender> sender_;
   std::unique_ptr<AccountService> service_;
@@ -211,9 +216,9 @@ TEST_F(AccountServiceTest, VerificationByLinkIsSingleUseAndOpeningNothingSpendsI
                 "https://app.example.com/auth/verify-email#token=" + token),
             std::string::npos);
 
-  ASSERT_TRUE(service_->verify_email({.token = token}));
+  ASSERT_TRUE(service_->verify_email({.token = token}, client()));
   EXPECT_TRUE((*store_->find_user_by_id(user.id))->verified);
-  auto again = service_->verify_email({.token = token});
+  auto again = service_->verify_email({.token = token}, client());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kInvalidCode);
 
@@ -231,14 +236,16 @@ TEST_F(AccountServiceTest, ACodeDiesAfterFiveWrongTriesWhileTheLinkStillWorks) {
   const std::string code = code_in(sent[0]);
   const std::string wrong = code == "111111" ? "222222" : "111111";
   for (int i = 0; i < 5; ++i) {
-    auto tried = service_->verify_email({.email_lower = "new@example.com", .code = wrong});
+    auto tried =
+        service_->verify_email({.email_lower = "new@example.com", .code = wrong}, client());
     ASSERT_FALSE(tried);
     EXPECT_EQ(tried.error().code, ErrorCode::kInvalidCode);
   }
-  auto right_too_late = service_->verify_email({.email_lower = "new@example.com", .code = code});
+  auto right_too_late =
+      service_->verify_email({.email_lower = "new@example.com", .code = code}, client());
   ASSERT_FALSE(right_too_late) << "the code is dead after five wrong tries";
   EXPECT_FALSE((*store_->find_user_by_id(user.id))->verified);
-  ASSERT_TRUE(service_->verify_email({.token = token_in(sent[0])})) << "the link is not";
+  ASSERT_TRUE(service_->verify_email({.token = token_in(sent[0])}, client())) << "the link is not";
   EXPECT_TRUE((*store_->find_user_by_id(user.id))->verified);
 }
 
@@ -254,12 +261,13 @@ TEST_F(AccountServiceTest, ResetByCodeEndsEverySessionAndANewRequestEndsTheOldLi
   const auto second = deliver();
   ASSERT_EQ(second.size(), 1u);
   EXPECT_NE(token_in(first[0]), token_in(second[0]));
-  auto old = service_->reset_password({.token = token_in(first[0])}, "a new password");
+  auto old = service_->reset_password({.token = token_in(first[0])}, "a new password", client());
   ASSERT_FALSE(old);
   EXPECT_EQ(old.error().code, ErrorCode::kInvalidCode) << "the newer request ended it";
 
-  ASSERT_TRUE(service_->reset_password(
-      {.email_lower = "alice@example.com", .code = code_in(second[0])}, "a new password"));
+  ASSERT_TRUE(
+      service_->reset_password({.email_lower = "alice@example.com", .code = code_in(second[0])},
+                               "a new password", client()));
   const store::User after = *(*store_->find_user_by_id(user.id));
   EXPECT_EQ(passwords_.verify("a new password", after.password_hash), PasswordVerdict::kMatch);
   EXPECT_FALSE(session_live("s1"));
@@ -270,7 +278,8 @@ TEST_F(AccountServiceTest, ResetByCodeEndsEverySessionAndANewRequestEndsTheOldLi
   EXPECT_EQ(metric("gatehouse_mails_queued_total"), "3") << "two resets, one notice";
   EXPECT_EQ(metric("gatehouse_mails_sent_total"), "3");
   EXPECT_NE(notice[0].find("Subject: Your Acme password was changed"), std::string::npos);
-  EXPECT_FALSE(service_->reset_password({.token = token_in(second[0])}, "another password"))
+  EXPECT_FALSE(
+      service_->reset_password({.token = token_in(second[0])}, "another password", client()))
       << "single use";
 }
 
@@ -280,7 +289,7 @@ TEST_F(AccountServiceTest, AResetLinkExpires) {
   const auto sent = deliver();
   ASSERT_EQ(sent.size(), 1u);
   clock_.advance(minutes(31));
-  auto late = service_->reset_password({.token = token_in(sent[0])}, "a new password");
+  auto late = service_->reset_password({.token = token_in(sent[0])}, "a new password", client());
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, ErrorCode::kInvalidCode);
 }
@@ -299,7 +308,7 @@ TEST_F(AccountServiceTest, AFailedSendIsRetriedWithTheSameLinkAndCode) {
   ASSERT_EQ(transport_.attempted.size(), 2u);
   EXPECT_EQ(token_in(transport_.attempted[0].second), token_in(sent[0]));
   EXPECT_EQ(code_in(transport_.attempted[0].second), code_in(sent[0]));
-  EXPECT_TRUE(service_->reset_password({.token = token_in(sent[0])}, "a new password"));
+  EXPECT_TRUE(service_->reset_password({.token = token_in(sent[0])}, "a new password", client()));
 }
 
 TEST_F(AccountServiceTest, ChangingThePasswordKeepsOnlyThisSession) {
@@ -307,13 +316,13 @@ TEST_F(AccountServiceTest, ChangingThePasswordKeepsOnlyThisSession) {
   add_session(user, "mine");
   add_session(user, "theirs");
   auto wrong = service_->change_password(principal_of(user, "mine"), "not it", "a new password",
-                                         "192.0.2.1");
+                                         client("192.0.2.1"));
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, ErrorCode::kWrongPassword);
   EXPECT_TRUE(session_live("theirs"));
 
   auto changed = service_->change_password(principal_of(user, "mine"), "old password",
-                                           "a new password", "192.0.2.1");
+                                           "a new password", client("192.0.2.1"));
   ASSERT_TRUE(changed) << changed.error().internal;
   EXPECT_FALSE(changed->has_value());
   EXPECT_TRUE(session_live("mine"));
@@ -332,7 +341,7 @@ TEST_F(AccountServiceTest, RegistrationFollowsTheTutorialsOrderAndCountsEachOutc
                       .photo = "default.png"};
   };
   auto created =
-      service_->register_user(account("bob@example.com", "a long password"), "192.0.2.9");
+      service_->register_user(account("bob@example.com", "a long password"), client("192.0.2.9"));
   ASSERT_TRUE(created) << created.error().internal;
   const auto& user = std::get<store::User>(*created);
   EXPECT_EQ(user.email, "bob@example.com");
@@ -340,10 +349,12 @@ TEST_F(AccountServiceTest, RegistrationFollowsTheTutorialsOrderAndCountsEachOutc
   EXPECT_EQ(passwords_.verify("a long password", user.password_hash), PasswordVerdict::kMatch);
 
   // A taken address is told before a mismatched confirmation, as the tutorial does.
-  auto taken = service_->register_user(account("bob@example.com", "different"), "192.0.2.9");
+  auto taken =
+      service_->register_user(account("bob@example.com", "different"), client("192.0.2.9"));
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ErrorCode::kAccountExists);
-  auto mismatch = service_->register_user(account("carol@example.com", "different"), "192.0.2.9");
+  auto mismatch =
+      service_->register_user(account("carol@example.com", "different"), client("192.0.2.9"));
   ASSERT_FALSE(mismatch);
   EXPECT_EQ(mismatch.error().code, ErrorCode::kPasswordsDoNotMatch);
   EXPECT_FALSE(*store_->find_user_by_email("carol@example.com")) << "nothing written";
@@ -359,7 +370,7 @@ TEST_F(AccountServiceTest, WithVerificationRequiredANewAccountStartsUnverifiedWi
                                           .email_lower = "dan@example.com",
                                           .password = "a long password",
                                           .password_confirm = "a long password"},
-                                         "192.0.2.9");
+                                         client("192.0.2.9"));
   ASSERT_TRUE(created) << created.error().internal;
   EXPECT_FALSE(std::get<store::User>(*created).verified);
   EXPECT_EQ(metric("gatehouse_mails_queued_total"), "1");
@@ -376,7 +387,7 @@ TEST_F(AccountServiceTest, RegistrationsPastTheHourlyLimitOfAnAddressAreRefusedW
                                             .email_lower = "e" + std::to_string(i) + "@example.com",
                                             .password = "a long password",
                                             .password_confirm = "a long password"},
-                                           "192.0.2.10");
+                                           client("192.0.2.10"));
     ASSERT_TRUE(created) << created.error().internal;
     ASSERT_TRUE(std::holds_alternative<store::User>(*created));
   }
@@ -384,7 +395,7 @@ TEST_F(AccountServiceTest, RegistrationsPastTheHourlyLimitOfAnAddressAreRefusedW
                                           .email_lower = "e9@example.com",
                                           .password = "a long password",
                                           .password_confirm = "a long password"},
-                                         "192.0.2.10");
+                                         client("192.0.2.10"));
   ASSERT_TRUE(refused) << refused.error().internal;
   ASSERT_TRUE(std::holds_alternative<std::chrono::seconds>(*refused));
   EXPECT_GT(std::get<std::chrono::seconds>(*refused).count(), 0);
@@ -395,7 +406,7 @@ TEST_F(AccountServiceTest, RegistrationsPastTheHourlyLimitOfAnAddressAreRefusedW
 TEST_F(AccountServiceTest, AnEmailChangeHappensWhenTheNewAddressConfirms) {
   const store::User user = add_user("old@example.com");
   auto asked = service_->request_email_change(principal_of(user, "s"), "new@example.com",
-                                              "old password", "192.0.2.1");
+                                              "old password", client("192.0.2.1"));
   ASSERT_TRUE(asked) << asked.error().internal;
   ASSERT_FALSE(asked->has_value());
   EXPECT_EQ((*store_->find_user_by_id(user.id))->email, "old@example.com") << "not yet";
@@ -410,8 +421,8 @@ TEST_F(AccountServiceTest, AnEmailChangeHappensWhenTheNewAddressConfirms) {
       << "the notice names the new address";
   EXPECT_TRUE(token_in(to_old.second).empty()) << "the notice carries no link";
 
-  ASSERT_TRUE(
-      service_->verify_email({.email_lower = "new@example.com", .code = code_in(to_new.second)}));
+  ASSERT_TRUE(service_->verify_email(
+      {.email_lower = "new@example.com", .code = code_in(to_new.second)}, client()));
   EXPECT_EQ((*store_->find_user_by_id(user.id))->email, "new@example.com");
 }
 
@@ -419,7 +430,7 @@ TEST_F(AccountServiceTest, AnEmailChangeToATakenAddressSendsANoticeThere) {
   const store::User user = add_user("old@example.com");
   add_user("taken@example.com");
   auto asked = service_->request_email_change(principal_of(user, "s"), "taken@example.com",
-                                              "old password", "192.0.2.1");
+                                              "old password", client("192.0.2.1"));
   ASSERT_TRUE(asked && !asked->has_value()) << "the answer does not say the address is taken";
   const auto sent = deliver();
   ASSERT_EQ(sent.size(), 2u);
@@ -428,7 +439,7 @@ TEST_F(AccountServiceTest, AnEmailChangeToATakenAddressSendsANoticeThere) {
   EXPECT_NE(sent[0].find("already has a"), std::string::npos);
 
   auto same = service_->request_email_change(principal_of(user, "s"), "old@example.com",
-                                             "old password", "192.0.2.1");
+                                             "old password", client("192.0.2.1"));
   ASSERT_FALSE(same);
   EXPECT_EQ(same.error().code, ErrorCode::kEmailUnchanged);
 }

@@ -9,13 +9,18 @@
 #include <vector>
 
 #include "store_contract_fixture.hpp"
+#include "store_test_support.hpp"
 
 namespace gatehouse::store {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::kT0;
+using testing::make_rotation;
+using testing::make_session;
+using testing::make_user;
 
 class AuditStoreContractTest : public testing::StoreContractFixture {
  protected:
@@ -29,6 +34,10 @@ class AuditStoreContractTest : public testing::StoreContractFixture {
                       .ip = "192.0.2.7",
                       .user_agent = "Mozilla/5.0",
                       .detail = "wrong_password"};
+  }
+
+  Result<RotateResult> rotate(const RotateRequest& request) {
+    return testing::rotate(*store_, request);
   }
 
   std::vector<std::string> names(const AuditQuery& query) {
@@ -116,6 +125,83 @@ TEST_P(AuditStoreContractTest, EventsPastTheRetentionAreDeleted) {
   auto again = store_->delete_events_before(kT0 + hours(24));
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0u);
+}
+
+// Events that record a change are written by the method that makes it, in its transaction: with
+// the change, or not at all.
+TEST_P(AuditStoreContractTest, EventsCommitWithTheChangeTheyRecordAndOnlyThen) {
+  NewUser alice_row = make_user("alice@example.com");
+  alice_row.events.push_back(AuditEvent{.at = kT0, .event = "register"});
+  auto alice = store_->create_user(alice_row);
+  ASSERT_TRUE(alice) << alice.error().internal;
+  auto registered = store_->find_events({.user_id = alice->id});
+  ASSERT_TRUE(registered);
+  ASSERT_EQ(registered->size(), 1u);
+  EXPECT_EQ(registered->front().user_id, alice->id) << "the new user's id is filled in";
+  // A registration refused for a taken address writes nothing.
+  EXPECT_EQ(store_->create_user(alice_row).error().code, ErrorCode::kAccountExists);
+  EXPECT_EQ(names({}), (std::vector<std::string>{"register"}));
+
+  NewSession login = make_session(alice->id, "sid-a", "hash-1");
+  login.events.push_back(
+      AuditEvent{.at = kT0, .event = "login", .user_id = alice->id, .session_id = "sid-a"});
+  ASSERT_TRUE(store_->create_session(login));
+  NewSession gone = make_session(9999, "sid-x", "hash-x");  // no such user: nothing written
+  gone.events.push_back(AuditEvent{.at = kT0, .event = "login", .user_id = 9999});
+  EXPECT_FALSE(store_->create_session(gone));
+  EXPECT_EQ(names({}), (std::vector<std::string>{"login", "register"}));
+
+  // A retired token presented again ends the session; the event names its user and session.
+  ASSERT_EQ(rotate(make_rotation("hash-1", "hash-2", kT0 + minutes(1)))->outcome,
+            RotateOutcome::kRotated);
+  RotateRequest replay = make_rotation("hash-1", "hash-3", kT0 + minutes(2));
+  replay.reuse_events.push_back(
+      AuditEvent{.at = kT0 + minutes(2), .event = "refresh_reuse_detected", .ip = "203.0.113.9"});
+  ASSERT_EQ(rotate(replay)->outcome, RotateOutcome::kReused);
+  auto reuse = store_->find_events({.event = "refresh_reuse_detected"});
+  ASSERT_TRUE(reuse);
+  ASSERT_EQ(reuse->size(), 1u);
+  EXPECT_EQ(reuse->front().user_id, alice->id);
+  EXPECT_EQ(reuse->front().session_id, "sid-a");
+  EXPECT_EQ(reuse->front().ip, "203.0.113.9");
+  // A rotation that ends otherwise (here: the session is revoked now) writes none.
+  ASSERT_EQ(rotate(replay)->outcome, RotateOutcome::kRevoked);
+  EXPECT_EQ(names({.event = "refresh_reuse_detected"}).size(), 1u);
+
+  // Revocations: an event only when a session ended, except a logout of the others (a logout
+  // even when there were none).
+  const auto ended = [&](std::string what) {
+    return Revocation{.now = kT0 + minutes(3),
+                      .reason = "logout",
+                      .events = {AuditEvent{
+                          .at = kT0 + minutes(3), .event = std::move(what), .user_id = alice->id}}};
+  };
+  ASSERT_TRUE(store_->create_session(make_session(alice->id, "sid-b", "hash-b")));
+  ASSERT_TRUE(store_->create_session(make_session(alice->id, "sid-c", "hash-c")));
+  EXPECT_TRUE(store_->revoke_session("sid-a", ended("already_revoked")));
+  EXPECT_FALSE(*store_->revoke_user_session(alice->id, "sid-x", ended("no_such_session")));
+  EXPECT_TRUE(store_->revoke_session("sid-b", ended("logout")));
+  EXPECT_TRUE(*store_->revoke_user_session(alice->id, "sid-c", ended("session_revoked")));
+  EXPECT_EQ(*store_->revoke_user_sessions(alice->id, "", ended("logout_global")), 0u);
+  EXPECT_EQ(names({.user_id = alice->id, .limit = 3}),
+            (std::vector<std::string>{"logout_global", "session_revoked", "logout"}));
+
+  // An account update writes its events; one refused (another account has the address) none.
+  const User bob = create("bob@example.com");
+  AccountUpdate update;
+  update.email = "carol@example.com";
+  update.events.push_back(AuditEvent{.at = kT0 + minutes(4), .event = "email_changed"});
+  auto changed = store_->update_account(alice->id, update, kT0 + minutes(4));
+  ASSERT_TRUE(changed) << changed.error().internal;
+  AccountUpdate taken;
+  taken.email = "carol@example.com";
+  taken.events.push_back(AuditEvent{.at = kT0 + minutes(5), .event = "email_changed"});
+  EXPECT_EQ(store_->update_account(bob.id, taken, kT0 + minutes(5)).error().code,
+            ErrorCode::kAccountExists);
+  auto changes = store_->find_events({.event = "email_changed"});
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ(changes->front().user_id, alice->id) << "the account's id is filled in";
 }
 
 }  // namespace

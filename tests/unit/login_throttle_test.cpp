@@ -112,6 +112,7 @@ TEST(ThrottlePolicy, MailToOneAddressIsSpacedAndCappedPerHour) {
   store::ThrottleRecord no_interval;
   count_spaced(no_interval, kNow, 3, std::chrono::seconds(0));
   EXPECT_FALSE(retry_after(no_interval, kNow));
+  EXPECT_FALSE(retry_after(no_interval, kNow - 1)) << "counted at a second rounded up";
 }
 
 }  // namespace
@@ -241,6 +242,38 @@ TEST_F(LoginThrottleClockTest, AKnownDeviceHasItsOwnCounter) {
   auto other = throttle.begin_login("owner@example.com", "198.51.100.2", "another-device");
   ASSERT_TRUE(other);
   EXPECT_TRUE(std::holds_alternative<LoginAttempt>(*other));
+}
+
+// An attempt says which blocks its count started (the audit trail's lockout events): none while
+// failures are free, the account's when its delay begins, the address's when its hourly cap is
+// reached; attempts after that are refused and start nothing.
+TEST_F(LoginThrottleClockTest, AnAttemptSaysWhichBlocksItsCountStarted) {
+  ManualClock clock(from_unix_seconds(1'700'000'000));
+  auto l = limits();
+  l.login_free_failures = 2;
+  l.login_base_delay = seconds(4);
+  l.ip_failed_logins_per_hour = 3;
+  LoginThrottle throttle(*store_, clock, l);
+  auto first = throttle.begin_login("a@example.com", "192.0.2.1", std::nullopt);
+  ASSERT_TRUE(first && std::holds_alternative<LoginAttempt>(*first));
+  EXPECT_FALSE(std::get<LoginAttempt>(*first).limited_block) << "the first failure is free";
+  EXPECT_FALSE(std::get<LoginAttempt>(*first).ip_block);
+
+  auto second = throttle.begin_login("a@example.com", "192.0.2.1", std::nullopt);
+  ASSERT_TRUE(second && std::holds_alternative<LoginAttempt>(*second));
+  EXPECT_EQ(std::get<LoginAttempt>(*second).limited_block, seconds(4)) << "the second starts one";
+  EXPECT_FALSE(std::get<LoginAttempt>(*second).ip_block);
+
+  clock.advance(seconds(10));
+  auto third = throttle.begin_login("b@example.com", "192.0.2.1", std::nullopt);
+  ASSERT_TRUE(third && std::holds_alternative<LoginAttempt>(*third));
+  EXPECT_FALSE(std::get<LoginAttempt>(*third).limited_block) << "b's first failure is free";
+  ASSERT_TRUE(std::get<LoginAttempt>(*third).ip_block) << "the address's third in the hour";
+  EXPECT_GT(*std::get<LoginAttempt>(*third).ip_block, seconds(3000));
+
+  auto refused = throttle.begin_login("c@example.com", "192.0.2.1", std::nullopt);
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(std::holds_alternative<seconds>(*refused));
 }
 
 }  // namespace

@@ -109,6 +109,8 @@ constexpr Coverage kCoverage[] = {
      "SessionLifetimeCapsASessionThatKeepsRefreshing"},
     {"SESSION_SWEEP_INTERVAL_SECONDS", "e2e/settings_e2e_test.cpp",
      "SweeperDeletesExpiredSessionsAtTheInterval"},
+    {"AUDIT_RETENTION_DAYS", "e2e/settings_e2e_test.cpp",
+     "SweeperDeletesAuditEventsPastTheRetention"},
     {"IO_THREADS", "e2e/settings_e2e_test.cpp", "ThreadSettingsSizeThePools"},
     {"WORKER_THREADS", "e2e/settings_e2e_test.cpp", "ThreadSettingsSizeThePools"},
     {"VERIFIED_TOKEN_CACHE_SIZE", "e2e/settings_e2e_test.cpp",

@@ -53,9 +53,13 @@ TEST(SqlTimestamp, RejectsAnythingElse) {
   for (const char* text :
        {"", "2023-11-14", "2023-11-14 22:13", "2023-02-30 00:00:00", "2023-13-01 00:00:00",
         "2023-11-14 24:00:00", "2023-11-14 22:13:20 ", "2023-11-14 22:13:20.",
-        "2023-11-14x22:13:20", "2023-11-14 22:13:20+0200", "2023/11/14 22:13:20", "1700000000"}) {
+        "2023-11-14x22:13:20", "2023-11-14 22:13:20+0200", "2023/11/14 22:13:20", "1700000000",
+        // Beyond what a nanosecond SysTime holds: refused, not wrapped around.
+        "2999-01-01 00:00:00", "2262-12-31 00:00:00", "1677-01-01 00:00:00"}) {
     EXPECT_FALSE(parse_sql_timestamp(text)) << text;
   }
+  EXPECT_TRUE(parse_sql_timestamp("2261-12-31 23:59:59"));
+  EXPECT_TRUE(parse_sql_timestamp("1678-01-01 00:00:00"));
 }
 
 // What is written reads back as the same second.

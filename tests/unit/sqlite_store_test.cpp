@@ -159,7 +159,7 @@ TEST_F(SqliteStoreTest, AnotherProcessHoldingTheWriteLockStopsEveryWrite) {
         "k", [](ThrottleRecord& rec) { ++rec.consecutive; }, kT0);
     ASSERT_FALSE(throttled);
     EXPECT_EQ(throttled.error().code, ErrorCode::kUnavailable);
-    auto revoked = impatient->revoke_session("sid-a", kT0 + minutes(1), "logout");
+    auto revoked = impatient->revoke_session("sid-a", {kT0 + minutes(1), "logout"});
     ASSERT_FALSE(revoked);
     EXPECT_EQ(revoked.error().code, ErrorCode::kUnavailable);
   }

@@ -243,7 +243,7 @@ TEST_P(StoreContractTest, SessionLiveness) {
   ASSERT_TRUE(before_end && *before_end);
   EXPECT_TRUE((*before_end)->session_live);
 
-  ASSERT_TRUE(store_->revoke_session("sid-a", kT0 + minutes(5), "logout"));
+  ASSERT_TRUE(store_->revoke_session("sid-a", {kT0 + minutes(5), "logout"}));
   auto revoked = store_->find_user_with_session(alice.id, "sid-a", kT0 + minutes(6));
   ASSERT_TRUE(revoked && *revoked);
   EXPECT_FALSE((*revoked)->session_live);
@@ -262,7 +262,7 @@ TEST_P(StoreContractTest, LastUsedIsTouchedAtMostOncePerMinute) {
   EXPECT_EQ(session_of("hash-a").last_used_at, kT0 + seconds(61));
 
   // A revoked session is not touched.
-  ASSERT_TRUE(store_->revoke_session("sid-a", kT0 + seconds(200), "logout"));
+  ASSERT_TRUE(store_->revoke_session("sid-a", {kT0 + seconds(200), "logout"}));
   ASSERT_TRUE(store_->find_user_with_session(alice.id, "sid-a", kT0 + seconds(500)));
   EXPECT_EQ(session_of("hash-a").last_used_at, kT0 + seconds(61));
 }
@@ -319,9 +319,9 @@ TEST_P(StoreContractTest, CreateSessionIsAllOrNothing) {
 TEST_P(StoreContractTest, RevokeSessionIsIdempotentAndKeepsTheFirstRevocation) {
   const User alice = create("alice@example.com");
   ASSERT_TRUE(store_->create_session(make_session(alice.id, "sid-a", "hash-a")));
-  ASSERT_TRUE(store_->revoke_session("sid-a", kT0 + minutes(1), "logout"));
-  ASSERT_TRUE(store_->revoke_session("sid-a", kT0 + minutes(2), "other"));
-  ASSERT_TRUE(store_->revoke_session("no-such-session", kT0, "logout"));
+  ASSERT_TRUE(store_->revoke_session("sid-a", {kT0 + minutes(1), "logout"}));
+  ASSERT_TRUE(store_->revoke_session("sid-a", {kT0 + minutes(2), "other"}));
+  ASSERT_TRUE(store_->revoke_session("no-such-session", {kT0, "logout"}));
   EXPECT_EQ(session_of("hash-a").revoked_at, std::optional<SysTime>(kT0 + minutes(1)));
   EXPECT_EQ(backend().scalar("SELECT revoke_reason FROM api_session"), "logout");
 }
@@ -560,21 +560,21 @@ TEST_P(StoreContractTest, ListAndRevokeSessionsOfOneUserOnly) {
   EXPECT_EQ((*list)[2].id, "a1");
   EXPECT_EQ((*list)[2].user_agent, "curl/8.0");
 
-  auto not_bobs = store_->revoke_user_session(bob.id, "a1", kT0 + seconds(5), "user");
+  auto not_bobs = store_->revoke_user_session(bob.id, "a1", {kT0 + seconds(5), "user"});
   ASSERT_TRUE(not_bobs) << not_bobs.error().internal;
   EXPECT_FALSE(*not_bobs) << "not bob's session";
-  EXPECT_TRUE(*store_->revoke_user_session(alice.id, "a1", kT0 + seconds(5), "user"));
-  EXPECT_FALSE(*store_->revoke_user_session(alice.id, "a1", kT0 + seconds(6), "user"))
+  EXPECT_TRUE(*store_->revoke_user_session(alice.id, "a1", {kT0 + seconds(5), "user"}));
+  EXPECT_FALSE(*store_->revoke_user_session(alice.id, "a1", {kT0 + seconds(6), "user"}))
       << "already ended";
 
-  auto others = store_->revoke_user_sessions(alice.id, "a3", kT0 + seconds(7), "logout_others");
+  auto others = store_->revoke_user_sessions(alice.id, "a3", {kT0 + seconds(7), "logout_others"});
   ASSERT_TRUE(others) << others.error().internal;
   EXPECT_EQ(*others, 1u);
   list = store_->list_sessions(alice.id, kT0 + seconds(8));
   ASSERT_TRUE(list) << list.error().internal;
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].id, "a3");
-  EXPECT_EQ(*store_->revoke_user_sessions(alice.id, "", kT0 + seconds(9), "logout_global"), 1u);
+  EXPECT_EQ(*store_->revoke_user_sessions(alice.id, "", {kT0 + seconds(9), "logout_global"}), 1u);
   EXPECT_TRUE(store_->list_sessions(alice.id, kT0 + seconds(10))->empty());
   EXPECT_EQ(store_->list_sessions(bob.id, kT0 + seconds(10))->size(), 1u);
 }
@@ -586,7 +586,7 @@ TEST_P(StoreContractTest, SweepDeletesOnlyWhatNoCheckNeeds) {
   ASSERT_TRUE(store_->create_session(old));
   ASSERT_TRUE(store_->create_session(make_session(user.id, "live", "h-live", kT0)));
   ASSERT_TRUE(store_->create_session(make_session(user.id, "revoked", "h-rev", kT0)));
-  ASSERT_TRUE(store_->revoke_session("revoked", kT0 + hours(2), "logout"));
+  ASSERT_TRUE(store_->revoke_session("revoked", {kT0 + hours(2), "logout"}));
 
   // A day after the old session expired, within the retention of the revocation.
   auto swept = store_->sweep(kT0 + hours(26), hours(24));

@@ -153,6 +153,7 @@ Result<UpdatedAccount> SqlStore::apply_account_update(Connection& conn, std::int
     auto queued = insert_mail(conn, mail);
     if (!queued) return std::move(queued).error();
   }
+  if (auto st = insert_events(conn, update.events, user_id); !st) return std::move(st).error();
   auto user = find_user(conn, find_user_by_id_query(), user_id);
   if (!user) return std::move(user).error();
   if (!user->has_value()) {

@@ -28,6 +28,15 @@ Status SqlStore::insert_events(Connection& conn, const std::vector<AuditEvent>& 
   return ok_status();
 }
 
+Status SqlStore::insert_events(Connection& conn, std::vector<AuditEvent> events,
+                               std::int64_t user_id, std::string_view session_id) {
+  for (AuditEvent& e : events) {
+    e.user_id = user_id;
+    if (!session_id.empty()) e.session_id = std::string(session_id);
+  }
+  return insert_events(conn, events);
+}
+
 Status SqlStore::record_event(const AuditEvent& event) {
   // In a transaction: a lost connection before COMMIT leaves no row, so repeating is safe.
   return db_->transaction([&](Connection& conn) { return insert_events(conn, {event}); });

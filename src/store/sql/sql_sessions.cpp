@@ -50,8 +50,12 @@ Status SqlStore::create_session(const NewSession& session) {
       }
       return std::move(inserted).error();
     }
-    return insert_refresh_token(conn, session.refresh_hash, session.id, session.now,
-                                session.refresh_expires_at, {}, session.refresh_sealed);
+    if (auto st = insert_refresh_token(conn, session.refresh_hash, session.id, session.now,
+                                       session.refresh_expires_at, {}, session.refresh_sealed);
+        !st) {
+      return st;
+    }
+    return insert_events(conn, session.events);
   });
 }
 
@@ -182,7 +186,13 @@ Result<RotateResult> SqlStore::rotate_refresh_token(const RotateRequest& request
         return RotateResult::only(outcome);
       case RotateOutcome::kReused:
         // Stolen or replayed: the whole session ends, committed although the refresh fails.
-        if (auto st = revoke_session(conn, token->session.id, request.now, kRefreshReuseReason);
+        if (auto revoked =
+                revoke_session(conn, token->session.id, request.now, kRefreshReuseReason);
+            !revoked) {
+          return std::move(revoked).error();
+        }
+        if (auto st = insert_events(conn, request.reuse_events, token->session.user_id,
+                                    token->session.id);
             !st) {
           return std::move(st).error();
         }
@@ -245,15 +255,22 @@ UPDATE {{prefix}}session SET revoked_at = ?, revoke_reason = ?
 WHERE id = ? AND revoked_at IS NULL
 )sql"};
 
-Status SqlStore::revoke_session(Connection& conn, std::string_view sid, SysTime now,
-                                std::string_view reason) {
+Result<bool> SqlStore::revoke_session(Connection& conn, std::string_view sid, SysTime now,
+                                      std::string_view reason) {
   auto updated = conn.run(kRevokeSession, {unix_seconds(now), reason, sid});
   if (!updated) return std::move(updated).error();
-  return ok_status();
+  return updated->rows_affected() == 1;
 }
 
-Status SqlStore::revoke_session(std::string_view sid, SysTime now, std::string_view reason) {
-  return db_->write([&](Connection& conn) { return revoke_session(conn, sid, now, reason); });
+Status SqlStore::revoke_session(std::string_view sid, const Revocation& r) {
+  // A transaction: the events commit with the revocation, and a repeat after a lost connection
+  // (surely undone) writes them once.
+  return db_->transaction([&](Connection& conn) -> Status {
+    auto revoked = revoke_session(conn, sid, r.now, r.reason);
+    if (!revoked) return std::move(revoked).error();
+    if (!*revoked) return ok_status();
+    return insert_events(conn, r.events);
+  });
 }
 
 // Both ids: an id alone is not enough, so one user can never list or end another's sessions.
@@ -300,9 +317,13 @@ Result<std::size_t> SqlStore::revoke_user_sessions(Connection& conn, std::int64_
 }
 
 Result<std::size_t> SqlStore::revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
-                                                   SysTime now, std::string_view reason) {
-  return db_->write(
-      [&](Connection& conn) { return revoke_user_sessions(conn, user_id, keep_sid, now, reason); });
+                                                   const Revocation& r) {
+  return db_->transaction([&](Connection& conn) -> Result<std::size_t> {
+    auto ended = revoke_user_sessions(conn, user_id, keep_sid, r.now, r.reason);
+    if (!ended) return ended;
+    if (auto st = insert_events(conn, r.events); !st) return std::move(st).error();
+    return ended;
+  });
 }
 
 constexpr Query kRevokeUserSession{.name = "revoke_user_session", .sql = R"sql(
@@ -310,13 +331,15 @@ UPDATE {{prefix}}session SET revoked_at = ?, revoke_reason = ?
 WHERE user_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ?
 )sql"};
 
-Result<bool> SqlStore::revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
-                                           std::string_view reason) {
-  const std::int64_t now_s = unix_seconds(now);
-  return db_->write([&](Connection& conn) -> Result<bool> {
-    auto updated = conn.run(kRevokeUserSession, {now_s, reason, user_id, sid, now_s});
+Result<bool> SqlStore::revoke_user_session(std::int64_t user_id, std::string_view sid,
+                                           const Revocation& r) {
+  const std::int64_t now_s = unix_seconds(r.now);
+  return db_->transaction([&](Connection& conn) -> Result<bool> {
+    auto updated = conn.run(kRevokeUserSession, {now_s, r.reason, user_id, sid, now_s});
     if (!updated) return std::move(updated).error();
-    return updated->rows_affected() == 1;
+    if (updated->rows_affected() != 1) return false;
+    if (auto st = insert_events(conn, r.events); !st) return std::move(st).error();
+    return true;
   });
 }
 

@@ -40,12 +40,12 @@ class SqlStore final : public Store {
   Result<RotateResult> rotate_refresh_token(const RotateRequest& request,
                                             RotationPolicy decide) override;
   Result<std::optional<Session>> find_session_by_refresh_hash(std::string_view hash) override;
-  Status revoke_session(std::string_view sid, SysTime now, std::string_view reason) override;
+  Status revoke_session(std::string_view sid, const Revocation& revocation) override;
   Result<std::vector<Session>> list_sessions(std::int64_t user_id, SysTime now) override;
   Result<std::size_t> revoke_user_sessions(std::int64_t user_id, std::string_view keep_sid,
-                                           SysTime now, std::string_view reason) override;
-  Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid, SysTime now,
-                                   std::string_view reason) override;
+                                           const Revocation& revocation) override;
+  Result<bool> revoke_user_session(std::int64_t user_id, std::string_view sid,
+                                   const Revocation& revocation) override;
 
   // ---- rate limits (sql_throttle.cpp) ----
   Result<std::optional<ThrottleRecord>> get_throttle(std::string_view key) override;
@@ -96,15 +96,18 @@ class SqlStore final : public Store {
  private:
   // The query find_user_by_id runs, for the rotation (sql_sessions.cpp).
   static const Query& find_user_by_id_query();
-  // The session's revocation, inside a caller's transaction or alone.
-  static Status revoke_session(Connection& conn, std::string_view sid, SysTime now,
-                               std::string_view reason);
+  // The session's revocation inside a caller's transaction; whether it was live (revoked now).
+  static Result<bool> revoke_session(Connection& conn, std::string_view sid, SysTime now,
+                                     std::string_view reason);
   // Revokes the user's live sessions but `keep_sid`, inside a caller's transaction or alone.
   static Result<std::size_t> revoke_user_sessions(Connection& conn, std::int64_t user_id,
                                                   std::string_view keep_sid, SysTime now,
                                                   std::string_view reason);
   // Appends audit events inside a caller's transaction.
   static Status insert_events(Connection& conn, const std::vector<AuditEvent>& events);
+  // The same, each with user_id (and session_id when not empty) filled in.
+  static Status insert_events(Connection& conn, std::vector<AuditEvent> events,
+                              std::int64_t user_id, std::string_view session_id = {});
   // Queues a mail inside a caller's transaction; its id.
   static Result<std::int64_t> insert_mail(Connection& conn, const NewMail& mail);
   // The writes of an AccountUpdate, inside a caller's transaction; the user afterwards.

@@ -43,6 +43,7 @@ Result<User> SqlStore::create_user(const NewUser& user) {
       mail.user_id = id;
       if (auto queued = insert_mail(conn, mail); !queued) return std::move(queued).error();
     }
+    if (auto st = insert_events(conn, user.events, id); !st) return std::move(st).error();
     User out;
     out.id = id;
     out.name = user.name;
