@@ -85,7 +85,9 @@ void EventsApi::add_routes(http::Router& router) const {
                        .in = "query",
                        .description = "Only events of this type.",
                        .values = std::move(types)}},
-       .responses = {doc::ok(200, "AuditEventPage", "A page of events.")}});
+       .responses = {doc::ok(200, "AuditEventPage", "A page of events."),
+                     doc::ok(422, "HTTPValidationError",
+                             "A query parameter is out of range or not a known event type.")}});
 }
 
 http::Response EventsApi::mine(const http::Request& request) const {
