@@ -131,6 +131,80 @@ constexpr std::string_view kSchemas = R"json({
     "required": ["sessions"],
     "additionalProperties": false
   },
+  "AdminUser": {
+    "title": "AdminUser",
+    "description": "An account as an administrator sees it: the UserResponse fields with its role, verification and whether it is disabled. Never the password hash.",
+    "type": "object",
+    "properties": {
+      "name": {"type": "string"},
+      "email": {"type": "string", "format": "email"},
+      "photo": {"type": ["string", "null"]},
+      "id": {"type": "integer"},
+      "created_at": {"type": "string", "format": "date-time"},
+      "updated_at": {"type": "string", "format": "date-time"},
+      "role": {"type": "string", "description": "user or admin."},
+      "verified": {"type": "boolean"},
+      "disabled": {"type": "boolean"},
+      "disabled_at": {"type": ["string", "null"], "format": "date-time"}
+    },
+    "required": ["name", "email", "photo", "id", "created_at", "updated_at", "role", "verified", "disabled", "disabled_at"],
+    "additionalProperties": false
+  },
+  "AdminUserPage": {
+    "title": "AdminUserPage",
+    "type": "object",
+    "properties": {
+      "users": {"type": "array", "items": {"$ref": "#/components/schemas/AdminUser"}},
+      "page": {"type": "integer", "minimum": 1},
+      "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+      "total": {"type": "integer", "minimum": 0, "description": "How many accounts match, across every page."}
+    },
+    "required": ["users", "page", "per_page", "total"],
+    "additionalProperties": false
+  },
+  "AdminSession": {
+    "title": "AdminSession",
+    "type": "object",
+    "properties": {
+      "id": {"type": "string"},
+      "created_at": {"type": "string", "format": "date-time"},
+      "last_used_at": {"type": "string", "format": "date-time"},
+      "expires_at": {"type": "string", "format": "date-time"},
+      "user_agent": {"type": "string"},
+      "ip": {"type": "string"}
+    },
+    "required": ["id", "created_at", "last_used_at", "expires_at", "user_agent", "ip"],
+    "additionalProperties": false
+  },
+  "AdminSessionList": {
+    "title": "AdminSessionList",
+    "type": "object",
+    "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/AdminSession"}}},
+    "required": ["sessions"],
+    "additionalProperties": false
+  },
+  "AdminLogoutResponse": {
+    "title": "AdminLogoutResponse",
+    "type": "object",
+    "properties": {
+      "status": {"const": "success"},
+      "sessions_ended": {"type": "integer", "minimum": 0}
+    },
+    "required": ["status", "sessions_ended"],
+    "additionalProperties": false
+  },
+  "AdminEventPage": {
+    "title": "AdminEventPage",
+    "type": "object",
+    "properties": {
+      "events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
+      "page": {"type": "integer", "minimum": 1},
+      "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+      "has_more": {"type": "boolean", "description": "Whether the next page has events."}
+    },
+    "required": ["events", "page", "per_page", "has_more"],
+    "additionalProperties": false
+  },
   "JWK": {
     "title": "JWK",
     "description": "RFC 7517 public key: RSA (n, e), EC P-256 (crv, x, y) or Ed25519 (OKP: crv, x). Never a private member.",
@@ -184,7 +258,8 @@ http::ResponseDoc too_many(std::string what) {
 http::ResponseDoc cross_site() {
   return error(403,
                "Sent with a cookie from a page of another site (CSRF): use the Authorization "
-               "header, or send it from an allowed origin (CLIENT_ORIGIN).");
+               "header, or send it from an allowed origin (CLIENT_ORIGIN). Also: This account "
+               "is disabled (an admin disabled it).");
 }
 
 http::ResponseDoc with_session_cookies(http::ResponseDoc response) {

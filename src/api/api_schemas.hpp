@@ -20,7 +20,7 @@ http::ResponseDoc ok(unsigned status, std::string schema, std::string descriptio
 http::ResponseDoc error(unsigned status, std::string description);
 // 429 with Retry-After.
 http::ResponseDoc too_many(std::string what);
-// 403 for a change sent with a cookie from another site's page (CSRF).
+// 403 for a change sent with a cookie from another site's page (CSRF), or by a disabled account.
 http::ResponseDoc cross_site();
 // The answer that sets the session cookies (and carries tokens: no-store).
 http::ResponseDoc with_session_cookies(http::ResponseDoc response);

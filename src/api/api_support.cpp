@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <ctime>
+#include <limits>
 
 #include "core/time_text.hpp"
 #include "http/csrf_guard.hpp"
@@ -59,6 +61,48 @@ std::optional<std::string> query_param(const http::Request& request, std::string
   auto it = target->params().find(name);
   if (it == target->params().end()) return std::nullopt;
   return std::string((*it).value);
+}
+
+namespace {
+
+// A whole number in [min, max] written in full (no sign games, no trailing text); nullopt else.
+std::optional<std::int64_t> whole_number(std::string_view text, std::int64_t min,
+                                         std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string range_message(std::int64_t min, std::int64_t max) {
+  return "value is not a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+}
+
+}  // namespace
+
+std::int64_t ParamReader::bounded_int(std::string_view name, std::int64_t min, std::int64_t max,
+                                      std::int64_t fallback) {
+  const auto text = query_param(request_, name);
+  if (!text) return fallback;
+  if (auto value = whole_number(*text, min, max)) return *value;
+  refuse(name, range_message(min, max), "value_error.number.not_in_range");
+  return fallback;
+}
+
+std::int64_t ParamReader::path_id(std::size_t index, std::string_view name) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (index < request_.path_params.size()) {
+    if (auto value = whole_number(request_.path_params[index], 1, kMax)) return *value;
+  }
+  issues_.push_back(
+      {{"path", std::string(name)}, range_message(1, kMax), "value_error.number.not_in_range"});
+  return 0;
+}
+
+void ParamReader::refuse(std::string_view name, std::string msg, std::string type) {
+  issues_.push_back({{"query", std::string(name)}, std::move(msg), std::move(type)});
 }
 
 auth::ClientInfo client_info(const http::Request& request) {

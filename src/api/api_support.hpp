@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/audit_trail.hpp"
 #include "auth/authenticator.hpp"
@@ -38,6 +39,37 @@ Result<auth::Principal> authenticate_change(const auth::Authenticator& authentic
 // The value of query parameter `name` (percent-decoded; the first when repeated); nullopt when
 // absent.
 std::optional<std::string> query_param(const http::Request& request, std::string_view name);
+
+// Reads a request's query and path parameters, collecting every problem into FastAPI's 422 list
+// (`loc` ["query", name] or ["path", name]), so a client sees them all at once.
+// Example:
+//   ParamReader params(request);
+//   const std::int64_t id = params.path_id(0, "id");
+//   const std::int64_t page = params.bounded_int("page", 1, 1000000, 1);
+//   if (!params.ok()) return params.response();
+class ParamReader {
+ public:
+  explicit ParamReader(const http::Request& request) : request_(request) {}
+
+  // Query parameter `name`, a whole number in [min, max]; `fallback` when absent or wrong.
+  std::int64_t bounded_int(std::string_view name, std::int64_t min, std::int64_t max,
+                           std::int64_t fallback);
+  // Path parameter number `index` (declared `{name}`), a positive whole number; 0 when wrong.
+  std::int64_t path_id(std::size_t index, std::string_view name);
+  // Query parameter `name` as text; nullopt when absent.
+  std::optional<std::string> text(std::string_view name) const {
+    return query_param(request_, name);
+  }
+  // Records a problem with query parameter `name`.
+  void refuse(std::string_view name, std::string msg, std::string type);
+
+  bool ok() const { return issues_.empty(); }
+  http::Response response() const { return http::validation_response(issues_); }
+
+ private:
+  const http::Request& request_;
+  std::vector<http::ValidationIssue> issues_;
+};
 
 // Where the request came from, as the audit trail records it (views into `request`).
 auth::ClientInfo client_info(const http::Request& request);

@@ -192,6 +192,8 @@ http::Response AuthApi::login(const http::Request& request) const {
       return http::error_response(ErrorCode::kIncorrectCredentials);
     case auth::LoginOutcome::kUnverified:
       return http::error_response(ErrorCode::kEmailNotVerified);
+    case auth::LoginOutcome::kDisabled:
+      return http::error_response(ErrorCode::kAccountDisabled);
     case auth::LoginOutcome::kSuccess:
       break;
   }

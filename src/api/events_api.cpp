@@ -1,9 +1,7 @@
 #include "api/events_api.hpp"
 
-#include <charconv>
 #include <limits>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "api/api_schemas.hpp"
@@ -18,25 +16,6 @@ namespace {
 
 constexpr std::int64_t kDefaultLimit = 20;
 constexpr std::int64_t kMaxLimit = 100;
-
-// A query parameter that must be a whole number in [min, max]; `fallback` when absent. The 422
-// issue when it is not.
-std::variant<std::int64_t, http::ValidationIssue> bounded_int(const http::Request& request,
-                                                              std::string_view name,
-                                                              std::int64_t min, std::int64_t max,
-                                                              std::int64_t fallback) {
-  const auto text = query_param(request, name);
-  if (!text) return fallback;
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value < min || value > max) {
-    return http::ValidationIssue{
-        {"query", std::string(name)},
-        "value is not a whole number from " + std::to_string(min) + " to " + std::to_string(max),
-        "value_error.number.not_in_range"};
-  }
-  return value;
-}
 
 json::value optional_int(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
@@ -93,28 +72,19 @@ void EventsApi::add_routes(http::Router& router) const {
 http::Response EventsApi::mine(const http::Request& request) const {
   auto principal = authenticator_.authenticate(request);
   if (!principal) return fail(principal.error(), "me/events");
-  std::vector<http::ValidationIssue> issues;
-  const auto read = [&](std::string_view name, std::int64_t min, std::int64_t max,
-                        std::int64_t fallback) -> std::int64_t {
-    auto value = bounded_int(request, name, min, max, fallback);
-    if (auto* issue = std::get_if<http::ValidationIssue>(&value)) {
-      issues.push_back(std::move(*issue));
-      return fallback;
-    }
-    return std::get<std::int64_t>(value);
-  };
-  const std::int64_t limit = read("limit", 1, kMaxLimit, kDefaultLimit);
+  ParamReader params(request);
+  const std::int64_t limit = params.bounded_int("limit", 1, kMaxLimit, kDefaultLimit);
   const std::int64_t before =
-      read("before", 1, std::numeric_limits<std::int64_t>::max(), std::int64_t{0});
+      params.bounded_int("before", 1, std::numeric_limits<std::int64_t>::max(), std::int64_t{0});
   store::AuditQuery query;
   query.user_id = principal->user.id;
-  if (auto event = query_param(request, "event")) {
+  if (auto event = params.text("event")) {
     if (!auth::parse_audit_event_type(*event)) {
-      issues.push_back({{"query", "event"}, "value is not a known event type", "type_error.enum"});
+      params.refuse("event", "value is not a known event type", "type_error.enum");
     }
     query.event = std::move(*event);
   }
-  if (!issues.empty()) return http::validation_response(issues);
+  if (!params.ok()) return params.response();
   if (before > 0) query.before_id = before;
   // One more than the page: whether there is a next page is known without another request.
   query.limit = static_cast<std::size_t>(limit) + 1;

@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
-#include <ctime>
 #include <iostream>
 
 #include "api/api_support.hpp"
 #include "api/events_api.hpp"
+#include "app/command_support.hpp"
 #include "app/environment.hpp"
 #include "app/server_app.hpp"
 #include "auth/audit_trail.hpp"
@@ -24,13 +24,6 @@ namespace gatehouse::app {
 
 namespace {
 
-int report(const Error& error) {
-  std::cerr << "gatehouse: "
-            << (error.internal.empty() ? std::string(to_string(error.code)) : error.internal)
-            << "\n";
-  return 1;
-}
-
 void set_log_level(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -43,35 +36,6 @@ Result<config::Settings> key_command_settings(
   auto with_keys = with_development_keys(std::move(*env));
   if (!with_keys) return std::move(with_keys).error();
   return config::load_settings(*with_keys);
-}
-
-std::string utc_time(SysTime t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-  return text;
-}
-
-// The database, migrated as `serve` requires (for the key set, the audit trail).
-Result<store::OpenedStore> open_migrated_store(const config::Settings& settings) {
-  auto opened = store::open_store(settings.database, 1);
-  if (!opened) return std::move(opened).error();
-  store::Migrator migrator(*opened->migrations, store::embedded_migrations(opened->dialect),
-                           settings.database.prefix);
-  // As `serve`: the embedded SQLite file is migrated, a server database must be already.
-  if (opened->dialect == "sqlite") {
-    if (auto applied = migrator.up(); !applied) return std::move(applied).error();
-    return opened;
-  }
-  auto status = migrator.status();
-  if (!status) return std::move(status).error();
-  if (!status->pending.empty()) {
-    return Error{ErrorCode::kInternal,
-                 opened->description + " has pending migrations: run `gatehouse migrate up`"};
-  }
-  return opened;
 }
 
 int rotate_static(const config::Settings& settings) {
@@ -103,10 +67,7 @@ int rotate_static(const config::Settings& settings) {
 
 // --since: an age back from `now`, a date (its midnight, UTC) or a date and time.
 Result<SysTime> parse_since(std::string_view text, SysTime now) {
-  if (auto age = parse_age(text)) return now - *age;
-  std::string full(text);
-  if (full.size() == 10) full += " 00:00:00";
-  if (auto at = store::parse_sql_timestamp(full)) return *at;
+  if (auto at = auth::parse_since(text, now)) return *at;
   return Error{ErrorCode::kInternal, "--since: '" + std::string(text) +
                                          "' is not an age (90m, 24h, 7d), a date (2026-12-01) or "
                                          "a date and time (2026-12-01T10:00:00Z)"};
@@ -128,9 +89,7 @@ std::string event_line(const store::AuditEvent& e) {
 }  // namespace
 
 int run_audit(const std::optional<std::filesystem::path>& env_file, const AuditOptions& options) {
-  auto env = load_environment(env_file);
-  if (!env) return report(env.error());
-  auto settings = config::load_settings(*env);
+  auto settings = command_settings(env_file);
   if (!settings) return report(settings.error());
   store::AuditQuery query;
   query.limit = options.limit;

@@ -41,4 +41,16 @@ struct AuditOptions {
 };
 int run_audit(const std::optional<std::filesystem::path>& env_file, const AuditOptions& options);
 
+// `gatehouse users ...`: the operator's administration of accounts, through the same service
+// (guard rails, audit events, sessions ended at once) as the admin API, with no server running.
+struct UsersOptions {
+  std::string action;  // create | set-role | disable | enable | list | logout
+  std::string email;
+  std::string name;         // create
+  std::string role;         // create (default user), set-role
+  std::string query;        // list: a part of the e-mail or the name
+  std::size_t limit = 100;  // list
+};
+int run_users(const std::optional<std::filesystem::path>& env_file, const UsersOptions& options);
+
 }  // namespace gatehouse::app

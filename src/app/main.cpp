@@ -81,6 +81,34 @@ int main(int argc, char** argv) {
   audit->add_flag("--json", audit_options.json, "one JSON object per line");
   audit->fallthrough();
 
+  gatehouse::app::UsersOptions users_options;
+  auto* users = cli.add_subcommand("users", "administer accounts (no server needed)");
+  users->require_subcommand(1);
+  users->fallthrough();
+  const auto with_email = [&](CLI::App* sub) {
+    sub->add_option("EMAIL", users_options.email, "the account's e-mail address")->required();
+    sub->fallthrough();
+    return sub;
+  };
+  auto* users_create = users->add_subcommand(
+      "create", "create a verified account; the password is read from a prompt or stdin");
+  users_create->add_option("--email", users_options.email, "its e-mail address")->required();
+  users_create->add_option("--name", users_options.name, "its name")->required();
+  users_create->add_option("--role", users_options.role, "user (default) or admin")
+      ->default_str("user");
+  users_create->fallthrough();
+  auto* users_set_role =
+      with_email(users->add_subcommand("set-role", "give an account a role; ends its sessions"));
+  users_set_role->add_option("ROLE", users_options.role, "user or admin")->required();
+  with_email(users->add_subcommand("disable", "disable an account; ends its sessions"));
+  with_email(users->add_subcommand("enable", "enable a disabled account"));
+  with_email(users->add_subcommand("logout", "end every session of an account"));
+  auto* users_list = users->add_subcommand("list", "list accounts, by id");
+  users_list->add_option("--query", users_options.query, "a part of the e-mail or the name");
+  users_list->add_option("--limit", users_options.limit, "at most this many (default 100)")
+      ->check(CLI::Range(1, 1'000'000));
+  users_list->fallthrough();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (serve->parsed()) return gatehouse::app::run_serve(env_file);
@@ -95,5 +123,10 @@ int main(int argc, char** argv) {
   if (rotate->parsed()) return gatehouse::app::run_keys_rotate(env_file);
   if (list->parsed()) return gatehouse::app::run_keys_list(env_file);
   if (audit->parsed()) return gatehouse::app::run_audit(env_file, audit_options);
+  if (users->parsed()) {
+    for (auto* sub : users->get_subcommands()) users_options.action = sub->get_name();
+    if (users_options.action == "create" && users_options.role.empty()) users_options.role = "user";
+    return gatehouse::app::run_users(env_file, users_options);
+  }
   return 1;
 }

@@ -200,6 +200,7 @@ ServerApp::ServerApp(const config::Settings& settings,
           *store_.store, account_tokens_, passwords_, throttle_, audit_, clock_,
           auth::AccountServiceSettings{.require_verification = settings.mail.require_verification},
           [this] { outbox_sender_.wake(); }, auth_metrics_),
+      admin_(*store_.store, passwords_, audit_, clock_, settings.admin_fresh, auth_metrics_),
       health_api_(*store_.store),
       keys_api_(key_ring_, settings.keys.jwks_max_age),
       docs_api_(settings.docs_enabled),
@@ -208,6 +209,7 @@ ServerApp::ServerApp(const config::Settings& settings,
       events_api_(audit_, authenticator_),
       sessions_api_(sessions_, authenticator_, settings.client_origins),
       account_api_(accounts_, authenticator_, settings.password_max_bytes, settings.client_origins),
+      admin_api_(admin_, authenticator_, clock_, settings.client_origins),
       application_(build_router(), http::CorsPolicy(settings.client_origins),
                    http::ClientAddressResolver(settings.trusted_proxies), random_token(random_, 6)),
       http_metrics_(*metrics_, application_.router()),
@@ -337,6 +339,7 @@ http::Router ServerApp::build_router() {
   events_api_.add_routes(router);
   sessions_api_.add_routes(router);
   account_api_.add_routes(router);
+  admin_api_.add_routes(router);
   // Last: the router tries routes in order, and the hot ones (/me, refresh) come before it.
   keys_api_.add_routes(router);
   docs_api_.add_routes(router);

@@ -4,7 +4,9 @@
 #include <memory>
 #include <thread>
 
+#include "admin/admin_service.hpp"
 #include "api/account_api.hpp"
+#include "api/admin_api.hpp"
 #include "api/auth_api.hpp"
 #include "api/docs_api.hpp"
 #include "api/events_api.hpp"
@@ -112,6 +114,7 @@ class ServerApp {
   auth::AccountMailer mailer_;
   mail::OutboxSender outbox_sender_;
   auth::AccountService accounts_;
+  admin::AdminService admin_;
   api::HealthApi health_api_;
   api::KeysApi keys_api_;
   api::DocsApi docs_api_;
@@ -120,6 +123,7 @@ class ServerApp {
   api::EventsApi events_api_;
   api::SessionsApi sessions_api_;
   api::AccountApi account_api_;
+  api::AdminApi admin_api_;
   http::Application application_;
   observability::HttpMetrics http_metrics_;
   net::BlockingPool workers_;

@@ -6,12 +6,15 @@
 #include <array>
 #include <utility>
 
+#include "core/time_text.hpp"
+#include "store/sql_timestamp.hpp"
+
 namespace gatehouse::auth {
 
 namespace {
 
 // One table gives the names both ways; a type missing here fails the unit test that walks them.
-constexpr std::array<std::pair<AuditEventType, std::string_view>, 12> kNames{{
+constexpr std::array<std::pair<AuditEventType, std::string_view>, 19> kNames{{
     {AuditEventType::kRegister, "register"},
     {AuditEventType::kLogin, "login"},
     {AuditEventType::kLoginFailed, "login_failed"},
@@ -24,6 +27,13 @@ constexpr std::array<std::pair<AuditEventType, std::string_view>, 12> kNames{{
     {AuditEventType::kPasswordReset, "password_reset"},
     {AuditEventType::kEmailVerified, "email_verified"},
     {AuditEventType::kEmailChanged, "email_changed"},
+    {AuditEventType::kUserCreated, "user_created"},
+    {AuditEventType::kUserUpdated, "user_updated"},
+    {AuditEventType::kRoleChanged, "role_changed"},
+    {AuditEventType::kAccountDisabled, "account_disabled"},
+    {AuditEventType::kAccountEnabled, "account_enabled"},
+    {AuditEventType::kUserDeleted, "user_deleted"},
+    {AuditEventType::kAdminLogout, "admin_logout"},
 }};
 
 constexpr std::array<AuditEventType, kNames.size()> kTypes = [] {
@@ -49,6 +59,14 @@ std::optional<AuditEventType> parse_audit_event_type(std::string_view text) {
   for (const auto& [t, known] : kNames) {
     if (known == text) return t;
   }
+  return std::nullopt;
+}
+
+std::optional<SysTime> parse_since(std::string_view text, SysTime now) {
+  if (auto age = parse_age(text)) return now - *age;
+  std::string full(text);
+  if (full.size() == 10) full += " 00:00:00";
+  if (auto at = store::parse_sql_timestamp(full)) return *at;
   return std::nullopt;
 }
 

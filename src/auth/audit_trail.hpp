@@ -18,7 +18,8 @@ namespace gatehouse::auth {
 // The security events of the audit trail (`{prefix}audit_event`). What each one records:
 //   register                the account was created (email: its address)
 //   login                   a password login started a session (session_id: the new one)
-//   login_failed            detail: wrong_password, unknown_account or unverified (email: the
+//   login_failed            detail: wrong_password, unknown_account, unverified or disabled (email:
+//   the
 //                           address tried; user_id when it has an account)
 //   lockout                 a counted failure started a block; detail: which counter (account,
 //                           device, address) and for how long ("account for 4 s")
@@ -32,6 +33,14 @@ namespace gatehouse::auth {
 //   password_reset          through a mailed proof; every session ended
 //   email_verified          the address was proven
 //   email_changed           the new address was proven (email: the old one; detail: "to <new>")
+// Administration (actor_id: the acting admin; none when an operator used the command line):
+//   user_created            an account made by an admin or operator (detail: its role)
+//   user_updated            name or verified changed (detail: the fields, "name, verified=true")
+//   role_changed            detail: "user -> admin"; every session of the account ended
+//   account_disabled        every session of the account ended; login refused until enabled
+//   account_enabled         the account may log in again
+//   user_deleted            the account is gone (email: its address); its events stay
+//   admin_logout            every session of the account ended (detail: how many)
 // Refused (throttled) attempts are counted in gatehouse_logins_total only: an attacker hammering
 // a blocked account writes no rows.
 enum class AuditEventType {
@@ -47,6 +56,13 @@ enum class AuditEventType {
   kPasswordReset,
   kEmailVerified,
   kEmailChanged,
+  kUserCreated,
+  kUserUpdated,
+  kRoleChanged,
+  kAccountDisabled,
+  kAccountEnabled,
+  kUserDeleted,
+  kAdminLogout,
 };
 
 std::string_view name(AuditEventType type);
@@ -54,6 +70,11 @@ std::string_view name(AuditEventType type);
 std::span<const AuditEventType> audit_event_types();
 // The type named `text` (a filter from a query string or the command line); nullopt when unknown.
 std::optional<AuditEventType> parse_audit_event_type(std::string_view text);
+
+// A lower bound on event times as people give it: an age back from `now` (parse_age: "90m",
+// "7d"), a date (its midnight, UTC: "2026-12-01") or a date and time ("2026-12-01T10:00:00Z",
+// "2026-12-01 10:00:00"); nullopt for anything else.
+std::optional<SysTime> parse_since(std::string_view text, SysTime now);
 
 // Where a request came from, as an event records it.
 struct ClientInfo {

@@ -16,6 +16,8 @@ std::string_view name(LoginOutcome outcome) {
       return "throttled";
     case LoginOutcome::kUnverified:
       return "unverified";
+    case LoginOutcome::kDisabled:
+      return "disabled";
   }
   return "?";
 }
@@ -78,6 +80,12 @@ std::string_view name(RevokeReason reason) {
       return "password_changed";
     case RevokeReason::kPasswordReset:
       return "password_reset";
+    case RevokeReason::kAdminLogout:
+      return "admin_logout";
+    case RevokeReason::kAccountDisabled:
+      return "account_disabled";
+    case RevokeReason::kRoleChanged:
+      return "role_changed";
   }
   return "?";
 }

@@ -15,8 +15,9 @@ enum class LoginOutcome {
   kUnknownAccount,
   kThrottled,   // refused by the limits before any password work
   kUnverified,  // right password, e-mail not verified (REQUIRE_EMAIL_VERIFICATION)
+  kDisabled,    // right password, the account is disabled by an admin
 };
-inline constexpr std::size_t kLoginOutcomes = 5;
+inline constexpr std::size_t kLoginOutcomes = 6;
 
 // How a refresh ended (gatehouse_refreshes_total). kUnknown also covers tokens of the wrong shape.
 enum class RefreshOutcome { kRotated, kGraceReplay, kReuseDetected, kExpired, kRevoked, kUnknown };
@@ -39,8 +40,11 @@ enum class RevokeReason {
   kEndedByUser,    // DELETE /api/users/me/sessions/{id}
   kPasswordChanged,
   kPasswordReset,
+  kAdminLogout,      // an admin ended every session of the account
+  kAccountDisabled,  // an admin disabled the account
+  kRoleChanged,      // the account's role changed (no token may carry the old one)
 };
-inline constexpr std::size_t kRevokeReasons = 7;
+inline constexpr std::size_t kRevokeReasons = 10;
 
 std::string_view name(LoginOutcome outcome);
 std::string_view name(RefreshOutcome outcome);
@@ -50,7 +54,7 @@ std::string_view name(RevokeReason reason);
 
 // The account and session events an operator watches, counted per thread (MetricRegistry):
 //   gatehouse_logins_total{outcome}          success, wrong_password, unknown_account, throttled,
-//                                            unverified
+//                                            unverified, disabled
 //   gatehouse_refreshes_total{outcome}       rotated, grace_replay, reuse_detected, expired,
 //                                            revoked, unknown
 //   gatehouse_registrations_total{outcome}   created, email_taken, throttled

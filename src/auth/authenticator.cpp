@@ -30,9 +30,12 @@ Result<Principal> Authenticator::authenticate(const http::Request& request) cons
   if (!found->has_value()) return Error{ErrorCode::kUserGone, {}};
   if (!(*found)->session_live) return Error{ErrorCode::kTokenInvalid, "session ended"};
   if (!(*found)->user.verified) return Error{ErrorCode::kAccountNotVerified, {}};
+  // Disabling ends every session; this catches a login that raced with it.
+  if ((*found)->user.disabled()) return Error{ErrorCode::kAccountDisabled, "account disabled"};
   observability::log_principal((*found)->user.id, claims->sid);
   return Principal{std::move((*found)->user), std::move(*claims),
-                   token.kind == http::ExtractedToken::Kind::kFromCookie};
+                   token.kind == http::ExtractedToken::Kind::kFromCookie,
+                   (*found)->session_created_at.value_or(SysTime{})};
 }
 
 }  // namespace gatehouse::auth

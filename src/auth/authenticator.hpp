@@ -12,14 +12,16 @@ namespace gatehouse::auth {
 struct Principal {
   store::User user;
   AccessClaims claims;
-  bool via_cookie = false;  // the token came from the access_token cookie (CSRF rules apply)
+  bool via_cookie = false;     // the token came from the access_token cookie (CSRF rules apply)
+  SysTime session_created_at;  // when the session's password was entered (admin freshness)
 };
 
 // The `require_user` of the tutorial, made revocation-aware: the access token from the
 // Authorization header or the `access_token` cookie, its signature and claims, then one database
 // round trip for the user and the liveness of the token's session. Outcomes, in the tutorial's
 // words: kNotLoggedIn (no token), kTokenInvalid (bad, expired, revoked or not an access token),
-// kUserGone, kAccountNotVerified; kUnavailable when the database cannot be reached.
+// kUserGone, kAccountNotVerified; then kAccountDisabled (an admin disabled the account), and
+// kUnavailable when the database cannot be reached.
 // Blocking: call from a worker thread. Thread-safe.
 class Authenticator {
  public:

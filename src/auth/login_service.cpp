@@ -68,6 +68,7 @@ Result<LoginResult> LoginService::login(const LoginRequest& request) {
   // Checked after the password (the tutorial checks before), so the answer reveals nothing about
   // an account to someone who does not know its password.
   if (!user.verified) return failed(LoginOutcome::kUnverified, request, user.id, LoginAttempt{});
+  if (user.disabled()) return failed(LoginOutcome::kDisabled, request, user.id, LoginAttempt{});
 
   if (verdict == PasswordVerdict::kMatchNeedsRehash) {
     // A legacy bcrypt hash (or old argon2 parameters): upgrade it now that we know the password.

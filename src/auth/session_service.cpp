@@ -85,7 +85,7 @@ Result<IssuedTokens> SessionService::start(const store::User& user, const Client
   row.events.push_back(std::move(login));
   if (auto st = store_.create_session(row); !st) return std::move(st).error();
 
-  out.access_token = tokens_.issue_access(user.id, row.id);
+  out.access_token = tokens_.issue_access(user.id, row.id, user.role);
   out.session = store::Session{row.id,       user.id,        now,   now, row.expires_at,
                                std::nullopt, row.user_agent, row.ip};
   out.user = user;
@@ -129,7 +129,7 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
     out.refresh_token = std::move(*current);
     out.session = std::move(*rotated->session);
     out.user = std::move(*rotated->user);
-    out.access_token = tokens_.issue_access(out.user.id, out.session.id);
+    out.access_token = tokens_.issue_access(out.user.id, out.session.id, out.user.role);
     return out;
   }
   if (rotated->outcome != store::RotateOutcome::kRotated) {
@@ -146,7 +146,9 @@ Result<IssuedTokens> SessionService::refresh(std::string_view refresh_token,
   }
   out.session = std::move(*rotated->session);
   out.user = std::move(*rotated->user);
-  out.access_token = tokens_.issue_access(out.user.id, out.session.id);
+  // Disabling ends every session; this catches a login that raced with it.
+  if (out.user.disabled()) return Error{ErrorCode::kAccountDisabled, "refresh: account disabled"};
+  out.access_token = tokens_.issue_access(out.user.id, out.session.id, out.user.role);
   observability::log_principal(out.user.id, out.session.id);
   return out;
 }

@@ -67,14 +67,15 @@ TokenService::TokenService(const keys::KeyRing& keys, const Clock& clock, Random
       audience_(std::move(audience)),
       verified_(std::make_unique<VerifiedTokenCache>(verified_cache_capacity)) {}
 
-std::string TokenService::issue_access(std::int64_t user_id, std::string_view sid) const {
+std::string TokenService::issue_access(std::int64_t user_id, std::string_view sid,
+                                       std::string_view role) const {
   if (user_id <= 0) throw std::invalid_argument("issue_access: user id must be positive");
   const std::int64_t now = unix_seconds(clock_.now());
 
   // fastapi-jwt-auth's claim order; Boost.JSON objects keep insertion order.
   std::array<unsigned char, 512> buffer;
   boost::json::monotonic_resource resource(buffer.data(), buffer.size());
-  boost::json::object claims(10, &resource);
+  boost::json::object claims(11, &resource);
   claims.emplace("sub", std::to_string(user_id));
   claims.emplace("iat", now);
   claims.emplace("nbf", now);
@@ -83,6 +84,7 @@ std::string TokenService::issue_access(std::int64_t user_id, std::string_view si
   claims.emplace("type", "access");
   claims.emplace("fresh", false);
   if (!sid.empty()) claims.emplace("sid", sid);
+  if (!role.empty()) claims.emplace("role", role);
   if (!audience_.issuer.empty()) claims.emplace("iss", audience_.issuer);
   if (!audience_.audience.empty()) claims.emplace("aud", audience_.audience);
   return keys_.current()->sign(boost::json::serialize(claims));
@@ -158,6 +160,10 @@ Result<AccessClaims> TokenService::verify_access(std::string_view token) const {
   if (const boost::json::value* jti = claims.if_contains("jti")) {
     if (!jti->is_string()) return invalid("jti is not a string");
     out.jti = jti->get_string();
+  }
+  if (const boost::json::value* role = claims.if_contains("role")) {
+    if (!role->is_string()) return invalid("role is not a string");
+    out.role = role->get_string();
   }
   // Debug only (a level check otherwise): shows on a running server whether repeated tokens
   // are served from the verified-token cache (VERIFIED_TOKEN_CACHE_SIZE).

@@ -26,7 +26,7 @@ struct TokenAudience {
 // on the tutorial keep accepting them:
 //   header  {"typ":"JWT","alg":"RS256","kid":"<RFC 7638 thumbprint of the signing key>"}
 //   payload {"sub":"7","iat":..,"nbf":..,"jti":"<uuid4>","exp":..,"type":"access",
-//            "fresh":false,"sid":"..","iss":..,"aud":..}   (iss and aud when set)
+//            "fresh":false,"sid":"..","role":"user","iss":..,"aud":..}   (iss and aud when set)
 // Signs with the KeyRing's current signing key and verifies with whichever published key the
 // token's kid names. Thread-safe.
 class TokenService {
@@ -41,8 +41,9 @@ class TokenService {
                std::size_t verified_cache_capacity = kVerifiedCacheCapacity,
                std::chrono::seconds leeway = kDefaultLeeway, TokenAudience audience = {});
 
-  // Signs (RSA: ~250 us; call off the I/O threads).
-  std::string issue_access(std::int64_t user_id, std::string_view sid) const;
+  // Signs (RSA: ~250 us; call off the I/O threads). `role` empty: no role claim.
+  std::string issue_access(std::int64_t user_id, std::string_view sid,
+                           std::string_view role = {}) const;
 
   // kTokenInvalid (reason in `internal`) unless: the signature verifies with the pinned algorithm
   // of the key the kid names (no kid: the signing key), `iss` and `aud` are the configured ones

@@ -491,6 +491,7 @@ Status load_security(const EnvMap& env, Settings& s) {
     st = read_duration(env, "SESSION_SWEEP_INTERVAL_SECONDS", 10, 86400, s.session_sweep_interval);
   }
   if (st) st = read_duration(env, "AUDIT_RETENTION_DAYS", 0, 36500, s.audit_retention);
+  if (st) st = read_duration(env, "ADMIN_FRESH_MINUTES", 1, 1440, s.admin_fresh);
   return st;
 }
 

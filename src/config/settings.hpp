@@ -173,6 +173,9 @@ struct Settings {
   std::chrono::seconds session_sweep_interval{600};  // SESSION_SWEEP_INTERVAL_SECONDS
   // AUDIT_RETENTION_DAYS: the sweeper deletes audit events older than this; 0 keeps them forever.
   std::chrono::days audit_retention{90};
+  // ADMIN_FRESH_MINUTES: the admin API answers only sessions whose password was entered at most
+  // this long ago (a refresh does not renew it).
+  std::chrono::minutes admin_fresh{15};
   MailSettings mail;
   // DOCS_ENABLED: /openapi.json, /docs and /redoc (FastAPI serves them by default too).
   bool docs_enabled = true;

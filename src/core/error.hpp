@@ -30,6 +30,12 @@ enum class ErrorCode {
   kInvalidCode,           // a mail's link or code: unknown, used, expired or tried too often
   kWrongPassword,         // the signed-in user's current password was wrong
   kEmailUnchanged,        // an e-mail change to the address the account already has
+  kAccountDisabled,       // login or token of an account an admin disabled
+  kAdminRequired,         // an admin route called by a user without the admin role
+  kReauthenticate,        // an admin route on a session whose password is not recent enough
+  kUserNotFound,          // an admin route naming a user id that does not exist
+  kLastAdmin,             // would leave no active admin (demote, disable or delete the last one)
+  kOwnAccount,            // an admin disabling or deleting their own account
   kRateLimited,           // too many attempts (429 + Retry-After)
   kOverloaded,            // a bounded queue is full (503 + Retry-After)
   kUnavailable,           // the database cannot be reached (503)

@@ -195,6 +195,7 @@ json::object operation_object(const http::Route& route, json::object& schemas) {
     add_default(401, "HTTPError",
                 "You are not logged in / Token is invalid or has expired (also once its session "
                 "ended) / User no longer exist / Please verify your account.");
+    add_default(403, "HTTPError", "This account is disabled (an admin disabled it).");
   }
   if (!op.body.empty()) {
     add_default(413, "HTTPError", "Request body larger than MAX_BODY_BYTES.");

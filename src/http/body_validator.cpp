@@ -79,13 +79,42 @@ std::optional<std::string> BodyValidator::string_field(std::string_view name,
   return value;
 }
 
+std::optional<bool> BodyValidator::bool_field(std::string_view name) {
+  if (!object_) return std::nullopt;
+  const json::value* v = object_->if_contains(name);
+  if (v == nullptr) {
+    add(name, "field required", "value_error.missing");
+    return std::nullopt;
+  }
+  if (!v->is_bool()) {
+    add(name, "value is not a valid boolean", "type_error.bool");
+    return std::nullopt;
+  }
+  return v->get_bool();
+}
+
 BodyFields BodyValidator::read(const BodySchema& schema) {
   BodyFields fields;
   for (const FieldSpec& field : schema.fields) {
-    if (field.ignored) continue;
-    if (auto value = string_field(field.name, field.rule)) {
-      fields.emplace(field.name, std::move(*value));
+    if (field.ignored || (field.optional && !has(field.name))) continue;
+    if (field.type == FieldType::kBoolean) {
+      if (auto value = bool_field(field.name))
+        fields.emplace(field.name, *value ? "true" : "false");
+      continue;
     }
+    auto value = string_field(field.name, field.rule);
+    if (!value) continue;
+    if (!field.values.empty() &&
+        std::find(field.values.begin(), field.values.end(), *value) == field.values.end()) {
+      std::string permitted;
+      for (const std::string& v : field.values) {
+        permitted += (permitted.empty() ? "'" : ", '") + v + "'";
+      }
+      add(field.name, "value is not a valid enumeration member; permitted: " + permitted,
+          "type_error.enum");
+      continue;
+    }
+    fields.emplace(field.name, std::move(*value));
   }
   return fields;
 }
@@ -99,6 +128,9 @@ json::object json_schema(const BodySchema& schema) {
     std::string description = field.description;
     if (field.ignored) {
       p["deprecated"] = true;
+    } else if (field.type == FieldType::kBoolean) {
+      p["type"] = "boolean";
+      if (!field.optional) required.emplace_back(field.name);
     } else {
       const StringRule& rule = field.rule;
       p["type"] = "string";
@@ -111,7 +143,12 @@ json::object json_schema(const BodySchema& schema) {
         if (!description.empty()) description += " ";
         description += "At most " + std::to_string(rule.max_bytes) + " bytes of UTF-8.";
       }
-      required.emplace_back(field.name);
+      if (!field.values.empty()) {
+        json::array values;
+        for (const std::string& v : field.values) values.emplace_back(v);
+        p["enum"] = std::move(values);
+      }
+      if (!field.optional) required.emplace_back(field.name);
     }
     if (!description.empty()) p["description"] = description;
     if (!field.example.empty()) p["examples"] = json::array{json::string(field.example)};

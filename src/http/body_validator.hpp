@@ -24,18 +24,27 @@ struct StringRule {
   bool email = false;                                               // EmailStr
 };
 
+// What a body field holds: a string (pydantic v1 coerces numbers to it) or a JSON boolean.
+enum class FieldType { kString, kBoolean };
+
 // One field of a JSON request body: its rule, and what the API documentation says of it.
 struct FieldSpec {
   std::string name;
   StringRule rule;
+  FieldType type = FieldType::kString;
+  // May be absent (or null): the body changes only what it names (a PATCH).
+  bool optional = false;
+  // A string field's allowed values, when they are a fixed set (an enumeration).
+  std::vector<std::string> values;
   std::string description;
   std::string example;
   // Accepted for the tutorial's clients and never read (the document marks it deprecated).
   bool ignored = false;
 };
 
-// A JSON request body: an object whose fields are all required strings, unless `ignored` (the
-// tutorial's pydantic models). `name` is the schema's name in the OpenAPI document.
+// A JSON request body: an object whose fields are required strings unless `ignored` (the
+// tutorial's pydantic models), `optional` or booleans. `name` is the schema's name in the OpenAPI
+// document.
 struct BodySchema {
   std::string name;
   std::string description;
@@ -65,8 +74,12 @@ class BodyValidator {
   // was not a JSON object, which is already recorded).
   std::optional<std::string> string_field(std::string_view name, const StringRule& rule);
 
-  // Every field of `schema` that is not ignored, by name; each problem is recorded as by
-  // string_field. When ok(), every such field is in the result.
+  // A JSON boolean (pydantic's StrictBool: no "true" strings or numbers), or nullopt with an issue.
+  std::optional<bool> bool_field(std::string_view name);
+
+  // Every field of `schema` that is not ignored, by name (booleans as "true" or "false"); each
+  // problem is recorded as by string_field. When ok(), every such field that is not optional is
+  // in the result, and an optional one when the body has it.
   BodyFields read(const BodySchema& schema);
 
   // Whether the body is an object with this field (null counts as absent), for bodies that take

@@ -46,6 +46,18 @@ std::string_view to_string(ErrorCode code) {
       return "wrong_password";
     case ErrorCode::kEmailUnchanged:
       return "email_unchanged";
+    case ErrorCode::kAccountDisabled:
+      return "account_disabled";
+    case ErrorCode::kAdminRequired:
+      return "admin_required";
+    case ErrorCode::kReauthenticate:
+      return "reauthenticate";
+    case ErrorCode::kUserNotFound:
+      return "user_not_found";
+    case ErrorCode::kLastAdmin:
+      return "last_admin";
+    case ErrorCode::kOwnAccount:
+      return "own_account";
     case ErrorCode::kRateLimited:
       return "rate_limited";
     case ErrorCode::kOverloaded:
@@ -107,6 +119,20 @@ ErrorMapping map_error(ErrorCode code) {
       return {S::bad_request, "Incorrect password"};
     case ErrorCode::kEmailUnchanged:
       return {S::bad_request, "This is already the account's e-mail address"};
+    case ErrorCode::kAccountDisabled:
+      return {S::forbidden, "This account is disabled"};
+    case ErrorCode::kAdminRequired:
+      return {S::forbidden, "Admin role required"};
+    case ErrorCode::kReauthenticate:
+      return {S::forbidden,
+              "Please log in again: the admin API needs a session whose password was entered "
+              "recently"};
+    case ErrorCode::kUserNotFound:
+      return {S::not_found, "User not found"};
+    case ErrorCode::kLastAdmin:
+      return {S::conflict, "The last admin cannot be demoted, disabled or deleted"};
+    case ErrorCode::kOwnAccount:
+      return {S::conflict, "An admin cannot disable or delete their own account"};
     case ErrorCode::kRateLimited:
       return {S::too_many_requests, "Too many requests"};
     case ErrorCode::kOverloaded:

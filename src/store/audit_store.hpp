@@ -33,6 +33,7 @@ struct AuditQuery {
   std::string event;
   std::optional<SysTime> since;           // at or after
   std::optional<std::int64_t> before_id;  // paging: only events older than this one
+  std::size_t offset = 0;                 // paging by page number: skip this many
   std::size_t limit = 50;
 };
 

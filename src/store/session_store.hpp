@@ -47,6 +47,9 @@ struct NewSession {
 struct UserWithSession {
   User user;
   bool session_live = false;
+  // When the session began: the time its password was entered (a refresh keeps it). Set when the
+  // session exists, live or not.
+  std::optional<SysTime> session_created_at;
 };
 
 // Input of one refresh: the presented token's hash and the replacement's hash.

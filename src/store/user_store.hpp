@@ -28,6 +28,11 @@ struct User {
   std::string role = "user";
   SysTime created_at;
   SysTime updated_at;
+  // Not a column of the tutorial's table: set while `{prefix}disabled_user` holds a row for the
+  // account (an admin disabled it). A disabled account cannot log in and its tokens are refused.
+  std::optional<SysTime> disabled_at;
+
+  bool disabled() const { return disabled_at.has_value(); }
 };
 
 struct NewUser {

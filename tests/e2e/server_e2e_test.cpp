@@ -585,8 +585,8 @@ TEST_F(CommandTest, MigrateUpDownStatusAndNew) {
   EXPECT_NE(st.out.find("up to date"), std::string::npos) << st.out;
   auto down = run_gatehouse({"migrate", "down"}, dir_.path(), env);
   ASSERT_EQ(down.exit_code, 0) << down.err;
-  EXPECT_NE(down.out.find("reverted 6 audit_event"), std::string::npos) << down.out;
-  down = run_gatehouse({"migrate", "down", "5"}, dir_.path(), env);
+  EXPECT_NE(down.out.find("reverted 7 disabled_user"), std::string::npos) << down.out;
+  down = run_gatehouse({"migrate", "down", "6"}, dir_.path(), env);
   EXPECT_NE(down.out.find("reverted 1"), std::string::npos) << down.out;
   // Really reverted: the user table is gone.
   sqlite3* db = nullptr;

@@ -48,7 +48,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 pid_t spawn_process(std::vector<std::string> argv, const fs::path& cwd,
                     const std::map<std::string, std::string>& env, const fs::path& out_path,
-                    const fs::path& err_path) {
+                    const fs::path& err_path, const fs::path& in_path) {
   std::vector<std::string> envp;
   for (const auto& [k, v] : env) envp.push_back(k + "=" + v);
   // A sanitized build's options reach its children too (scripts/sanitize.sh sets them): where
@@ -71,7 +71,7 @@ pid_t spawn_process(std::vector<std::string> argv, const fs::path& cwd,
     if (chdir(cwd.c_str()) != 0) _exit(126);
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int in = open("/dev/null", O_RDONLY);
+    const int in = open(in_path.c_str(), O_RDONLY);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
@@ -85,10 +85,10 @@ namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd,
             const std::map<std::string, std::string>& env, const fs::path& out_path,
-            const fs::path& err_path) {
+            const fs::path& err_path, const fs::path& in_path = "/dev/null") {
   std::vector<std::string> argv{GATEHOUSE_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return spawn_process(std::move(argv), cwd, env, out_path, err_path);
+  return spawn_process(std::move(argv), cwd, env, out_path, err_path, in_path);
 }
 
 }  // namespace
@@ -101,11 +101,14 @@ std::string slurp(const fs::path& p) {
 }
 
 CommandResult run_gatehouse(const std::vector<std::string>& args, const fs::path& cwd,
-                            const std::map<std::string, std::string>& env) {
+                            const std::map<std::string, std::string>& env,
+                            const std::string& input) {
   static int counter = 0;
   const fs::path out = cwd / (".cmd-out-" + std::to_string(++counter));
   const fs::path err = cwd / (".cmd-err-" + std::to_string(counter));
-  const pid_t pid = spawn(args, cwd, env, out, err);
+  const fs::path in = cwd / (".cmd-in-" + std::to_string(counter));
+  std::ofstream(in, std::ios::binary) << input;
+  const pid_t pid = spawn(args, cwd, env, out, err, in);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;
@@ -114,6 +117,7 @@ CommandResult run_gatehouse(const std::vector<std::string>& args, const fs::path
   r.err = slurp(err);
   fs::remove(out);
   fs::remove(err);
+  fs::remove(in);
   return r;
 }
 

@@ -33,15 +33,19 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `gatehouse <args>` in `cwd` with exactly `env` as its environment; waits for it.
+// Runs `gatehouse <args>` in `cwd` with exactly `env` as its environment and `input` on its
+// standard input; waits for it.
 CommandResult run_gatehouse(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                            const std::map<std::string, std::string>& env);
+                            const std::map<std::string, std::string>& env,
+                            const std::string& input = "");
 
 // Starts `argv` (argv[0] a path) in `cwd` with exactly `env`, stdout and stderr to the two files,
-// in a session of its own and killed when the test process dies. Returns the child's pid.
+// in a session of its own and killed when the test process dies; standard input from `in_path`.
+// Returns the child's pid.
 pid_t spawn_process(std::vector<std::string> argv, const std::filesystem::path& cwd,
                     const std::map<std::string, std::string>& env,
-                    const std::filesystem::path& out_path, const std::filesystem::path& err_path);
+                    const std::filesystem::path& out_path, const std::filesystem::path& err_path,
+                    const std::filesystem::path& in_path = "/dev/null");
 
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 unsigned short free_port();

@@ -118,12 +118,13 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
   auto applied = migrator.up();
   ASSERT_TRUE(applied) << applied.error().internal;
   EXPECT_EQ(versions(*applied), all_versions());
-  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3, 4, 5, 6}))
+  ASSERT_EQ(all_versions(), (std::vector<int>{1, 2, 3, 4, 5, 6, 7}))
       << "a new migration: name what it creates below";
-  EXPECT_EQ(backend().tables(),
-            (std::set<std::string>{"api_user", "api_session", "api_refresh_token", "api_throttle",
-                                   "api_account_token", "api_outbox", "api_signing_key",
-                                   "api_audit_event", "api_schema_migrations"}));
+  EXPECT_EQ(
+      backend().tables(),
+      (std::set<std::string>{"api_user", "api_session", "api_refresh_token", "api_throttle",
+                             "api_account_token", "api_outbox", "api_signing_key",
+                             "api_audit_event", "api_disabled_user", "api_schema_migrations"}));
   const std::pair<const char*, const char*> indexes[] = {
       {"api_user", "ix_api_user_id"},
       {"api_session", "ix_api_session_user_id"},
@@ -142,9 +143,10 @@ TEST_P(MigrationContractTest, UpDownUpRoundTrip) {
   for (const auto& [table, index] : indexes) {
     EXPECT_TRUE(backend().indexes(table).contains(index)) << table << " " << index;
   }
-  EXPECT_EQ(backend().cascading_foreign_keys(),
-            (std::set<std::string>{"api_session -> api_user", "api_refresh_token -> api_session",
-                                   "api_account_token -> api_user"}));
+  EXPECT_EQ(
+      backend().cascading_foreign_keys(),
+      (std::set<std::string>{"api_session -> api_user", "api_refresh_token -> api_session",
+                             "api_account_token -> api_user", "api_disabled_user -> api_user"}));
 
   auto again = migrator.up();
   ASSERT_TRUE(again) << again.error().internal;

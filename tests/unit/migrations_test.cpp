@@ -50,13 +50,14 @@ TEST(EmbeddedMigrations, FilesArePairedInVersionOrderInEveryDialect) {
   for (const char* dialect : {"sqlite", "mysql", "postgresql"}) {
     SCOPED_TRACE(dialect);
     const auto migrations = embedded_migrations(dialect);
-    ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    ASSERT_EQ(versions(migrations), (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
     EXPECT_EQ(migrations[0].name, "create_user");
     EXPECT_EQ(migrations[1].name, "create_session");
     EXPECT_EQ(migrations[2].name, "sessions_management");
     EXPECT_EQ(migrations[3].name, "account_mail");
     EXPECT_EQ(migrations[4].name, "signing_keys");
     EXPECT_EQ(migrations[5].name, "audit_event");
+    EXPECT_EQ(migrations[6].name, "disabled_user");
     EXPECT_NE(migrations[0].up_sql.find("CREATE TABLE {{prefix}}user"), std::string::npos);
     EXPECT_NE(migrations[0].down_sql.find("DROP TABLE {{prefix}}user"), std::string::npos);
     EXPECT_NE(migrations[1].up_sql.find("CREATE TABLE {{prefix}}refresh_token"), std::string::npos);

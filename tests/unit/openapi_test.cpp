@@ -69,6 +69,41 @@ TEST(BodyValidator, ReadsTheFieldsOfASchemaAndSkipsIgnoredOnes) {
   EXPECT_EQ(bad.issues()[1].type, "value_error.any_str.min_length");
 }
 
+BodySchema patch_schema() {
+  return {.name = "Patch",
+          .fields = {{.name = "name", .rule = {.min_chars = 1}, .optional = true},
+                     {.name = "role", .optional = true, .values = {"user", "admin"}},
+                     {.name = "disabled", .type = http::FieldType::kBoolean, .optional = true}}};
+}
+
+TEST(BodyValidator, OptionalFieldsBooleansAndEnumerations) {
+  http::BodyValidator empty("{}");
+  EXPECT_TRUE(empty.read(patch_schema()).empty());
+  EXPECT_TRUE(empty.ok());
+  http::BodyValidator some(R"({"role":"admin","disabled":false,"name":null})");
+  const http::BodyFields fields = some.read(patch_schema());
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(fields.at("role"), "admin");
+  EXPECT_EQ(fields.at("disabled"), "false");
+  EXPECT_FALSE(fields.contains("name"));  // null is absent
+
+  // No "true" strings or numbers for a boolean (StrictBool), nothing outside the enumeration.
+  http::BodyValidator bad(R"({"role":"root","disabled":"true","name":""})");
+  bad.read(patch_schema());
+  ASSERT_EQ(bad.issues().size(), 3u);
+  std::set<std::string> types;
+  for (const auto& issue : bad.issues()) types.insert(issue.type);
+  EXPECT_TRUE(types.contains("type_error.enum"));
+  EXPECT_TRUE(types.contains("type_error.bool"));
+  EXPECT_EQ(http::BodyValidator(R"({"disabled":1})").read(patch_schema()).size(), 0u);
+
+  const json::object schema = http::json_schema(patch_schema());
+  EXPECT_TRUE(schema.at("required").as_array().empty());
+  const json::object& p = schema.at("properties").as_object();
+  EXPECT_EQ(p.at("disabled").at("type"), "boolean");
+  EXPECT_EQ(p.at("role").at("enum"), (json::array{"user", "admin"}));
+}
+
 json::object user_schemas() {
   return json::object{{"User", json::object{{"type", "object"}}}};
 }
@@ -222,8 +257,8 @@ TEST_F(ServerDocument, ListsExactlyTheRoutesTheServerServes) {
   for (const auto& tag : doc.at("tags").as_array()) {
     EXPECT_TRUE(tags.insert(std::string(tag.at("name").as_string())).second) << tag;
   }
-  EXPECT_EQ(tags,
-            (std::set<std::string>{"Health", "Auth", "Users", "Sessions", "Account", "Keys"}));
+  EXPECT_EQ(tags, (std::set<std::string>{"Health", "Auth", "Users", "Sessions", "Account", "Keys",
+                                         "Admin"}));
   EXPECT_EQ(hidden,
             (std::set<std::string>{"get /auth/verify-email", "get /auth/reset-password",
                                    "get /auth/account.js", "get /auth/account.css",

@@ -111,6 +111,7 @@ constexpr Coverage kCoverage[] = {
      "SweeperDeletesExpiredSessionsAtTheInterval"},
     {"AUDIT_RETENTION_DAYS", "e2e/settings_e2e_test.cpp",
      "SweeperDeletesAuditEventsPastTheRetention"},
+    {"ADMIN_FRESH_MINUTES", "e2e/admin_e2e_test.cpp", "AStaleAdminSessionMustLogInAgain"},
     {"IO_THREADS", "e2e/settings_e2e_test.cpp", "ThreadSettingsSizeThePools"},
     {"WORKER_THREADS", "e2e/settings_e2e_test.cpp", "ThreadSettingsSizeThePools"},
     {"VERIFIED_TOKEN_CACHE_SIZE", "e2e/settings_e2e_test.cpp",

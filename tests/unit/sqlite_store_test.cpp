@@ -126,7 +126,8 @@ TEST_F(SqliteStoreTest, UnreadableTimestampIsAnInternalError) {
       "CREATE TABLE other_user AS SELECT * FROM api_user WHERE 0;"
       "INSERT INTO other_user (id, name, email, password, verified, role, created_at, "
       "updated_at) VALUES (1, 'Null', 'null@example.com', 'x', 1, 'user', "
-      "'2023-11-14 22:13:20', NULL)");
+      "'2023-11-14 22:13:20', NULL);"
+      "CREATE TABLE other_disabled_user AS SELECT * FROM api_disabled_user WHERE 0");
   StoreSettings settings;
   settings.prefix = "other_";
   auto other = open_store(settings);

@@ -47,7 +47,7 @@ constexpr Query kUserEvents{.name = "user_audit_events", .sql = R"sql(
 SELECT id, at, event, user_id, session_id, email, ip, user_agent, detail, actor_id
 FROM {{prefix}}audit_event
 WHERE user_id = ? AND id < ? AND at >= ? AND (? = '' OR event = ?)
-ORDER BY id DESC LIMIT ?
+ORDER BY id DESC LIMIT ? OFFSET ?
 )sql"};
 
 // Everything else (an operator's search): the filters that are unset match every row.
@@ -55,7 +55,7 @@ constexpr Query kFindEvents{.name = "find_audit_events", .sql = R"sql(
 SELECT id, at, event, user_id, session_id, email, ip, user_agent, detail, actor_id
 FROM {{prefix}}audit_event
 WHERE id < ? AND at >= ? AND (? = '' OR event = ?) AND (? = '' OR email = ?)
-ORDER BY id DESC LIMIT ?
+ORDER BY id DESC LIMIT ? OFFSET ?
 )sql"};
 
 namespace {
@@ -81,13 +81,14 @@ Result<std::vector<AuditEvent>> SqlStore::find_events(const AuditQuery& q) {
   const std::int64_t before = q.before_id.value_or(std::numeric_limits<std::int64_t>::max());
   const std::int64_t since = q.since ? unix_seconds(*q.since) : 0;
   const auto limit = static_cast<std::int64_t>(q.limit);
+  const auto offset = static_cast<std::int64_t>(q.offset);
   return db_->read([&](Connection& conn) {
     if (q.user_id) {
-      return all_rows(conn, kUserEvents, {*q.user_id, before, since, q.event, q.event, limit},
-                      read_event);
+      return all_rows(conn, kUserEvents,
+                      {*q.user_id, before, since, q.event, q.event, limit, offset}, read_event);
     }
-    return all_rows(conn, kFindEvents, {before, since, q.event, q.event, q.email, q.email, limit},
-                    read_event);
+    return all_rows(conn, kFindEvents,
+                    {before, since, q.event, q.event, q.email, q.email, limit, offset}, read_event);
   });
 }
 

@@ -23,9 +23,11 @@ inline std::string clip_utf8(std::string_view text, std::size_t bytes = 255) {
   return std::string(text.substr(0, end));
 }
 
-// The user columns, in the order every user query selects them:
-//   u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at
-inline constexpr int kUserColumnCount = 9;
+// The user columns, in the order every user query selects them (kUserColumns), from `{prefix}user
+// AS u` joined with its `{prefix}disabled_user` row (kUserFrom):
+//   u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
+//   d.disabled_at
+inline constexpr int kUserColumnCount = 10;
 
 inline Result<SysTime> read_timestamp(const Cursor& row, int column, std::string_view name) {
   if (auto t = row.time(column)) return *t;
@@ -48,6 +50,7 @@ inline Result<User> read_user(const Cursor& row, int first) {
   if (!updated) return std::move(updated).error();
   user.created_at = *created;
   user.updated_at = *updated;
+  if (!row.is_null(first + 9)) user.disabled_at = from_unix_seconds(row.int64(first + 9));
   return user;
 }
 

@@ -63,9 +63,11 @@ Status SqlStore::create_session(const NewSession& session) {
 // that user. The LEFT JOIN keeps the user row when the session is missing or someone else's.
 constexpr Query kFindUserWithSession{.name = "find_user_with_session", .sql = R"sql(
 SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
+       d.disabled_at,
        s.id IS NOT NULL AND s.revoked_at IS NULL AND s.expires_at > ?,
-       s.last_used_at
+       s.last_used_at, s.created_at
 FROM {{prefix}}user AS u
+LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
 LEFT JOIN {{prefix}}session AS s ON s.id = ? AND s.user_id = u.id
 WHERE u.id = ?
 )sql"};
@@ -88,6 +90,10 @@ Result<std::optional<UserWithSession>> SqlStore::find_user_with_session(std::int
                        UserWithSession out;
                        out.user = std::move(*user);
                        out.session_live = row.int64(kUserColumnCount) != 0;
+                       if (!row.is_null(kUserColumnCount + 2)) {
+                         out.session_created_at =
+                             from_unix_seconds(row.int64(kUserColumnCount + 2));
+                       }
                        touch = out.session_live &&
                                now_s - row.int64(kUserColumnCount + 1) > kTouchIntervalSeconds;
                        return out;

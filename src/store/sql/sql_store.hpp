@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/result.hpp"
 #include "store/sql/database.hpp"
@@ -86,6 +87,12 @@ class SqlStore final : public Store {
   Result<std::vector<AuditEvent>> find_events(const AuditQuery& query) override;
   Result<std::size_t> delete_events_before(SysTime cutoff) override;
 
+  // ---- administration (sql_admin.cpp) ----
+  Result<UserPage> search_users(const UserSearch& search) override;
+  Result<UpdatedAccount> change_user(std::int64_t user_id, const UserChange& change,
+                                     const ChangeDecision& decide) override;
+  Result<User> delete_user(std::int64_t user_id, const ChangeDecision& decide) override;
+
   // ---- the whole store (sql_store.cpp) ----
   Status ping() override;
   Result<std::size_t> sweep(SysTime now, std::chrono::seconds retention) override;
@@ -103,6 +110,10 @@ class SqlStore final : public Store {
   static Result<std::size_t> revoke_user_sessions(Connection& conn, std::int64_t user_id,
                                                   std::string_view keep_sid, SysTime now,
                                                   std::string_view reason);
+  // Locks user `user_id` and the active admins inside a caller's transaction and lets `decide`
+  // judge the change; the account as it was and the plan.
+  static Result<std::pair<User, ChangePlan>> decide_change(Connection& conn, std::int64_t user_id,
+                                                           const ChangeDecision& decide);
   // Appends audit events inside a caller's transaction.
   static Status insert_events(Connection& conn, const std::vector<AuditEvent>& events);
   // The same, each with user_id (and session_id when not empty) filled in.

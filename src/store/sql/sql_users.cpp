@@ -63,8 +63,11 @@ Result<std::optional<User>> SqlStore::find_user(Connection& conn, const Query& q
 }
 
 constexpr Query kFindUserByEmail{.name = "find_user_by_email", .sql = R"sql(
-SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at
-FROM {{prefix}}user AS u WHERE u.email = ?
+SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
+       d.disabled_at
+FROM {{prefix}}user AS u
+LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
+WHERE u.email = ?
 )sql"};
 
 Result<std::optional<User>> SqlStore::find_user_by_email(std::string_view email_lower) {
@@ -73,8 +76,11 @@ Result<std::optional<User>> SqlStore::find_user_by_email(std::string_view email_
 }
 
 constexpr Query kFindUserById{.name = "find_user_by_id", .sql = R"sql(
-SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at
-FROM {{prefix}}user AS u WHERE u.id = ?
+SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
+       d.disabled_at
+FROM {{prefix}}user AS u
+LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
+WHERE u.id = ?
 )sql"};
 
 Result<std::optional<User>> SqlStore::find_user_by_id(std::int64_t id) {
