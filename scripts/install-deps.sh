@@ -21,6 +21,8 @@ if [[ "${1:-}" == "--test" ]]; then
              clang libclang-rt-14-dev
              chromium chromium-driver python3-selenium python3-jwt python3-cryptography
              python3-aiosmtpd python3-jsonschema prometheus
+             # several nodes (scripts/cluster.sh): Galera replication, its state transfer, HAProxy
+             galera-4 rsync haproxy
              # the tutorial's own app (../shared/peers/seed-fastapi), which must accept our tokens
              python3-fastapi python3-uvicorn python3-sqlalchemy python3-pydantic python3-dotenv
              python3-email-validator python3-passlib python3-pymysql)

@@ -18,6 +18,9 @@ work=$(mktemp -d /tmp/gatehouse-test.XXXXXX)
 # Beside $work, not inside it: run as root, PostgreSQL runs as the user postgres, which may not
 # enter $work (mode 0700).
 postgres_dir=$(mktemp -d /tmp/gatehouse-postgres.XXXXXX)
+# The cluster's Galera nodes run as the user mysql when root: the same reason.
+cluster_dir=$(mktemp -d /tmp/gatehouse-cluster.XXXXXX)
+chmod 755 "$cluster_dir"
 passed=0
 failed=0
 skipped=0
@@ -28,7 +31,8 @@ cleanup() {
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   "$root/scripts/mariadb.sh" stop "$work/mariadb" >/dev/null 2>&1
   "$root/scripts/postgres.sh" stop "$postgres_dir" >/dev/null 2>&1
-  rm -rf "$work" "$postgres_dir"
+  "$root/scripts/cluster.sh" down "$cluster_dir" >/dev/null 2>&1
+  rm -rf "$work" "$postgres_dir" "$cluster_dir"
 }
 trap cleanup EXIT
 
@@ -264,6 +268,15 @@ else
   echo "SKIP tutorial app: no peer at $shared/peers/seed-fastapi (set GATEHOUSE_SHARED)"
   skipped=$((skipped + 1))
 fi
+
+# ---------------------------------------------------------------- several nodes
+# Three Galera nodes, two Gatehouse nodes and HAProxy (scripts/cluster.sh): the conformance suite
+# through HAProxy, sessions and throttling across nodes, concurrent refreshes on two nodes, and
+# kill -9 of a Gatehouse node and of a Galera node under load. Nothing beside it (timing cases).
+stage "cluster: Galera and HAProxy"
+/usr/bin/python3 "$root/tests/cluster/cluster_test.py" --binary "$root/build/gatehouse" \
+  --shared "$shared" --dir "$cluster_dir" | tee "$work/cluster.log"
+add_summary "$work/cluster.log" "cluster"
 
 # The fuzz targets build while the browser tests run: those leave a core idle most of the time.
 # Not beside the conformance suite, whose login-timing case compares medians of a few

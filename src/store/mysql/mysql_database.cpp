@@ -44,7 +44,12 @@ Result<std::unique_ptr<sql::Database>> open_mysql_database(const MysqlOptions& o
         options.endpoint, options.prefix, pool_session_sql(options.lock_wait_timeout)));
   }
   sql::RetryRules rules;
-  rules.lock_conflict_retries = 1;
+  // On a Galera cluster a transaction may be aborted at its COMMIT by certification (another node
+  // committed a conflicting write first) or half-way by a replicated write set that needs its
+  // locks; both are error 1213. Several writers racing on one row (one e-mail registered on every
+  // node, one session refreshed on two) can take a transaction through more than one such abort:
+  // four retries, each from the start, then the caller's 503. A single server rarely needs one.
+  rules.lock_conflict_retries = 4;
   rules.stale_connection_window = options.endpoint.connect_timeout;
   return std::unique_ptr<sql::Database>(std::make_unique<sql::PooledDatabase>(
       sql::Dialect::kMysql, std::move(connections), options.pool_wait, rules));
