@@ -271,8 +271,9 @@ fi
 
 # ---------------------------------------------------------------- several nodes
 # Three Galera nodes, two Gatehouse nodes and HAProxy (scripts/cluster.sh): the conformance suite
-# through HAProxy, sessions and throttling across nodes, concurrent refreshes on two nodes, and
-# kill -9 of a Gatehouse node and of a Galera node under load. Nothing beside it (timing cases).
+# through HAProxy, sessions and throttling across nodes, concurrent refreshes on two nodes, mail
+# sent once from two outbox senders, a node's clock ahead within the leeway, and kill -9 of a
+# Gatehouse node and of a Galera node under load. Nothing beside it (timing cases).
 stage "cluster: Galera and HAProxy"
 /usr/bin/python3 "$root/tests/cluster/cluster_test.py" --binary "$root/build/gatehouse" \
   --shared "$shared" --dir "$cluster_dir" | tee "$work/cluster.log"

@@ -7,6 +7,7 @@ with private folders), then checks, through HAProxy and against single nodes:
   - a session's life across nodes: what one node ends, every node refuses on the next request;
   - login throttling counted across nodes;
   - concurrent refreshes of one token on two nodes: one session, never a fork, never a 5xx;
+  - mail queued on both nodes, whose outbox senders share one table: each mail sent once;
   - under steady load, kill -9 of a Gatehouse node, then of a Galera node (which rejoins): no
     acknowledged registration lost; the error window is reported in requests and seconds.
 Stops everything it started (scripts/cluster.sh down: by pid). Prints PASS/FAIL lines and
@@ -15,10 +16,13 @@ Stops everything it started (scripts/cluster.sh down: by pid). Prints PASS/FAIL 
     cluster_test.py --binary build/gatehouse [--shared ../shared] [--dir DIR]
 """
 import argparse
+import base64
+import email
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,8 +65,9 @@ class Cluster:
         self.dir = directory
         self.env = dict(os.environ, GATEHOUSE_BIN=binary, GATEHOUSE_NODES="2")
 
-    def run(self, *args, check=True):
-        r = subprocess.run([CLUSTER, *args, self.dir], env=self.env, text=True,
+    def run(self, *args, check=True, extra_env=None):
+        r = subprocess.run([CLUSTER, *args, self.dir], env=dict(self.env, **(extra_env or {})),
+                           text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if check and r.returncode != 0:
             raise RuntimeError(f"cluster.sh {' '.join(args)}: {r.stderr[-2000:]}")
@@ -317,6 +322,94 @@ def kill_galera_node(cluster, url):
             f"({rejoin:.1f} s); {load.window()}")
 
 
+class SmtpSink:
+    """A real SMTP server (Debian's aiosmtpd) on a free port, delivering into a Maildir."""
+
+    def __init__(self, folder):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.maildir = os.path.join(folder, "maildir")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("aiosmtpd did not start")
+
+    def recipients(self):
+        """The To: of every mail delivered so far."""
+        out = []
+        folder = os.path.join(self.maildir, "new")
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            with open(os.path.join(folder, name), "rb") as f:
+                out.append(email.message_from_bytes(f.read())["To"])
+        return out
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def mail_sent_once(cluster, sink):
+    """Both nodes' outbox senders work one table: each mail goes out once."""
+    addresses = [unique_email("mail") for _ in range(20)]
+    for i, address in enumerate(addresses):
+        expect(register(cluster.node(1 + i % 2), address)[0] == 201, "register")
+    for i, address in enumerate(addresses):
+        status, _ = call("POST", cluster.node(1 + (i + 1) % 2) + "/api/auth/password/forgot",
+                         {"email": address}, headers={"X-Forwarded-For": f"10.9.0.{i + 1}"})
+        expect(status == 202, f"forgot on node {1 + (i + 1) % 2}: {status}")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        got = [r for r in sink.recipients() if r in addresses]
+        if len(got) >= len(addresses):
+            break
+        time.sleep(0.2)
+    time.sleep(3)  # a second sending of any of them would arrive within this
+    got = [r for r in sink.recipients() if r in addresses]
+    twice = sorted({r for r in got if got.count(r) > 1})
+    expect(not twice, f"sent more than once: {twice}")
+    expect(sorted(got) == sorted(addresses), f"{len(got)} of {len(addresses)} mails arrived")
+    return f"{len(addresses)} mails queued on two nodes, each sent once"
+
+
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def clock_skew(cluster):
+    """Node 2's clock 4 s ahead (libfaketime), inside CLOCK_LEEWAY_SECONDS (5): tokens of each
+    node work on the other, whose clock says they were issued in the future or the past."""
+    cluster.run("kill", "gatehouse2")
+    cluster.run("start", "gatehouse2", extra_env={
+        "LD_PRELOAD": LIBFAKETIME, "FAKETIME": "+4", "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    try:
+        one, two = cluster.node(1), cluster.node(2)
+        email = unique_email("skew")
+        expect(register(one, email)[0] == 201, "register")
+        status, body = login(two, email)  # iat and nbf 4 s ahead of node 1's clock
+        expect(status == 200, f"login on the node ahead: {status}")
+        payload = body["access_token"].split(".")[1]
+        iat = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iat"]
+        expect(iat >= time.time() + 2, f"node 2's clock is not ahead (iat {iat}, now {time.time():.0f})")
+        status, _ = call("GET", one + "/api/users/me", token=body["access_token"])
+        expect(status == 200, f"its token on node 1: {status}")
+        status, body = call("POST", one + "/api/auth/refresh", token=body["refresh_token"])
+        expect(status == 200, f"its refresh on node 1: {status}")
+        status, _ = call("GET", two + "/api/users/me", token=body["access_token"])
+        expect(status == 200, f"node 1's token on the node ahead: {status}")
+    finally:
+        cluster.run("kill", "gatehouse2")
+        cluster.run("start", "gatehouse2")
+    return "node 2 four seconds ahead: each node accepts the other's tokens"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -331,9 +424,11 @@ def main():
     keys = subprocess.run([binary, "keys", "generate"], text=True, stdout=subprocess.PIPE,
                           check=True).stdout
     env_file = os.path.join(directory, ".env")
+    sink = SmtpSink(directory)
     with open(env_file, "w") as f:
         f.write(keys + "TRUSTED_PROXIES=127.0.0.1\nCLIENT_ORIGIN=http://localhost:3000\n"
-                "REFRESH_REUSE_GRACE_SECONDS=1\nARGON2_MEMORY_KIB=8192\nARGON2_PASSES=1\n")
+                "REFRESH_REUSE_GRACE_SECONDS=1\nARGON2_MEMORY_KIB=8192\nARGON2_PASSES=1\n"
+                f"SMTP_URL=smtp://127.0.0.1:{sink.port}\nMAIL_FROM=no-reply@example.com\n")
     cluster = Cluster(directory, binary)
     results = Results()
     url = None
@@ -350,9 +445,12 @@ def main():
         results.case("sessions_across_nodes", lambda: sessions_across_nodes(cluster))
         results.case("throttle_across_nodes", lambda: throttle_across_nodes(cluster))
         results.case("concurrent_refreshes_on_two_nodes", lambda: concurrent_refreshes(cluster))
+        results.case("mail_sent_once_from_two_nodes", lambda: mail_sent_once(cluster, sink))
+        results.case("clock_skew_within_the_leeway", lambda: clock_skew(cluster))
         results.case("kill_gatehouse_node_under_load", lambda: kill_gatehouse_node(cluster, url))
         results.case("kill_galera_node_under_load", lambda: kill_galera_node(cluster, url))
     cluster.run("down", check=False)
+    sink.stop()
     if not args.dir:
         shutil.rmtree(directory, ignore_errors=True)
     summary = f"{results.passed} passed, {results.failed} failed"

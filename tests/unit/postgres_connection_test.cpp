@@ -116,7 +116,7 @@ TEST(PostgresFailure, SqlstatesMapToFailureKindsAndCodes) {
       {"23502", FailureKind::kOther, ErrorCode::kInternal},  // not null
       {"40001", FailureKind::kLockConflict, ErrorCode::kUnavailable},
       {"40P01", FailureKind::kLockConflict, ErrorCode::kUnavailable},
-      {"55P03", FailureKind::kLockConflict, ErrorCode::kUnavailable},
+      {"55P03", FailureKind::kLockTimeout, ErrorCode::kUnavailable},
       {"08006", FailureKind::kConnectionLost, ErrorCode::kUnavailable},
       {"08P01", FailureKind::kConnectionLost, ErrorCode::kUnavailable},
       {"57P01", FailureKind::kConnectionLost, ErrorCode::kUnavailable},
@@ -509,7 +509,7 @@ TEST_F(PostgresConnectionTest, ARowLockHeldElsewhereIsALockConflict) {
   const auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_FALSE(updated);
   EXPECT_EQ(updated.error().code, ErrorCode::kUnavailable);
-  EXPECT_EQ(conn->last_failure(), FailureKind::kLockConflict);
+  EXPECT_EQ(conn->last_failure(), FailureKind::kLockTimeout);
   EXPECT_NE(updated.error().internal.find("(SQLSTATE 55P03)"), std::string::npos)
       << updated.error().internal;
   EXPECT_LT(elapsed, seconds(2));
@@ -593,9 +593,10 @@ TEST_F(PostgresConnectionTest, UnderAPooledDatabaseEndedSessionsAndLockConflicts
   const std::int64_t id = insert(*conn_, 1);
   std::vector<std::unique_ptr<sql::Connection>> connections;
   connections.push_back(open("SET lock_timeout = '100ms'"));
-  sql::PooledDatabase db(
-      sql::Dialect::kPostgres, std::move(connections), milliseconds(500),
-      sql::RetryRules{.lock_conflict_retries = 3, .stale_connection_window = seconds(1)});
+  sql::PooledDatabase db(sql::Dialect::kPostgres, std::move(connections), milliseconds(500),
+                         sql::RetryRules{.lock_conflict_retries = 3,
+                                         .lock_timeout_retries = 1,
+                                         .stale_connection_window = seconds(1)});
   const auto pid_of = [&]() -> Result<std::int64_t> {
     return db.read([&](sql::Connection& conn) -> Result<std::int64_t> {
       auto rows = conn.run(kBackendPid, {});

@@ -15,11 +15,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// MySQL's rules (open_mysql_database): one more attempt after a lock conflict, and a lost
-// connection retried when it failed within the connect timeout of the attempt's start.
+// PostgreSQL's rules (open_postgres_database): one more attempt after a lock conflict or a lock
+// timeout, and a lost connection retried when it failed within the connect timeout of the
+// attempt's start.
 RetryRules server_rules() {
   RetryRules rules;
   rules.lock_conflict_retries = 1;
+  rules.lock_timeout_retries = 1;
   rules.stale_connection_window = seconds(2);
   return rules;
 }
@@ -52,6 +54,21 @@ TEST(DecideRetry, LockConflictIsRetriedOnceOnServers) {
   EXPECT_EQ(decide_retry(server_rules(), attempt), RetryDecision::kRetry);
   attempt.lock_conflicts_before = 1;
   EXPECT_EQ(decide_retry(server_rules(), attempt), RetryDecision::kGiveUp);
+}
+
+// Galera aborts a transaction at certification at once, so conflicts get several retries; a
+// timed-out lock wait made the caller wait the whole timeout, so it gets few (MySQL: 4 and 1).
+TEST(DecideRetry, LockTimeoutsHaveTheirOwnSmallerBudget) {
+  RetryRules rules = server_rules();
+  rules.lock_conflict_retries = 4;
+  FailedAttempt timeout = failed(FailureKind::kLockTimeout);
+  EXPECT_EQ(decide_retry(rules, timeout), RetryDecision::kRetry);
+  timeout.lock_conflicts_before = 1;
+  EXPECT_EQ(decide_retry(rules, timeout), RetryDecision::kGiveUp);
+  FailedAttempt conflict = failed(FailureKind::kLockConflict);
+  conflict.lock_conflicts_before = 3;
+  EXPECT_EQ(decide_retry(rules, conflict), RetryDecision::kRetry);
+  EXPECT_EQ(decide_retry(RetryRules{}, timeout), RetryDecision::kGiveUp);
 }
 
 // SQLite's busy handler has already waited out the busy timeout.

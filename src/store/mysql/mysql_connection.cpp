@@ -206,9 +206,10 @@ sql::FailureKind mysql_failure_kind(unsigned error_number) {
     case ER_NO_REFERENCED_ROW:
     case ER_NO_REFERENCED_ROW_2:
       return sql::FailureKind::kForeignKeyViolation;
-    case ER_LOCK_DEADLOCK:
-    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:  // also Galera's certification failures and brute-force aborts
       return sql::FailureKind::kLockConflict;
+    case ER_LOCK_WAIT_TIMEOUT:
+      return sql::FailureKind::kLockTimeout;
     default:
       return sql::FailureKind::kOther;
   }

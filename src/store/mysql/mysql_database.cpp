@@ -49,7 +49,9 @@ Result<std::unique_ptr<sql::Database>> open_mysql_database(const MysqlOptions& o
   // locks; both are error 1213. Several writers racing on one row (one e-mail registered on every
   // node, one session refreshed on two) can take a transaction through more than one such abort:
   // four retries, each from the start, then the caller's 503. A single server rarely needs one.
+  // A lock wait that timed out is tried once more (each try waits the whole timeout).
   rules.lock_conflict_retries = 4;
+  rules.lock_timeout_retries = 1;
   rules.stale_connection_window = options.endpoint.connect_timeout;
   return std::unique_ptr<sql::Database>(std::make_unique<sql::PooledDatabase>(
       sql::Dialect::kMysql, std::move(connections), options.pool_wait, rules));

@@ -134,6 +134,7 @@ bool server_closed(PGconn* conn, const bool& session_ended) {
 ErrorCode code_for(std::string_view sqlstate) {
   switch (postgres_failure_kind(sqlstate)) {
     case sql::FailureKind::kLockConflict:
+    case sql::FailureKind::kLockTimeout:
     case sql::FailureKind::kConnectionLost:
       return ErrorCode::kUnavailable;
     default:
@@ -182,7 +183,8 @@ std::chrono::milliseconds statement_timeout(std::chrono::seconds read_timeout) {
 sql::FailureKind postgres_failure_kind(std::string_view sqlstate) {
   if (sqlstate == "23505") return sql::FailureKind::kUniqueViolation;
   if (sqlstate == "23503") return sql::FailureKind::kForeignKeyViolation;
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+  if (sqlstate == "55P03") return sql::FailureKind::kLockTimeout;  // lock_not_available
+  if (sqlstate == "40001" || sqlstate == "40P01") {
     return sql::FailureKind::kLockConflict;
   }
   // Class 08: connection exceptions. 57P01 admin_shutdown (also pg_terminate_backend), 57P02

@@ -52,6 +52,7 @@ Result<std::unique_ptr<sql::Database>> open_postgres_database(const PostgresOpti
   }
   sql::RetryRules rules;
   rules.lock_conflict_retries = 1;
+  rules.lock_timeout_retries = 1;
   rules.stale_connection_window = options.endpoint.connect_timeout;
   return std::unique_ptr<sql::Database>(std::make_unique<sql::PooledDatabase>(
       sql::Dialect::kPostgres, std::move(connections), options.pool_wait, rules));

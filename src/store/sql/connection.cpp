@@ -26,6 +26,8 @@ std::string_view to_string(FailureKind kind) {
       return "foreign-key violation";
     case FailureKind::kLockConflict:
       return "lock conflict";
+    case FailureKind::kLockTimeout:
+      return "lock timeout";
     case FailureKind::kConnectionLost:
       return "connection lost";
     case FailureKind::kOther:

@@ -23,8 +23,10 @@ enum class FailureKind {
   kNone,
   kUniqueViolation,      // a UNIQUE or PRIMARY KEY constraint refused the row
   kForeignKeyViolation,  // the referenced row does not exist
-  kLockConflict,         // a deadlock, a lock wait that timed out, a serialization failure: the
-                         // transaction was undone and may be tried again
+  kLockConflict,         // a deadlock, a serialization failure, a Galera certification failure:
+                         // the transaction was undone and may be tried again at once
+  kLockTimeout,          // a lock wait that ran out of time (the row is held): undone; another
+                         // try waits as long again
   kConnectionLost,       // the connection is gone; the server undid any open transaction
   kOther,
 };

@@ -8,6 +8,9 @@ RetryDecision decide_retry(const RetryRules& rules, const FailedAttempt& attempt
     case FailureKind::kLockConflict:
       return attempt.lock_conflicts_before < rules.lock_conflict_retries ? RetryDecision::kRetry
                                                                          : RetryDecision::kGiveUp;
+    case FailureKind::kLockTimeout:
+      return attempt.lock_conflicts_before < rules.lock_timeout_retries ? RetryDecision::kRetry
+                                                                        : RetryDecision::kGiveUp;
     case FailureKind::kConnectionLost:
       if (attempt.reconnected_before || attempt.took >= rules.stale_connection_window) {
         return RetryDecision::kGiveUp;

@@ -8,9 +8,11 @@ namespace gatehouse::store::sql {
 
 // How a backend wants failed operations tried again.
 struct RetryRules {
-  // Attempts after a lock conflict (deadlock, lock wait timeout, serialization failure; on a
-  // Galera cluster also a certification failure). SQLite: 0, its busy handler has already waited.
+  // Attempts after a lock conflict (deadlock, serialization failure; on a Galera cluster also a
+  // certification failure), which end at once. SQLite: 0, its busy handler has already waited.
   int lock_conflict_retries = 0;
+  // Attempts after a lock wait timed out: each waits the lock timeout again, so few.
+  int lock_timeout_retries = 0;
   // A lost connection is retried once on a fresh one when it failed within this time of the
   // attempt's start (a stale pooled connection), never when the server stopped answering.
   std::chrono::milliseconds stale_connection_window{0};
