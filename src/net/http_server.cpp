@@ -442,7 +442,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (options_.access_log) {
       context.status = status;
       context.duration_seconds = seconds;
-      const observability::ScopedLogContext scope(context);
+      const observability::ScopedLogContext log_scope(context);
       // The path, never the query string (it may carry a token).
       spdlog::info("{} {} {} {:.1f}ms client={}{}", context.method, path.empty() ? "-" : path,
                    status, seconds * 1000, request.client_ip,

@@ -14,9 +14,6 @@ Screenshots of the client's pages land in --artifacts.
 """
 import argparse
 import base64
-import email
-import email.policy
-import mailbox
 import re
 import functools
 import http.client
@@ -36,7 +33,9 @@ import unittest
 import urllib.error
 import urllib.request
 
-import jwt  # Debian's python3-jwt, to write an expired copy of a real access token
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from smtp_sink import SmtpSink  # noqa: E402  (tests/support: shared with the cluster test)
+import jwt  # noqa: E402  Debian's python3-jwt, to write an expired copy of a real access token
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
@@ -555,42 +554,6 @@ class BrowserFlow(ChromiumCase):
         self.assertIsNone(self.cookie("access_token"))
         self.open_client()
         self.wait_state("signed-out")
-
-
-class SmtpSink:
-    """A real SMTP server (Debian's aiosmtpd) on a free port, delivering into a Maildir."""
-
-    def __init__(self, folder):
-        self.port = free_port()
-        self.maildir = os.path.join(folder, "maildir")
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % self.port,
-             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("aiosmtpd did not start")
-
-    def wait_for_mail(self, to, subject_part, timeout=30):
-        """The text of the first mail to `to` whose subject holds `subject_part`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.isdir(self.maildir):
-                for key, raw in mailbox.Maildir(self.maildir, factory=None).iteritems():
-                    msg = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-                    if msg["To"] == to and subject_part in msg["Subject"]:
-                        return msg.get_body(preferencelist=("plain",)).get_content()
-            time.sleep(0.1)
-        raise AssertionError("no mail to %s about %r within %ds" % (to, subject_part, timeout))
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 class MailFlow(ChromiumCase):

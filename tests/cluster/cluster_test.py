@@ -17,7 +17,6 @@ Stops everything it started (scripts/cluster.sh down: by pid). Prints PASS/FAIL 
 """
 import argparse
 import base64
-import email
 import json
 import os
 import re
@@ -32,6 +31,8 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from smtp_sink import SmtpSink  # noqa: E402  (tests/support: shared with the browser tests)
 CLUSTER = os.path.join(ROOT, "scripts", "cluster.sh")
 PASSWORD = "Cluster-passw0rd"
 
@@ -320,41 +321,6 @@ def kill_galera_node(cluster, url):
     expect(call("GET", cluster.node(1) + "/api/readyz")[0] == 200, "node 1 not ready again")
     return (f"{len(load.acked)} acknowledged, on all three nodes after the rejoin "
             f"({rejoin:.1f} s); {load.window()}")
-
-
-class SmtpSink:
-    """A real SMTP server (Debian's aiosmtpd) on a free port, delivering into a Maildir."""
-
-    def __init__(self, folder):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.maildir = os.path.join(folder, "maildir")
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("aiosmtpd did not start")
-
-    def recipients(self):
-        """The To: of every mail delivered so far."""
-        out = []
-        folder = os.path.join(self.maildir, "new")
-        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-            with open(os.path.join(folder, name), "rb") as f:
-                out.append(email.message_from_bytes(f.read())["To"])
-        return out
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 def mail_sent_once(cluster, sink):
