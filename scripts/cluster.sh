@@ -83,6 +83,9 @@ galera_start() {  # node [--wsrep-new-cluster]
   # Small: 2 cores and 3 nodes. Galera needs ROW binlogs' format, interleaved auto-increment
   # locks and InnoDB; wsrep_sync_wait=1 makes a read wait until this node has applied every write
   # the cluster committed before it (a session revoked on one node is refused on every node).
+  # A node that dies silently holds every commit of the others until it is suspected: 2 s
+  # (evs.suspect_timeout, default 5 s), below Gatehouse's 5 s wait for a database reply, so those
+  # commits finish instead of being cut off as in doubt (503).
   mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" --port="$sql" \
     --bind-address=127.0.0.1 --user="$db_user" --pid-file="$d/pid.mariadb" \
     --log-error="$d/error.log" \
@@ -94,7 +97,7 @@ galera_start() {  # node [--wsrep-new-cluster]
     --wsrep-cluster-name=gatehouse --wsrep-node-name="galera$n" \
     --wsrep-cluster-address="gcomm://$members" \
     --wsrep-node-address="127.0.0.1:$gcomm" \
-    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$gcomm;ist.recv_addr=127.0.0.1:$ist;gcache.size=32M" \
+    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$gcomm;ist.recv_addr=127.0.0.1:$ist;gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S" \
     --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$sst" \
     --wsrep-slave-threads=2 --wsrep-sync-wait=1 \
     $bootstrap >>"$d/stdout.log" 2>&1 &

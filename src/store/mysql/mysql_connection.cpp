@@ -623,10 +623,41 @@ Status MysqlConnection::execute(std::string_view sql, std::string_view what) {
   return query(sql, what);
 }
 
+Result<std::optional<std::string>> MysqlConnection::show_value(std::string_view sql,
+                                                               std::string_view what) {
+  if (mysql_real_query(mysql_, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+    return fail(mysql_errno(mysql_), mysql_error(mysql_), what);
+  }
+  MYSQL_RES* result = mysql_store_result(mysql_);
+  if (result == nullptr) return fail(mysql_errno(mysql_), mysql_error(mysql_), what);
+  std::optional<std::string> value;
+  // SHOW ... LIKE: one row (Variable_name, Value), or none where the server has no such name.
+  if (MYSQL_ROW row = mysql_fetch_row(result); row != nullptr && mysql_num_fields(result) >= 2) {
+    const unsigned long* lengths = mysql_fetch_lengths(result);
+    if (row[1] != nullptr) value = std::string(row[1], lengths[1]);
+  }
+  mysql_free_result(result);
+  return value;
+}
+
 Status MysqlConnection::ping() {
   if (mysql_ == nullptr || broken_)
     return Error{ErrorCode::kUnavailable, "mysql ping: not connected"};
   if (mysql_ping(mysql_) != 0) return fail(mysql_errno(mysql_), mysql_error(mysql_), "ping");
+  // A Galera node that accepts connections may still refuse queries (error 1047) while it joins
+  // the cluster or after it lost the majority: not ready until wsrep_ready is ON, so a load
+  // balancer's readiness check takes its Gatehouse node out. SHOW ... LIKE answers no row on
+  // MySQL and OFF on a MariaDB without Galera, which need no such check.
+  auto wsrep_on = show_value("SHOW VARIABLES LIKE 'wsrep_on'", "ping wsrep_on");
+  if (!wsrep_on) return std::move(wsrep_on).error();
+  if (*wsrep_on != "ON") return ok_status();
+  auto ready = show_value("SHOW STATUS LIKE 'wsrep_ready'", "ping wsrep_ready");
+  if (!ready) return std::move(ready).error();
+  if (*ready != "ON") {
+    return Error{ErrorCode::kUnavailable,
+                 "mysql ping: this Galera node is not ready (wsrep_ready " +
+                     ready->value_or("missing") + ")"};
+  }
   return ok_status();
 }
 

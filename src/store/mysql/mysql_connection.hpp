@@ -109,6 +109,8 @@ class MysqlConnection final : public sql::Connection {
  private:
   Status open();
   Status query(std::string_view sql, std::string_view what);
+  // The Value column of a `SHOW VARIABLES|STATUS LIKE 'name'`; nullopt when the server has none.
+  Result<std::optional<std::string>> show_value(std::string_view sql, std::string_view what);
 
   const MysqlEndpoint endpoint_;
   const std::string session_sql_;
