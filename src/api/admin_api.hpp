@@ -44,6 +44,7 @@ class AdminApi final {
   const Clock& clock_;  // `since` ages count back from now
   http::CorsPolicy origins_;
   http::BodySchema patch_body_;
+  http::ParameterDoc event_type_;
 };
 
 // An account as the admin API shows it (the AdminUser schema).

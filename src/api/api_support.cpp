@@ -82,13 +82,29 @@ std::string range_message(std::int64_t min, std::int64_t max) {
 
 }  // namespace
 
-std::int64_t ParamReader::bounded_int(std::string_view name, std::int64_t min, std::int64_t max,
-                                      std::int64_t fallback) {
-  const auto text = query_param(request_, name);
-  if (!text) return fallback;
-  if (auto value = whole_number(*text, min, max)) return *value;
-  refuse(name, range_message(min, max), "value_error.number.not_in_range");
-  return fallback;
+std::optional<std::int64_t> ParamReader::integer(const http::ParameterDoc& param) {
+  const http::IntegerRange range = param.integer.value_or(http::IntegerRange{});
+  const auto text = query_param(request_, param.name);
+  if (!text) return range.fallback;
+  if (auto value = whole_number(*text, range.minimum, range.maximum)) return *value;
+  refuse(param.name, range_message(range.minimum, range.maximum),
+         "value_error.number.not_in_range");
+  return range.fallback;
+}
+
+std::optional<std::string> ParamReader::one_of(const http::ParameterDoc& param) {
+  auto text = query_param(request_, param.name);
+  if (!text) {
+    if (param.default_value.empty()) return std::nullopt;
+    return param.default_value;
+  }
+  if (std::find(param.values.begin(), param.values.end(), *text) != param.values.end()) {
+    return text;
+  }
+  std::string allowed;
+  for (const std::string& v : param.values) allowed += (allowed.empty() ? "'" : ", '") + v + "'";
+  refuse(param.name, "value is not one of " + allowed, "type_error.enum");
+  return std::nullopt;
 }
 
 std::int64_t ParamReader::path_id(std::size_t index, std::string_view name) {

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "http/body_validator.hpp"
 #include "http/cors.hpp"
+#include "http/operation.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
@@ -42,18 +43,25 @@ std::optional<std::string> query_param(const http::Request& request, std::string
 
 // Reads a request's query and path parameters, collecting every problem into FastAPI's 422 list
 // (`loc` ["query", name] or ["path", name]), so a client sees them all at once.
+// Query parameters are read through the ParameterDoc that documents them, so /openapi.json shows
+// the bounds and values that are enforced.
 // Example:
+//   const http::ParameterDoc kPage{.name = "page", .in = "query",
+//                                  .integer = http::IntegerRange{1, 1000, 1}};
 //   ParamReader params(request);
 //   const std::int64_t id = params.path_id(0, "id");
-//   const std::int64_t page = params.bounded_int("page", 1, 1000000, 1);
+//   const std::int64_t page = *params.integer(kPage);
 //   if (!params.ok()) return params.response();
 class ParamReader {
  public:
   explicit ParamReader(const http::Request& request) : request_(request) {}
 
-  // Query parameter `name`, a whole number in [min, max]; `fallback` when absent or wrong.
-  std::int64_t bounded_int(std::string_view name, std::int64_t min, std::int64_t max,
-                           std::int64_t fallback);
+  // Query parameter `param`, a whole number in param.integer (1 and up when that is unset);
+  // the range's fallback when absent or wrong.
+  std::optional<std::int64_t> integer(const http::ParameterDoc& param);
+  // Query parameter `param`, one of param.values; its default_value (nullopt when it has none)
+  // when absent, nullopt when wrong.
+  std::optional<std::string> one_of(const http::ParameterDoc& param);
   // Path parameter number `index` (declared `{name}`), a positive whole number; 0 when wrong.
   std::int64_t path_id(std::size_t index, std::string_view name);
   // Query parameter `name` as text; nullopt when absent.

@@ -44,12 +44,14 @@ http::BodySchema login_schema(std::size_t password_max_bytes) {
           .fields = {std::move(email), password_field("password", 8, password_max_bytes, "")}};
 }
 
-const std::vector<http::ParameterDoc> kLogoutScope{
-    {.name = "scope",
-     .in = "query",
-     .description = "session (default): this login; others: every other login of the user (this "
-                    "one stays); global: every login of the user.",
-     .values = {"session", "others", "global"}}};
+const http::ParameterDoc kLogoutScope{
+    .name = "scope",
+    .in = "query",
+    .description =
+        "session (default): this login; others: every other login of the user (this "
+        "one stays); global: every login of the user.",
+    .values = {"session", "others", "global"},
+    .default_value = "session"};
 
 }  // namespace
 
@@ -123,7 +125,7 @@ void AuthApi::add_routes(http::Router& router) const {
                                "next request, its refresh token can never be used again.",
                 .tag = "Auth",
                 .credential = Credential::kAccessToken,
-                .parameters = kLogoutScope,
+                .parameters = {kLogoutScope},
                 .responses = {doc::with_session_cookies(
                                   doc::ok(200, "LogoutResponse",
                                           "Logged out; the cookies are cleared (scope session and "
@@ -251,16 +253,14 @@ http::Response AuthApi::logout(const http::Request& request) const {
   if (!principal) return fail(principal.error(), "logout");
   // ?scope=session (default): this login; others: every other login of the user, this one stays;
   // global: every login of the user, this one included.
-  const std::string scope = query_param(request, "scope").value_or("session");
+  ParamReader params(request);
+  const std::optional<std::string> scope = params.one_of(kLogoutScope);
+  if (!params.ok()) return params.response();
   auth::LogoutScope logout_scope = auth::LogoutScope::kSession;
   if (scope == "others") {
     logout_scope = auth::LogoutScope::kOthers;
   } else if (scope == "global") {
     logout_scope = auth::LogoutScope::kGlobal;
-  } else if (scope != "session") {
-    return http::validation_response({{{"query", "scope"},
-                                       "value is not one of 'session', 'others', 'global'",
-                                       "type_error.enum"}});
   }
   auto ended = sessions_.logout(principal->user.id, principal->claims.sid, logout_scope,
                                 client_info(request));

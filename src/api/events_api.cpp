@@ -1,6 +1,5 @@
 #include "api/events_api.hpp"
 
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,14 +13,28 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kDefaultLimit = 20;
-constexpr std::int64_t kMaxLimit = 100;
+const http::ParameterDoc kLimit{
+    .name = "limit",
+    .in = "query",
+    .description = "Events per page.",
+    .integer = http::IntegerRange{.minimum = 1, .maximum = 100, .fallback = 20}};
+const http::ParameterDoc kBefore{.name = "before",
+                                 .in = "query",
+                                 .description = "Only events older than this event id (paging).",
+                                 .integer = http::IntegerRange{}};
 
 json::value optional_int(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
 }  // namespace
+
+http::ParameterDoc event_type_parameter() {
+  http::ParameterDoc param{
+      .name = "event", .in = "query", .description = "Only events of this type."};
+  for (auth::AuditEventType t : auth::audit_event_types()) param.values.emplace_back(auth::name(t));
+  return param;
+}
 
 json::object event_json(const store::AuditEvent& e) {
   return json::object{
@@ -39,11 +52,9 @@ json::object event_json(const store::AuditEvent& e) {
 }
 
 EventsApi::EventsApi(const auth::AuditTrail& audit, const auth::Authenticator& authenticator)
-    : audit_(audit), authenticator_(authenticator) {}
+    : audit_(audit), authenticator_(authenticator), event_type_(event_type_parameter()) {}
 
 void EventsApi::add_routes(http::Router& router) const {
-  std::vector<std::string> types;
-  for (auth::AuditEventType t : auth::audit_event_types()) types.emplace_back(auth::name(t));
   router.add(
       bhttp::verb::get, "/api/users/me/events", http::Execution::kWorker,
       [this](const http::Request& r) { return mine(r); },
@@ -54,16 +65,7 @@ void EventsApi::add_routes(http::Router& router) const {
                       "`before` for the next page (null: no more).",
        .tag = "Users",
        .credential = http::Credential::kAccessToken,
-       .parameters = {{.name = "limit",
-                       .in = "query",
-                       .description = "Events per page, 1 to 100 (default 20)."},
-                      {.name = "before",
-                       .in = "query",
-                       .description = "Only events older than this event id (paging)."},
-                      {.name = "event",
-                       .in = "query",
-                       .description = "Only events of this type.",
-                       .values = std::move(types)}},
+       .parameters = {kLimit, kBefore, event_type_},
        .responses = {doc::ok(200, "AuditEventPage", "A page of events."),
                      doc::ok(422, "HTTPValidationError",
                              "A query parameter is out of range or not a known event type.")}});
@@ -73,19 +75,12 @@ http::Response EventsApi::mine(const http::Request& request) const {
   auto principal = authenticator_.authenticate(request);
   if (!principal) return fail(principal.error(), "me/events");
   ParamReader params(request);
-  const std::int64_t limit = params.bounded_int("limit", 1, kMaxLimit, kDefaultLimit);
-  const std::int64_t before =
-      params.bounded_int("before", 1, std::numeric_limits<std::int64_t>::max(), std::int64_t{0});
+  const std::int64_t limit = *params.integer(kLimit);
   store::AuditQuery query;
   query.user_id = principal->user.id;
-  if (auto event = params.text("event")) {
-    if (!auth::parse_audit_event_type(*event)) {
-      params.refuse("event", "value is not a known event type", "type_error.enum");
-    }
-    query.event = std::move(*event);
-  }
+  query.before_id = params.integer(kBefore);
+  query.event = params.one_of(event_type_).value_or("");
   if (!params.ok()) return params.response();
-  if (before > 0) query.before_id = before;
   // One more than the page: whether there is a next page is known without another request.
   query.limit = static_cast<std::size_t>(limit) + 1;
   auto events = audit_.find(query);

@@ -4,6 +4,7 @@
 
 #include "auth/audit_trail.hpp"
 #include "auth/authenticator.hpp"
+#include "http/operation.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -23,7 +24,11 @@ class EventsApi final {
  private:
   const auth::AuditTrail& audit_;
   const auth::Authenticator& authenticator_;
+  const http::ParameterDoc event_type_;
 };
+
+// The `event` query parameter of the audit trail's routes: one of the audit event types.
+http::ParameterDoc event_type_parameter();
 
 // One event as the API shows it (the AuditEvent schema).
 boost::json::object event_json(const store::AuditEvent& event);

@@ -139,6 +139,25 @@ json::object response_object(const http::ResponseDoc& doc, const json::object& s
   return r;
 }
 
+// A parameter whose declaration contradicts itself would document what the handler does not do.
+void check_parameter(const std::string& pattern, const http::ParameterDoc& p) {
+  const auto fail = [&](std::string_view what) {
+    throw std::logic_error(pattern + " parameter " + p.name + ": " + std::string(what));
+  };
+  if (p.in != "path" && p.in != "query") fail("is neither in the path nor in the query");
+  if (p.integer) {
+    if (!p.values.empty() || !p.default_value.empty()) fail("a whole number with string values");
+    const http::IntegerRange& r = *p.integer;
+    if (r.minimum > r.maximum) fail("an empty range");
+    if (r.fallback && (*r.fallback < r.minimum || *r.fallback > r.maximum)) {
+      fail("a default out of its range");
+    }
+  } else if (!p.default_value.empty() && !p.values.empty() &&
+             std::find(p.values.begin(), p.values.end(), p.default_value) == p.values.end()) {
+    fail("a default that is not one of its values");
+  }
+}
+
 json::object operation_object(const http::Route& route, json::object& schemas) {
   const http::Operation& op = route.doc;
   json::object o;
@@ -150,12 +169,20 @@ json::object operation_object(const http::Route& route, json::object& schemas) {
   if (!op.parameters.empty()) {
     json::array parameters;
     for (const http::ParameterDoc& p : op.parameters) {
-      json::object schema{{"type", "string"}};
-      if (!p.values.empty()) {
-        json::array values;
-        for (const std::string& v : p.values) values.emplace_back(v);
-        schema["enum"] = std::move(values);
-        schema["default"] = p.values.front();
+      check_parameter(route.pattern, p);
+      json::object schema;
+      if (p.integer) {
+        schema = {
+            {"type", "integer"}, {"minimum", p.integer->minimum}, {"maximum", p.integer->maximum}};
+        if (p.integer->fallback) schema["default"] = *p.integer->fallback;
+      } else {
+        schema = {{"type", "string"}};
+        if (!p.values.empty()) {
+          json::array values;
+          for (const std::string& v : p.values) values.emplace_back(v);
+          schema["enum"] = std::move(values);
+        }
+        if (!p.default_value.empty()) schema["default"] = p.default_value;
       }
       json::object parameter{{"name", p.name}, {"in", p.in}, {"required", p.in == "path"}};
       if (!p.description.empty()) parameter["description"] = p.description;

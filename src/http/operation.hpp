@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +27,24 @@ struct ResponseDoc {
   std::vector<std::string> headers;  // response headers worth naming: "Set-Cookie", "Retry-After"
 };
 
-// A string parameter of the path ("/api/users/me/sessions/{id}" declares "id") or the query.
+// The bounds of a whole-number parameter.
+struct IntegerRange {
+  std::int64_t minimum = 1;
+  std::int64_t maximum = std::numeric_limits<std::int64_t>::max();
+  std::optional<std::int64_t> fallback;  // the value when the parameter is absent
+};
+
+// A parameter of the path ("/api/users/me/sessions/{id}" declares "id") or the query: a string,
+// one of a fixed set of `values`, or a whole number in `integer`. Handlers read query parameters
+// through this same declaration (api::ParamReader::integer and one_of), so the documented bounds
+// and values are the enforced ones.
 struct ParameterDoc {
   std::string name;
   std::string in = "path";  // "path" (always required) or "query" (optional)
   std::string description;
   std::vector<std::string> values;  // the values allowed, when they are a fixed set
+  std::string default_value;        // the value when absent (empty: none; not for integers)
+  std::optional<IntegerRange> integer;
 };
 
 // What a route is, for people and client generators: it is declared where the route is

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -343,6 +344,62 @@ TEST_P(AdminTest, ANormalUserGets403OnEveryAdminRoute) {
   EXPECT_EQ(walked, 7);
   auto r = call("GET", "/api/admin/users/" + std::to_string(alice), admin_);
   EXPECT_EQ(r.json().at("role"), "user");  // the walk changed nothing
+}
+
+// The query parameters /openapi.json documents are the ones the server enforces: on every GET
+// route without path parameters, each documented bound and value is accepted and a value past
+// them is a 422 naming that parameter.
+TEST_P(AdminTest, DocumentedQueryParametersAreEnforcedAsDocumented) {
+  auto doc = call("GET", "/openapi.json", "");
+  ASSERT_EQ(doc.status, 200);
+  const json::value document = doc.json();
+  int checked = 0;
+  for (const auto& [path, item] : document.at("paths").as_object()) {
+    const json::object& operations = item.as_object();
+    if (path.find('{') != std::string_view::npos || !operations.contains("get")) continue;
+    const json::object& get = operations.at("get").as_object();
+    if (!get.contains("parameters")) continue;
+    for (const json::value& param : get.at("parameters").as_array()) {
+      if (param.at("in") != "query") continue;
+      const std::string name(param.at("name").as_string());
+      const json::object& schema = param.at("schema").as_object();
+      std::vector<std::string> good, bad;
+      if (schema.at("type") == "integer") {
+        const std::int64_t min = schema.at("minimum").as_int64();
+        const std::int64_t max = schema.at("maximum").as_int64();
+        good = {std::to_string(min), std::to_string(max)};
+        bad = {std::to_string(min - 1), "1.5", "x"};
+        if (max < std::numeric_limits<std::int64_t>::max()) bad.push_back(std::to_string(max + 1));
+      } else if (schema.contains("enum")) {
+        for (const json::value& v : schema.at("enum").as_array()) {
+          good.emplace_back(v.as_string());
+        }
+        bad = {"no-such-value"};
+      } else {
+        continue;  // free text
+      }
+      // Logout is a GET (as in the tutorial): its accepted values would end the admin's session
+      // (SessionsTest covers them); its refused ones must end nothing.
+      if (path == "/api/auth/logout") good.clear();
+      for (const std::string& value : good) {
+        const std::string target = std::string(path) + "?" + name + "=" + value;
+        EXPECT_EQ(call("GET", target, admin_).status, 200) << target;
+      }
+      for (const std::string& value : bad) {
+        const std::string target = std::string(path) + "?" + name + "=" + value;
+        auto r = call("GET", target, admin_);
+        ASSERT_EQ(r.status, 422) << target << ": " << r.body;
+        EXPECT_EQ(r.json().at("detail").at(0).at("loc"), (json::array{"query", json::string(name)}))
+            << target;
+      }
+      ++checked;
+    }
+  }
+  // /api/auth/logout: scope; /api/users/me/events: limit, before, event; /api/admin/users: page,
+  // per_page (query is free text); /api/admin/events: user_id, event, page, per_page (since is
+  // free text).
+  EXPECT_EQ(checked, 10);
+  EXPECT_EQ(me(admin_), 200);  // no refused logout ended the session
 }
 
 TEST_P(AdminTest, AStaleAdminSessionMustLogInAgain) {
