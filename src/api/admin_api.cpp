@@ -24,10 +24,15 @@ const http::ParameterDoc kPerPage{
     .in = "query",
     .description = "Entries per page.",
     .integer = http::IntegerRange{.minimum = 1, .maximum = 100, .fallback = 20}};
-const http::ParameterDoc kUserId{.name = "user_id",
-                                 .in = "query",
-                                 .description = "Only this account's events.",
-                                 .integer = http::IntegerRange{}};
+const http::ParameterDoc kUserId{
+    .name = "user_id",
+    .in = "query",
+    .description = "Only this account's events.",
+    .integer = http::IntegerRange{.minimum = 1, .maximum = store::kMaxUserId}};
+const http::ParameterDoc kAccountId{
+    .name = "id",
+    .description = "The account's id.",
+    .integer = http::IntegerRange{.minimum = 1, .maximum = store::kMaxUserId}};
 
 http::BodySchema patch_schema() {
   return {
@@ -51,7 +56,7 @@ http::BodySchema patch_schema() {
 }
 
 std::vector<http::ParameterDoc> id_parameter() {
-  return {{.name = "id", .description = "The account's id.", .integer = http::IntegerRange{}}};
+  return {kAccountId};
 }
 
 std::vector<http::ResponseDoc> admin_answers(std::vector<http::ResponseDoc> own) {
@@ -117,6 +122,8 @@ void AdminApi::add_routes(http::Router& router) const {
   const auto bad_param = [](std::string what) {
     return doc::ok(422, "HTTPValidationError", std::move(what));
   };
+  const std::string bad_id =
+      "The id is not a whole number from 1 to " + std::to_string(store::kMaxUserId) + ".";
   route(bhttp::verb::get, "/api/admin/users", &AdminApi::list_users,
         {.summary = "Search accounts",
          .description = "Accounts whose e-mail or name contains `query` (all when empty), by id, "
@@ -126,12 +133,11 @@ void AdminApi::add_routes(http::Router& router) const {
                                 .description = "Part of an e-mail or a name (case-insensitive)."}}),
          .responses = {doc::ok(200, "AdminUserPage", "A page of accounts."),
                        bad_param("page or per_page out of range.")}});
-  route(
-      bhttp::verb::get, "/api/admin/users/{id}", &AdminApi::get_user,
-      {.summary = "Read an account",
-       .parameters = id_parameter(),
-       .responses = {doc::ok(200, "AdminUser", "The account."), doc::error(404, "User not found."),
-                     bad_param("The id is not a positive whole number.")}});
+  route(bhttp::verb::get, "/api/admin/users/{id}", &AdminApi::get_user,
+        {.summary = "Read an account",
+         .parameters = id_parameter(),
+         .responses = {doc::ok(200, "AdminUser", "The account."),
+                       doc::error(404, "User not found."), bad_param(bad_id)}});
   route(bhttp::verb::patch, "/api/admin/users/{id}", &AdminApi::patch_user,
         {.summary = "Change an account",
          .description = "Name, role, verified, disabled. A role change or a disabling ends every "
@@ -155,22 +161,20 @@ void AdminApi::add_routes(http::Router& router) const {
                        doc::error(409,
                                   "The last admin cannot be deleted / an admin cannot delete their "
                                   "own account."),
-                       bad_param("The id is not a positive whole number.")}});
+                       bad_param(bad_id)}});
   route(bhttp::verb::get, "/api/admin/users/{id}/sessions", &AdminApi::user_sessions,
         {.summary = "List an account's sessions",
          .description = "The account's live sessions, newest first.",
          .parameters = id_parameter(),
          .responses = {doc::ok(200, "AdminSessionList", "The live sessions."),
-                       doc::error(404, "User not found."),
-                       bad_param("The id is not a positive whole number.")}});
+                       doc::error(404, "User not found."), bad_param(bad_id)}});
   route(bhttp::verb::post, "/api/admin/users/{id}/logout", &AdminApi::logout_user,
         {.summary = "End every session of an account",
          .description = "Every session ends at once: refresh tokens and access tokens alike are "
                         "refused from the next request on.",
          .parameters = id_parameter(),
          .responses = {doc::ok(200, "AdminLogoutResponse", "The sessions are ended."),
-                       doc::error(404, "User not found."),
-                       bad_param("The id is not a positive whole number.")}});
+                       doc::error(404, "User not found."), bad_param(bad_id)}});
   route(bhttp::verb::get, "/api/admin/events", &AdminApi::events,
         {.summary = "Search the audit trail",
          .description = "Security events of every account, newest first, a page at a time.",
@@ -218,7 +222,7 @@ http::Response AdminApi::get_user(const http::Request& request) const {
   auto principal = caller(request, false);
   if (!principal) return fail(principal.error(), "admin user");
   ParamReader params(request);
-  const std::int64_t id = params.path_id(0, "id");
+  const std::int64_t id = params.path_integer(0, kAccountId);
   if (!params.ok()) return params.response();
   auto user = admin_.user(id);
   if (!user) return fail(user.error(), "admin user");
@@ -229,7 +233,7 @@ http::Response AdminApi::patch_user(const http::Request& request) const {
   auto principal = caller(request, true);
   if (!principal) return fail(principal.error(), "admin change");
   ParamReader params(request);
-  const std::int64_t id = params.path_id(0, "id");
+  const std::int64_t id = params.path_integer(0, kAccountId);
   if (!params.ok()) return params.response();
   http::BodyValidator body(request.message.body());
   http::BodyFields fields = body.read(patch_body_);
@@ -258,7 +262,7 @@ http::Response AdminApi::delete_user(const http::Request& request) const {
   auto principal = caller(request, true);
   if (!principal) return fail(principal.error(), "admin delete");
   ParamReader params(request);
-  const std::int64_t id = params.path_id(0, "id");
+  const std::int64_t id = params.path_integer(0, kAccountId);
   if (!params.ok()) return params.response();
   auto removed = admin_.remove({principal->user.id, client_info(request)}, id);
   if (!removed) return fail(removed.error(), "admin delete");
@@ -269,7 +273,7 @@ http::Response AdminApi::user_sessions(const http::Request& request) const {
   auto principal = caller(request, false);
   if (!principal) return fail(principal.error(), "admin sessions");
   ParamReader params(request);
-  const std::int64_t id = params.path_id(0, "id");
+  const std::int64_t id = params.path_integer(0, kAccountId);
   if (!params.ok()) return params.response();
   auto sessions = admin_.sessions(id);
   if (!sessions) return fail(sessions.error(), "admin sessions");
@@ -282,7 +286,7 @@ http::Response AdminApi::logout_user(const http::Request& request) const {
   auto principal = caller(request, true);
   if (!principal) return fail(principal.error(), "admin logout");
   ParamReader params(request);
-  const std::int64_t id = params.path_id(0, "id");
+  const std::int64_t id = params.path_integer(0, kAccountId);
   if (!params.ok()) return params.response();
   auto ended = admin_.logout({principal->user.id, client_info(request)}, id);
   if (!ended) return fail(ended.error(), "admin logout");

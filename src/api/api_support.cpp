@@ -107,13 +107,16 @@ std::optional<std::string> ParamReader::one_of(const http::ParameterDoc& param) 
   return std::nullopt;
 }
 
-std::int64_t ParamReader::path_id(std::size_t index, std::string_view name) {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+std::int64_t ParamReader::path_integer(std::size_t index, const http::ParameterDoc& param) {
+  const http::IntegerRange range = param.integer.value_or(http::IntegerRange{});
   if (index < request_.path_params.size()) {
-    if (auto value = whole_number(request_.path_params[index], 1, kMax)) return *value;
+    if (auto value = whole_number(request_.path_params[index], range.minimum, range.maximum)) {
+      return *value;
+    }
   }
-  issues_.push_back(
-      {{"path", std::string(name)}, range_message(1, kMax), "value_error.number.not_in_range"});
+  issues_.push_back({{"path", param.name},
+                     range_message(range.minimum, range.maximum),
+                     "value_error.number.not_in_range"});
   return 0;
 }
 

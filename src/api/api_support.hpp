@@ -49,7 +49,7 @@ std::optional<std::string> query_param(const http::Request& request, std::string
 //   const http::ParameterDoc kPage{.name = "page", .in = "query",
 //                                  .integer = http::IntegerRange{1, 1000, 1}};
 //   ParamReader params(request);
-//   const std::int64_t id = params.path_id(0, "id");
+//   const std::int64_t id = params.path_integer(0, kAccountId);
 //   const std::int64_t page = *params.integer(kPage);
 //   if (!params.ok()) return params.response();
 class ParamReader {
@@ -62,8 +62,9 @@ class ParamReader {
   // Query parameter `param`, one of param.values; its default_value (nullopt when it has none)
   // when absent, nullopt when wrong.
   std::optional<std::string> one_of(const http::ParameterDoc& param);
-  // Path parameter number `index` (declared `{name}`), a positive whole number; 0 when wrong.
-  std::int64_t path_id(std::size_t index, std::string_view name);
+  // Path parameter number `index` (declared `{param.name}`), a whole number in param.integer (1
+  // and up when that is unset); 0 when wrong.
+  std::int64_t path_integer(std::size_t index, const http::ParameterDoc& param);
   // Query parameter `name` as text; nullopt when absent.
   std::optional<std::string> text(std::string_view name) const {
     return query_param(request_, name);

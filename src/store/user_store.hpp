@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,11 @@
 #include "store/outbox_store.hpp"
 
 namespace gatehouse::store {
+
+// Account ids are the tutorial's INT column, 32 bits on every backend. A larger id names no
+// account, and PostgreSQL refuses to compare an int4 column with one (an error, not a miss), so
+// callers refuse it before it reaches a query.
+inline constexpr std::int64_t kMaxUserId = std::numeric_limits<std::int32_t>::max();
 
 // A row of `{prefix}user`: the tutorial's table, unchanged, so a tutorial database is adopted in
 // place.

@@ -346,21 +346,21 @@ TEST_P(AdminTest, ANormalUserGets403OnEveryAdminRoute) {
   EXPECT_EQ(r.json().at("role"), "user");  // the walk changed nothing
 }
 
-// The query parameters /openapi.json documents are the ones the server enforces: on every GET
-// route without path parameters, each documented bound and value is accepted and a value past
-// them is a 422 naming that parameter.
-TEST_P(AdminTest, DocumentedQueryParametersAreEnforcedAsDocumented) {
+// The parameters /openapi.json documents are the ones the server enforces: on every GET route,
+// each documented bound and value of a query or path parameter is accepted (a path id past the
+// last account is a 404, never a database error) and a value past them is a 422 naming it.
+TEST_P(AdminTest, DocumentedParametersAreEnforcedAsDocumented) {
   auto doc = call("GET", "/openapi.json", "");
   ASSERT_EQ(doc.status, 200);
   const json::value document = doc.json();
   int checked = 0;
   for (const auto& [path, item] : document.at("paths").as_object()) {
     const json::object& operations = item.as_object();
-    if (path.find('{') != std::string_view::npos || !operations.contains("get")) continue;
+    if (!operations.contains("get")) continue;
     const json::object& get = operations.at("get").as_object();
     if (!get.contains("parameters")) continue;
     for (const json::value& param : get.at("parameters").as_array()) {
-      if (param.at("in") != "query") continue;
+      const std::string in(param.at("in").as_string());
       const std::string name(param.at("name").as_string());
       const json::object& schema = param.at("schema").as_object();
       std::vector<std::string> good, bad;
@@ -378,27 +378,34 @@ TEST_P(AdminTest, DocumentedQueryParametersAreEnforcedAsDocumented) {
       } else {
         continue;  // free text
       }
+      const auto target = [&](const std::string& value) {
+        std::string t(path);
+        if (in == "query") return t + "?" + name + "=" + value;
+        return t.replace(t.find("{" + name + "}"), name.size() + 2, value);
+      };
+      if (target("1").find('{') != std::string::npos) continue;  // a second path parameter
       // Logout is a GET (as in the tutorial): its accepted values would end the admin's session
       // (SessionsTest covers them); its refused ones must end nothing.
       if (path == "/api/auth/logout") good.clear();
       for (const std::string& value : good) {
-        const std::string target = std::string(path) + "?" + name + "=" + value;
-        EXPECT_EQ(call("GET", target, admin_).status, 200) << target;
+        auto r = call("GET", target(value), admin_);
+        EXPECT_TRUE(r.status == 200 || (in == "path" && r.status == 404))
+            << target(value) << ": " << r.status << " " << r.body;
       }
       for (const std::string& value : bad) {
-        const std::string target = std::string(path) + "?" + name + "=" + value;
-        auto r = call("GET", target, admin_);
-        ASSERT_EQ(r.status, 422) << target << ": " << r.body;
-        EXPECT_EQ(r.json().at("detail").at(0).at("loc"), (json::array{"query", json::string(name)}))
-            << target;
+        auto r = call("GET", target(value), admin_);
+        ASSERT_EQ(r.status, 422) << target(value) << ": " << r.body;
+        EXPECT_EQ(r.json().at("detail").at(0).at("loc"),
+                  (json::array{json::string(in), json::string(name)}))
+            << target(value);
       }
       ++checked;
     }
   }
   // /api/auth/logout: scope; /api/users/me/events: limit, before, event; /api/admin/users: page,
   // per_page (query is free text); /api/admin/events: user_id, event, page, per_page (since is
-  // free text).
-  EXPECT_EQ(checked, 10);
+  // free text); /api/admin/users/{id} and /api/admin/users/{id}/sessions: id.
+  EXPECT_EQ(checked, 12);
   EXPECT_EQ(me(admin_), 200);  // no refused logout ended the session
 }
 
