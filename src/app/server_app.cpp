@@ -19,11 +19,11 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 // Threads that hand requests to each other do not preempt each other on every hand-off (batch
-// scheduling, see net/thread_scheduling.hpp); password hashing also yields the CPU to everything
+// scheduling, see core/thread_scheduling.hpp); password hashing also yields the CPU to everything
 // else (lower priority, not fewer threads), so a flood of logins cannot starve health checks, /me
 // and refresh.
-constexpr net::ThreadScheduling kRequestThreads{.batch = true, .nice = 0};
-constexpr net::ThreadScheduling kHashingThreads{.batch = true, .nice = 10};
+constexpr ThreadScheduling kRequestThreads{.batch = true, .nice = 0};
+constexpr ThreadScheduling kHashingThreads{.batch = true, .nice = 10};
 
 api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   api::AuthApiSettings out;

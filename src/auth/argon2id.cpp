@@ -486,7 +486,7 @@ std::uint32_t reference_index(const Geometry& geo, std::uint32_t pass, std::uint
 
 // Every this many blocks (about 0.3 ms with AVX-512) the hash offers its CPU to other runnable
 // threads: that bounds how long a thread woken meanwhile (an I/O thread with a request) waits
-// behind a hash when every CPU is busy, batch scheduled or not (net/thread_scheduling.hpp). When
+// behind a hash when every CPU is busy, batch scheduled or not (core/thread_scheduling.hpp). When
 // nothing else waits it is a system call of under a microsecond, 0.3 % of a hash.
 constexpr std::uint32_t kYieldEveryBlocks = 1024;
 

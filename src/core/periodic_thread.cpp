@@ -5,8 +5,11 @@
 namespace gatehouse {
 
 PeriodicThread::PeriodicThread(std::string name, std::chrono::milliseconds interval,
-                               std::function<void()> tick)
-    : name_(std::move(name)), interval_(interval), tick_(std::move(tick)) {}
+                               std::function<void()> tick, ThreadScheduling scheduling)
+    : name_(std::move(name)),
+      interval_(interval),
+      tick_(std::move(tick)),
+      scheduling_(scheduling) {}
 
 PeriodicThread::~PeriodicThread() {
   stop();
@@ -19,6 +22,7 @@ void PeriodicThread::start() {
   stopping_flag_ = false;
   thread_ = std::thread([this] {
     name_this_thread(name_);
+    apply_to_this_thread(scheduling_, name_);
     loop();
   });
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "core/thread_scheduling.hpp"
+
 namespace gatehouse {
 
 // A thread of its own that runs `tick` every `interval`, or at once when woken, until stopped:
@@ -15,8 +17,10 @@ namespace gatehouse {
 // A tick that runs when stop() is called finishes first; stop() then joins. Thread-safe.
 class PeriodicThread {
  public:
-  // `name` is the thread's (name_this_thread, at most 15 characters).
-  PeriodicThread(std::string name, std::chrono::milliseconds interval, std::function<void()> tick);
+  // `name` is the thread's (name_this_thread, at most 15 characters); the thread runs with
+  // `scheduling` (background work by default: below the threads that answer requests).
+  PeriodicThread(std::string name, std::chrono::milliseconds interval, std::function<void()> tick,
+                 ThreadScheduling scheduling = kBackgroundThreads);
   ~PeriodicThread();  // stops and joins
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;
@@ -35,6 +39,7 @@ class PeriodicThread {
   const std::string name_;
   const std::chrono::milliseconds interval_;
   const std::function<void()> tick_;
+  const ThreadScheduling scheduling_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool stopping_ = false;

@@ -8,7 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "net/thread_scheduling.hpp"
+#include "core/thread_scheduling.hpp"
 
 #include <atomic>
 #include <cstddef>

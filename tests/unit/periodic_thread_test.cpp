@@ -1,7 +1,12 @@
 #include "core/periodic_thread.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -41,6 +46,31 @@ TEST(PeriodicThread, TicksAtTheIntervalAndAtOnceWhenWoken) {
   PeriodicThread often("gh-test", 5ms, [&] { ++fast; });
   often.start();
   EXPECT_TRUE(eventually([&] { return fast >= 3; }));
+}
+
+int this_thread_nice() {
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+}
+
+TEST(PeriodicThread, RunsBelowTheThreadsThatAnswerRequests) {
+  // Background work is batch scheduled and lowered by default, so that a request that wakes it
+  // (a queued mail) is answered before the work runs (core/thread_scheduling.hpp).
+  const int caller_policy = ::sched_getscheduler(0);
+  std::atomic<int> policy = -1;
+  std::atomic<int> nice = -100;
+  PeriodicThread thread("gh-test", 1h, [&] {
+    nice = this_thread_nice();
+    policy = ::sched_getscheduler(0);
+  });
+  thread.start();
+  thread.wake();
+  ASSERT_TRUE(eventually([&] { return policy != -1; }));
+  EXPECT_EQ(policy, SCHED_BATCH);
+  // Unprivileged, a thread cannot lower its nice value: a process started nicer keeps its own.
+  const int expected = ::geteuid() == 0 ? kBackgroundThreads.nice
+                                        : std::max(kBackgroundThreads.nice, this_thread_nice());
+  EXPECT_EQ(nice, expected);
+  EXPECT_EQ(::sched_getscheduler(0), caller_policy) << "the caller's thread is left alone";
 }
 
 TEST(PeriodicThread, StopWaitsForARunningTick) {

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace gatehouse::net {
+namespace gatehouse {
 
 // How a server thread competes for a CPU (Linux, per thread; no privilege needed).
 //
@@ -22,8 +22,16 @@ struct ThreadScheduling {
   int nice = 0;
 };
 
+// Work that no request waits for (the session sweep, the mail outbox, the key poller: see
+// PeriodicThread). Batch, so that waking it from a request never preempts the thread that is about
+// to answer; lowered, so that on a saturated machine answers run first. Besides the answers'
+// latency this keeps what an answer reveals the same: composing and sending the mail of a known
+// address (a token write, an SMTP exchange) must not delay the 202 that an unknown address gets at
+// once, or the delay would tell the two apart.
+inline constexpr ThreadScheduling kBackgroundThreads{.batch = true, .nice = 10};
+
 // Applies `scheduling` to the calling thread; a refusal by the kernel is logged as a warning
 // naming `who`, and the thread goes on with what it has.
 void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view who);
 
-}  // namespace gatehouse::net
+}  // namespace gatehouse

@@ -1,4 +1,4 @@
-#include "net/thread_scheduling.hpp"
+#include "core/thread_scheduling.hpp"
 
 #include <pthread.h>
 #include <sched.h>
@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace gatehouse::net {
+namespace gatehouse {
 
 void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view who) {
   if (scheduling.batch) {
@@ -29,4 +29,4 @@ void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view w
   }
 }
 
-}  // namespace gatehouse::net
+}  // namespace gatehouse
