@@ -82,14 +82,24 @@ std::string range_message(std::int64_t min, std::int64_t max) {
 
 }  // namespace
 
-std::optional<std::int64_t> ParamReader::integer(const http::ParameterDoc& param) {
+std::optional<std::int64_t> ParamReader::whole_number_in(std::string_view location,
+                                                         std::string_view text,
+                                                         const http::ParameterDoc& param) {
   const http::IntegerRange range = param.integer.value_or(http::IntegerRange{});
+  if (auto value = whole_number(text, range.minimum, range.maximum)) return *value;
+  issues_.push_back({{std::string(location), param.name},
+                     range_message(range.minimum, range.maximum),
+                     "value_error.number.not_in_range"});
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> ParamReader::integer(const http::ParameterDoc& param) {
+  const std::optional<std::int64_t> fallback =
+      param.integer.value_or(http::IntegerRange{}).fallback;
   const auto text = query_param(request_, param.name);
-  if (!text) return range.fallback;
-  if (auto value = whole_number(*text, range.minimum, range.maximum)) return *value;
-  refuse(param.name, range_message(range.minimum, range.maximum),
-         "value_error.number.not_in_range");
-  return range.fallback;
+  if (!text) return fallback;
+  auto value = whole_number_in("query", *text, param);
+  return value ? value : fallback;
 }
 
 std::optional<std::string> ParamReader::one_of(const http::ParameterDoc& param) {
@@ -108,16 +118,10 @@ std::optional<std::string> ParamReader::one_of(const http::ParameterDoc& param) 
 }
 
 std::int64_t ParamReader::path_integer(std::size_t index, const http::ParameterDoc& param) {
-  const http::IntegerRange range = param.integer.value_or(http::IntegerRange{});
-  if (index < request_.path_params.size()) {
-    if (auto value = whole_number(request_.path_params[index], range.minimum, range.maximum)) {
-      return *value;
-    }
-  }
-  issues_.push_back({{"path", param.name},
-                     range_message(range.minimum, range.maximum),
-                     "value_error.number.not_in_range"});
-  return 0;
+  // A missing segment (a route that declares fewer) reads as empty: not a number, refused.
+  const std::string_view text =
+      index < request_.path_params.size() ? std::string_view(request_.path_params[index]) : "";
+  return whole_number_in("path", text, param).value_or(0);
 }
 
 void ParamReader::refuse(std::string_view name, std::string msg, std::string type) {

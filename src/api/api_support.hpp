@@ -76,6 +76,11 @@ class ParamReader {
   http::Response response() const { return http::validation_response(issues_); }
 
  private:
+  // `text`, the value of `param` at `location` ("query" or "path"), as a whole number in
+  // param.integer; nullopt, with the problem recorded, when it is not one.
+  std::optional<std::int64_t> whole_number_in(std::string_view location, std::string_view text,
+                                              const http::ParameterDoc& param);
+
   const http::Request& request_;
   std::vector<http::ValidationIssue> issues_;
 };

@@ -10,15 +10,23 @@ namespace gatehouse::store {
 
 namespace {
 
-Result<OpenedStore> open_sqlite(const config::DatabaseSettings& database, std::size_t size) {
+// A backend's database, not yet wrapped in the store, with what `migrate` needs for it.
+struct OpenedDatabase {
+  std::unique_ptr<sql::Database> db;
+  std::unique_ptr<MigrationTarget> migrations;
+  std::string dialect;
+  std::string description;
+};
+
+Result<OpenedDatabase> open_sqlite(const config::DatabaseSettings& database, std::size_t size) {
   SqliteOptions options;
   options.path = database.sqlite_path;
   options.prefix = database.prefix;
   options.pool_size = size;
   auto db = SqliteDatabase::open(options);
   if (!db) return std::move(db).error();
-  OpenedStore out;
-  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  OpenedDatabase out;
+  out.db = std::move(*db);
   auto own = SqliteConnection::open(options.path, options.busy_timeout, options.prefix);
   out.migrations = std::make_unique<sql::SqlMigrationTarget>(
       own ? Result<std::unique_ptr<sql::Connection>>(std::move(*own))
@@ -28,7 +36,7 @@ Result<OpenedStore> open_sqlite(const config::DatabaseSettings& database, std::s
   return out;
 }
 
-Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::size_t size) {
+Result<OpenedDatabase> open_mysql(const config::DatabaseSettings& database, std::size_t size) {
   MysqlOptions options;
   options.endpoint.host = database.host;
   options.endpoint.port = database.port;
@@ -41,8 +49,8 @@ Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::si
   // Connects nothing yet: a server that is down fails the first calls (kUnavailable), not this.
   auto db = open_mysql_database(options);
   if (!db) return std::move(db).error();
-  OpenedStore out;
-  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  OpenedDatabase out;
+  out.db = std::move(*db);
   out.migrations = std::make_unique<sql::SqlMigrationTarget>(
       std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
   out.dialect = "mysql";
@@ -50,7 +58,7 @@ Result<OpenedStore> open_mysql(const config::DatabaseSettings& database, std::si
   return out;
 }
 
-Result<OpenedStore> open_postgres(const config::DatabaseSettings& database, std::size_t size) {
+Result<OpenedDatabase> open_postgres(const config::DatabaseSettings& database, std::size_t size) {
   PostgresOptions options;
   // libpq takes a unix socket's directory where the host goes.
   options.endpoint.host = database.unix_socket.empty() ? database.host : database.unix_socket;
@@ -63,8 +71,8 @@ Result<OpenedStore> open_postgres(const config::DatabaseSettings& database, std:
   // Connects nothing yet: a server that is down fails the first calls (kUnavailable), not this.
   auto db = open_postgres_database(options);
   if (!db) return std::move(db).error();
-  OpenedStore out;
-  out.store = std::make_unique<sql::SqlStore>(std::move(*db));
+  OpenedDatabase out;
+  out.db = std::move(*db);
   out.migrations = std::make_unique<sql::SqlMigrationTarget>(
       std::unique_ptr<sql::Connection>(open_postgres_migration_connection(options)));
   out.dialect = "postgresql";
@@ -77,16 +85,21 @@ Result<OpenedStore> open_postgres(const config::DatabaseSettings& database, std:
 Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::size_t pool_size,
                                observability::MetricRegistry* metrics) {
   const std::size_t size = database.pool_size > 0 ? database.pool_size : pool_size;
-  Result<OpenedStore> opened =
+  Result<OpenedDatabase> opened =
       database.kind == config::DatabaseKind::kSqlite     ? open_sqlite(database, size)
       : database.kind == config::DatabaseKind::kPostgres ? open_postgres(database, size)
                                                          : open_mysql(database, size);
-  if (opened && metrics != nullptr) {
-    // Every backend is an SqlStore over an sql::Database (the opening functions above).
-    sql::Database& db = static_cast<sql::SqlStore&>(*opened->store).database();
+  if (!opened) return std::move(opened).error();
+  if (metrics != nullptr) {
+    sql::Database& db = *opened->db;
     db.instrument(sql::DatabaseMetrics(*metrics, [&db] { return db.usage(); }));
   }
-  return opened;
+  OpenedStore out;
+  out.store = std::make_unique<sql::SqlStore>(std::move(opened->db));
+  out.migrations = std::move(opened->migrations);
+  out.dialect = std::move(opened->dialect);
+  out.description = std::move(opened->description);
+  return out;
 }
 
 }  // namespace gatehouse::store

@@ -16,6 +16,24 @@ std::string_view to_string(Dialect dialect) {
   return "unknown";
 }
 
+std::string statement_text(const Query& query, Dialect dialect) {
+  std::string text(query.text(dialect));
+  if (query.locks.empty()) return text;
+  // Trailing blank lines of a raw string stay before the clause, harmlessly.
+  switch (dialect) {
+    case Dialect::kSqlite:
+      break;
+    case Dialect::kMysql:
+      text += " FOR UPDATE";
+      break;
+    case Dialect::kPostgres:
+      text += " FOR UPDATE OF ";
+      text += query.locks;
+      break;
+  }
+  return text;
+}
+
 std::string_view to_string(FailureKind kind) {
   switch (kind) {
     case FailureKind::kNone:
@@ -39,7 +57,7 @@ std::string_view to_string(FailureKind kind) {
 Result<Cursor> Connection::run(const Query& query, std::initializer_list<Param> params) {
   std::unique_ptr<Statement>& statement = statements_[&query];
   if (!statement) {
-    auto prepared = prepare(query.name, apply_prefix(query.text(dialect_), prefix_));
+    auto prepared = prepare(query.name, apply_prefix(statement_text(query, dialect_), prefix_));
     if (!prepared) {
       statements_.erase(&query);
       return std::move(prepared).error();

@@ -125,7 +125,7 @@ class Connection {
   virtual void close() noexcept = 0;
 
   // A transaction that writes: SQLite takes the write lock at once (BEGIN IMMEDIATE), the
-  // servers START TRANSACTION. Reads inside it that must lock say so in their SQL (FOR UPDATE).
+  // servers START TRANSACTION. Reads inside it that must lock say so in their Query (`locks`).
   virtual Status begin_write() = 0;
   // A COMMIT that loses its connection leaves commit_in_doubt(): it may have been carried out.
   virtual Status commit() = 0;

@@ -1,5 +1,7 @@
 #include "store/sql/database.hpp"
 
+#include <array>
+#include <memory>
 #include <string>
 
 namespace gatehouse::store::sql {
@@ -8,6 +10,8 @@ namespace {
 
 constexpr std::array<const char*, 3> kCallNames{"read", "write", "transaction"};
 constexpr std::array<const char*, 3> kOutcomeNames{"ok", "error", "unavailable"};
+// In the order of DatabaseMetrics::retried's index: a lock conflict, then a reconnect.
+constexpr std::array<const char*, 2> kRetryReasons{"lock_conflict", "reconnect"};
 
 }  // namespace
 
@@ -25,18 +29,19 @@ DatabaseMetrics::DatabaseMetrics(observability::MetricRegistry& registry,
                            "Database calls, from asking for a connection to the result.",
                            observability::latency_buckets(), {{"call", kCallNames[call]}});
   }
-  retries_[0] =
-      registry.counter("gatehouse_db_retries_total", "Database calls run again, by reason.",
-                       {{"reason", "lock_conflict"}});
-  retries_[1] = registry.counter("gatehouse_db_retries_total",
-                                 "Database calls run again, by reason.", {{"reason", "reconnect"}});
+  for (std::size_t reason = 0; reason < kRetryReasons.size(); ++reason) {
+    retries_[reason] =
+        registry.counter("gatehouse_db_retries_total", "Database calls run again, by reason.",
+                         {{"reason", kRetryReasons[reason]}});
+  }
   auto shared = std::make_shared<std::function<PoolUsage()>>(std::move(usage));
-  registry.gauge_callback("gatehouse_db_connections", "Database connections, by state.",
-                          {{"state", "in_use"}},
-                          [shared] { return static_cast<double>((*shared)().in_use); });
-  registry.gauge_callback("gatehouse_db_connections", "Database connections, by state.",
-                          {{"state", "size"}},
-                          [shared] { return static_cast<double>((*shared)().size); });
+  const auto connections = [&](const char* state, std::size_t PoolUsage::*field) {
+    registry.gauge_callback("gatehouse_db_connections", "Database connections, by state.",
+                            {{"state", state}},
+                            [shared, field] { return static_cast<double>((*shared)().*field); });
+  };
+  connections("in_use", &PoolUsage::in_use);
+  connections("size", &PoolUsage::size);
 }
 
 void DatabaseMetrics::completed(bool transaction, Access access, std::optional<ErrorCode> error,

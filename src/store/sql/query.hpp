@@ -14,11 +14,10 @@ std::string_view to_string(Dialect dialect);
 
 // One statement of the store, written once: `{{prefix}}` where DATABASE_PREFIX goes and `?` for
 // each parameter (bound in order, so a value used twice is bound twice; the PostgreSQL driver
-// numbers them $1, $2...). Where a dialect really differs (an upsert, FOR UPDATE, the id of a new
-// row), that dialect's own text is given too. Constants of this type sit next to the function that
-// runs them; connections prepare each one once, on first use, and key their cache by its address,
-// so a Query must have static storage duration.
-// Example:
+// numbers them $1, $2...). Where a dialect really differs (an upsert, the id of a new row), that
+// dialect's own text is given too; a row lock is said once, in `locks`. Constants of this type sit
+// next to the function that runs them; connections prepare each one once, on first use, and key
+// their cache by its address, so a Query must have static storage duration. Example:
 //   constexpr Query kFindUser{.name = "find_user", .sql = "SELECT ... WHERE u.id = ?"};
 struct Query {
   std::string_view name;  // for error messages
@@ -26,6 +25,11 @@ struct Query {
   std::string_view sqlite = {};
   std::string_view mysql = {};
   std::string_view postgres = {};
+  // A SELECT whose rows stay locked until the transaction ends (a write depends on what it read):
+  // the aliases of the tables whose rows it locks, e.g. "u" or "rt, s". MySQL appends FOR UPDATE
+  // (every row read), PostgreSQL FOR UPDATE OF the aliases (it cannot lock the nullable side of an
+  // outer join), SQLite nothing: its write transaction holds the whole database.
+  std::string_view locks = {};
 
   constexpr std::string_view text(Dialect dialect) const {
     std::string_view own;
@@ -43,6 +47,9 @@ struct Query {
     return own.empty() ? sql : own;
   }
 };
+
+// The statement `query` runs on `dialect`: its text, with the locking clause its `locks` asks for.
+std::string statement_text(const Query& query, Dialect dialect);
 
 // One statement parameter, typed by what it is made from: integers and bools as 64-bit integers,
 // text as text, nullopt as NULL. Text is referred to, not copied: a Param lives only in the

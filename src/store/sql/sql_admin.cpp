@@ -63,33 +63,16 @@ Result<UserPage> SqlStore::search_users(const UserSearch& search) {
   });
 }
 
-// The account, its row locked until the transaction ends. PostgreSQL cannot lock the nullable
-// side of an outer join (FOR UPDATE OF u); SQLite's write transaction holds the whole database.
+// The account, its row locked until the transaction ends.
 constexpr Query kLockUser{
-    .name = "lock_user",
     .sql = R"sql(
 SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
        d.disabled_at
 FROM {{prefix}}user AS u
 LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
 WHERE u.id = ?
-FOR UPDATE
 )sql",
-    .sqlite = R"sql(
-SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
-       d.disabled_at
-FROM {{prefix}}user AS u
-LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
-WHERE u.id = ?
-)sql",
-    .postgres = R"sql(
-SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
-       d.disabled_at
-FROM {{prefix}}user AS u
-LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
-WHERE u.id = ?
-FOR UPDATE OF u
-)sql",
+    .locks = "u",
 };
 
 // The active admins, their rows locked: a concurrent change of another admin waits here and then
@@ -100,19 +83,8 @@ constexpr Query kLockActiveAdmins{
 SELECT u.id FROM {{prefix}}user AS u
 LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
 WHERE u.role = 'admin' AND d.user_id IS NULL
-FOR UPDATE
 )sql",
-    .sqlite = R"sql(
-SELECT u.id FROM {{prefix}}user AS u
-LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
-WHERE u.role = 'admin' AND d.user_id IS NULL
-)sql",
-    .postgres = R"sql(
-SELECT u.id FROM {{prefix}}user AS u
-LEFT JOIN {{prefix}}disabled_user AS d ON d.user_id = u.id
-WHERE u.role = 'admin' AND d.user_id IS NULL
-FOR UPDATE OF u
-)sql",
+    .locks = "u",
 };
 
 Result<std::pair<User, ChangePlan>> SqlStore::decide_change(Connection& conn, std::int64_t user_id,

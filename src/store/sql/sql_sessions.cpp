@@ -111,8 +111,7 @@ Result<std::optional<UserWithSession>> SqlStore::find_user_with_session(std::int
 }
 
 // The presented token with its session, both rows locked until the transaction ends: a concurrent
-// rotation of the same token waits here and then sees this one's retirement. SQLite needs no
-// FOR UPDATE (and has none): its write transaction holds the whole database.
+// rotation of the same token waits here and then sees this one's retirement.
 constexpr Query kFindRefreshToken{
     .name = "find_refresh_token",
     .sql = R"sql(
@@ -121,15 +120,8 @@ SELECT rt.retired_at, rt.expires_at,
 FROM {{prefix}}refresh_token AS rt
 JOIN {{prefix}}session AS s ON s.id = rt.session_id
 WHERE rt.token_hash = ?
-FOR UPDATE
 )sql",
-    .sqlite = R"sql(
-SELECT rt.retired_at, rt.expires_at,
-       s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.user_agent, s.ip
-FROM {{prefix}}refresh_token AS rt
-JOIN {{prefix}}session AS s ON s.id = rt.session_id
-WHERE rt.token_hash = ?
-)sql",
+    .locks = "rt, s",
 };
 
 // The token that replaced `parent` (there is at most one: a token is retired once). Its row was

@@ -25,8 +25,6 @@ class SqlStore final : public Store {
  public:
   explicit SqlStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
 
-  Database& database() { return *db_; }
-
   // ---- users (sql_users.cpp) ----
   Result<User> create_user(const NewUser& user) override;
   Result<std::optional<User>> find_user_by_email(std::string_view email_lower) override;
