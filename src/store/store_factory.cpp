@@ -10,12 +10,10 @@ namespace gatehouse::store {
 
 namespace {
 
-// A backend's database, not yet wrapped in the store, with what `migrate` needs for it.
+// A backend's database, not yet wrapped in the store (`opened.store` is still empty).
 struct OpenedDatabase {
   std::unique_ptr<sql::Database> db;
-  std::unique_ptr<MigrationTarget> migrations;
-  std::string dialect;
-  std::string description;
+  OpenedStore opened;
 };
 
 Result<OpenedDatabase> open_sqlite(const config::DatabaseSettings& database, std::size_t size) {
@@ -28,11 +26,11 @@ Result<OpenedDatabase> open_sqlite(const config::DatabaseSettings& database, std
   OpenedDatabase out;
   out.db = std::move(*db);
   auto own = SqliteConnection::open(options.path, options.busy_timeout, options.prefix);
-  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+  out.opened.migrations = std::make_unique<sql::SqlMigrationTarget>(
       own ? Result<std::unique_ptr<sql::Connection>>(std::move(*own))
           : Result<std::unique_ptr<sql::Connection>>(std::move(own).error()));
-  out.dialect = "sqlite";
-  out.description = "SQLite " + database.sqlite_path;
+  out.opened.dialect = "sqlite";
+  out.opened.description = "SQLite " + database.sqlite_path;
   return out;
 }
 
@@ -51,10 +49,10 @@ Result<OpenedDatabase> open_mysql(const config::DatabaseSettings& database, std:
   if (!db) return std::move(db).error();
   OpenedDatabase out;
   out.db = std::move(*db);
-  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+  out.opened.migrations = std::make_unique<sql::SqlMigrationTarget>(
       std::unique_ptr<sql::Connection>(open_mysql_migration_connection(options)));
-  out.dialect = "mysql";
-  out.description = "MySQL " + options.endpoint.describe();
+  out.opened.dialect = "mysql";
+  out.opened.description = "MySQL " + options.endpoint.describe();
   return out;
 }
 
@@ -73,10 +71,10 @@ Result<OpenedDatabase> open_postgres(const config::DatabaseSettings& database, s
   if (!db) return std::move(db).error();
   OpenedDatabase out;
   out.db = std::move(*db);
-  out.migrations = std::make_unique<sql::SqlMigrationTarget>(
+  out.opened.migrations = std::make_unique<sql::SqlMigrationTarget>(
       std::unique_ptr<sql::Connection>(open_postgres_migration_connection(options)));
-  out.dialect = "postgresql";
-  out.description = "PostgreSQL " + options.endpoint.describe();
+  out.opened.dialect = "postgresql";
+  out.opened.description = "PostgreSQL " + options.endpoint.describe();
   return out;
 }
 
@@ -94,12 +92,8 @@ Result<OpenedStore> open_store(const config::DatabaseSettings& database, std::si
     sql::Database& db = *opened->db;
     db.instrument(sql::DatabaseMetrics(*metrics, [&db] { return db.usage(); }));
   }
-  OpenedStore out;
-  out.store = std::make_unique<sql::SqlStore>(std::move(opened->db));
-  out.migrations = std::move(opened->migrations);
-  out.dialect = std::move(opened->dialect);
-  out.description = std::move(opened->description);
-  return out;
+  opened->opened.store = std::make_unique<sql::SqlStore>(std::move(opened->db));
+  return std::move(opened->opened);
 }
 
 }  // namespace gatehouse::store

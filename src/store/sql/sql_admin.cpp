@@ -65,6 +65,7 @@ Result<UserPage> SqlStore::search_users(const UserSearch& search) {
 
 // The account, its row locked until the transaction ends.
 constexpr Query kLockUser{
+    .name = "lock_user",
     .sql = R"sql(
 SELECT u.id, u.name, u.email, u.password, u.photo, u.verified, u.role, u.created_at, u.updated_at,
        d.disabled_at
