@@ -143,6 +143,57 @@ def login(base, email, password=PASSWORD):
 TIMING_CASE = "login_timing_unknown_vs_wrong_password"
 
 
+# What node 1 and its Galera node did during the timing case, to tell where a slow side's time
+# went (two soak runs saw every unknown-email login ~45 ms slower, none reproduced it since).
+WSREP_STATUS = ("wsrep_flow_control_paused_ns", "wsrep_local_cert_failures",
+                "wsrep_local_bf_aborts", "wsrep_local_recv_queue")
+NODE_SERIES = re.compile(r"^(gatehouse_(?:db_call_duration_seconds|password_hash_duration_seconds|"
+                         r"http_request_duration_seconds)_(?:sum|count)|gatehouse_db_retries_total)"
+                         r"\{([^}]*)\} (\S+)$")
+
+
+def node_snapshot(cluster, n):
+    """{series: value} of node n's database, hashing and request times and its Galera counters."""
+    values = {}
+    try:
+        port = cluster.port(f"gatehouse{n}_metrics")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                m = NODE_SERIES.match(line)
+                if m and ('route="/api/auth/login"' in m.group(2) or "http" not in m.group(1)):
+                    values[f"{m.group(1)}{{{m.group(2)}}}"] = float(m.group(3))
+    except (OSError, KeyError, ValueError) as e:
+        values["metrics unreadable: " + str(e)] = 0.0
+    sock = os.path.join(cluster.dir, f"galera{n}", "sock")
+    quoted = ",".join(f"'{name}'" for name in WSREP_STATUS)
+    r = subprocess.run(["mariadb", "--no-defaults", f"--socket={sock}", "-uroot", "-N", "-B", "-e",
+                        f"SHOW GLOBAL STATUS WHERE Variable_name IN ({quoted})"],
+                       text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in r.stdout.splitlines():
+        name, _, value = line.partition("\t")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            pass
+    return values
+
+
+def snapshot_change(before, after):
+    """The series that moved, one per line: counters as deltas, histograms as count and mean."""
+    lines = []
+    for key in sorted(after):
+        delta = after[key] - before.get(key, 0.0)
+        if key.endswith("}") and "_sum{" in key:
+            count_key = key.replace("_sum{", "_count{")
+            count = after.get(count_key, 0.0) - before.get(count_key, 0.0)
+            if count:
+                lines.append(f"  {key.replace('_sum{', '{')}: {count:.0f} calls, "
+                             f"mean {1e3 * delta / count:.1f} ms")
+        elif "_count{" not in key and delta:
+            lines.append(f"  {key}: +{delta:g}")
+    return "\n".join(lines)
+
+
 def conformance(shared, cluster, url, env_file, results):
     suite = os.path.join(shared, "conformance", "run.py") if shared else ""
     if not suite or not os.path.exists(suite):
@@ -165,6 +216,7 @@ def conformance(shared, cluster, url, env_file, results):
     runs = [(cluster.node(1), ["--only", TIMING_CASE])]
     runs.append((url, [arg for n in others for arg in ("--only", n)]))
     for base, selection in runs:
+        before = node_snapshot(cluster, 1) if TIMING_CASE in selection else None
         r = subprocess.run([sys.executable, suite, "--base-url", base, "--group", "all",
                             "--env-file", env_file, "--reuse-grace", "1.5",
                             # As scripts/test.sh: 40 samples a side, so that a burst of load
@@ -181,6 +233,10 @@ def conformance(shared, cluster, url, env_file, results):
         # The suite's own lines (test.sh checks its skips against tests/expected-skips.txt).
         for line in lines[:-1]:
             print(line, flush=True)
+        if before is not None:
+            print("node 1 during the timing case (its database calls, hashing, login answers and "
+                  "Galera counters):\n" + snapshot_change(before, node_snapshot(cluster, 1)),
+                  flush=True)
         results.passed += int(m.group(1))
         results.failed += int(m.group(2))
         results.skipped += int(m.group(4) or 0)
