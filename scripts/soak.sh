@@ -13,16 +13,28 @@ logs=${2:-/tmp/gatehouse-soak}
 mkdir -p "$logs"
 scratch=$(mktemp -d /tmp/gatehouse-soak-build.XXXXXX)
 
-# The build beside: configure once, then rebuild from clean until told to stop. In a session of
-# its own, so that the whole build stops with it.
+trap 'rm -rf "$scratch"' EXIT
+
+# What the build beside needs must be there before it starts: on a fresh machine a configure that
+# fails for want of Boost would leave a loop of failing builds beside the runs, not a build.
+"$root/scripts/install-deps.sh" --test >/dev/null || { echo "installing dependencies failed" >&2; exit 1; }
+cmake -S "$root" -B "$scratch" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_BUILD_TESTS=OFF \
+  >/dev/null || { echo "configuring the build beside failed" >&2; exit 1; }
+
+# The build beside: rebuild from clean until told to stop; a failing build stops the soak (no
+# load is not the load the soak claims). In a session of its own, so that the whole build stops
+# with it.
 setsid bash -c "
-  cmake -S '$root' -B '$scratch' -G Ninja -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_BUILD_TESTS=OFF >/dev/null
-  while true; do cmake --build '$scratch' --clean-first -j2 >/dev/null 2>&1; done
+  while cmake --build '$scratch' --clean-first -j2 >'$logs/build-beside.log' 2>&1; do :; done
 " &
 builder=$!
 trap 'kill -TERM -- -"$builder" 2>/dev/null; wait "$builder" 2>/dev/null; rm -rf "$scratch"' EXIT
 
 for i in $(seq 1 "$runs"); do
+  if ! kill -0 "$builder" 2>/dev/null; then
+    echo "the build beside stopped (a build failed): $logs/build-beside.log" >&2
+    exit 1
+  fi
   started=$(date +%s)
   "$root/scripts/test.sh" >"$logs/run-$i.log" 2>&1
   status=$?
