@@ -40,6 +40,9 @@ if ((${#missing[@]} > 0)); then
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   export DEBIAN_FRONTEND=noninteractive
+  # An install stopped half way (a killed test run) leaves dpkg refusing every later apt-get until
+  # it is finished; finishing it is what apt-get's own message asks for, and a no-op otherwise.
+  "${sudo_cmd[@]}" dpkg --configure -a
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
