@@ -31,14 +31,15 @@ builder=$!
 trap 'kill -TERM -- -"$builder" 2>/dev/null; wait "$builder" 2>/dev/null; rm -rf "$scratch"' EXIT
 
 for i in $(seq 1 "$runs"); do
-  if ! kill -0 "$builder" 2>/dev/null; then
-    echo "the build beside stopped (a build failed): $logs/build-beside.log" >&2
-    exit 1
-  fi
   started=$(date +%s)
   "$root/scripts/test.sh" >"$logs/run-$i.log" 2>&1
   status=$?
   echo "run $i/$runs: $(tail -1 "$logs/run-$i.log") ($(($(date +%s) - started)) s)"
+  # Checked after the run, not before it: a build that failed during a run left that run unloaded.
+  if ! kill -0 "$builder" 2>/dev/null; then
+    echo "the build beside stopped during run $i (a build failed): $logs/build-beside.log" >&2
+    exit 1
+  fi
   if ((status != 0)); then
     echo "run $i is red: $logs/run-$i.log" >&2
     exit 1
