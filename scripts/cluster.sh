@@ -38,7 +38,10 @@ port() {
   local p
   p=$(awk -v n="$name" '$1 == n { print $2 }' "$dir/ports")
   if [[ -z $p ]]; then
+    # Not one already given to another part that has not bound it yet: a closed port is free
+    # again, so the kernel may hand it out twice.
     p=$(free_port)
+    while awk -v p="$p" '$2 == p { found = 1 } END { exit !found }' "$dir/ports"; do p=$(free_port); done
     echo "$name $p" >>"$dir/ports"
   fi
   echo "$p"
