@@ -19,11 +19,16 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 // Threads that hand requests to each other do not preempt each other on every hand-off (batch
-// scheduling, see core/thread_scheduling.hpp); password hashing also yields the CPU to everything
-// else (lower priority, not fewer threads), so a flood of logins cannot starve health checks, /me
-// and refresh.
+// scheduling, see core/thread_scheduling.hpp). Password hashing is batch too and offers its CPU
+// every 0.3 ms (argon2id.cpp), which is what keeps health checks, /me and refresh fast under a
+// flood of logins; it is not lowered. A lowered (nice 10) hashing thread gets about a tenth of a
+// CPU against any ordinary process on the machine, and how much of one it gets differs from
+// thread to thread with where the scheduler placed it: a password check of 3 ms took 60 ms on one
+// hashing thread and 12 ms on the other while a build ran beside the server, and since serial
+// logins take the two threads in turn, unknown-e-mail and wrong-password logins then differed
+// 5-fold, which is what an enumeration probe measures (bench/RESULTS.md).
 constexpr ThreadScheduling kRequestThreads{.batch = true, .nice = 0};
-constexpr ThreadScheduling kHashingThreads{.batch = true, .nice = 10};
+constexpr ThreadScheduling kHashingThreads{.batch = true, .nice = 0};
 
 api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   api::AuthApiSettings out;

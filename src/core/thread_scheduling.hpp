@@ -16,7 +16,9 @@ namespace gatehouse {
 // idle (the woken thread goes there); under saturation a hand-off can wait for a running thread
 // to block, which is why long jobs (password hashing) yield the CPU at short intervals.
 //
-// `nice` lowers the thread's priority (0 keeps it): hashing runs below everything else.
+// `nice` lowers the thread's priority (0 keeps it). Only threads no answer waits for are lowered:
+// a lowered thread gets a small and uneven share of a CPU whenever anything else on the machine
+// runs (see kHashingThreads in server_app.cpp).
 struct ThreadScheduling {
   bool batch = false;
   int nice = 0;

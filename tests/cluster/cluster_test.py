@@ -144,7 +144,8 @@ TIMING_CASE = "login_timing_unknown_vs_wrong_password"
 
 
 # What node 1 and its Galera node did during the timing case, to tell where a slow side's time
-# went (two soak runs saw every unknown-email login ~45 ms slower, none reproduced it since).
+# went. Three soak runs saw one kind of login ~45 ms slower: the hashing threads, then lowered to
+# nice 10, starved by the build beside, one more than the other (bench/RESULTS.md, 2026-12-05).
 WSREP_STATUS = ("wsrep_flow_control_paused_ns", "wsrep_local_cert_failures",
                 "wsrep_local_bf_aborts", "wsrep_local_recv_queue")
 NODE_SERIES = re.compile(r"^(gatehouse_(?:db_call_duration_seconds|password_hash_duration_seconds|"
