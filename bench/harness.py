@@ -441,7 +441,7 @@ class Gatehouse:
         """Starts `gatehouse serve` in a fresh folder (fresh database); returns (Target, seconds
         from exec to the first answered request). A port taken by another process between its
         choice and the server's bind is not the server's failure: it starts again on other ports."""
-        for attempt in range(3):
+        for _ in range(3):
             try:
                 return self._start_once(name, cpu, extra, ready_timeout)
             except PortTaken as e:
