@@ -27,8 +27,8 @@ namespace {
 // hashing thread and 12 ms on the other while a build ran beside the server, and since serial
 // logins take the two threads in turn, unknown-e-mail and wrong-password logins then differed
 // 5-fold, which is what an enumeration probe measures (bench/RESULTS.md).
-constexpr ThreadScheduling kRequestThreads{.batch = true, .nice = 0};
-constexpr ThreadScheduling kHashingThreads{.batch = true, .nice = 0};
+constexpr ThreadScheduling kRequestThreads{.batch = true, .nice_increment = 0};
+constexpr ThreadScheduling kHashingThreads{.batch = true, .nice_increment = 0};
 
 api::AuthApiSettings auth_api_settings(const config::Settings& s) {
   api::AuthApiSettings out;

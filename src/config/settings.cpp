@@ -518,6 +518,31 @@ std::size_t available_cpus() {
   return static_cast<std::size_t>(std::max(1, CPU_COUNT(&set)));
 }
 
+namespace {
+
+// True when listeners on `a` and `b` at one port would take the same socket: the same host, or
+// either one every address (a wildcard takes the port on all of them). Two different named hosts
+// may still resolve to one address; binding then fails with "Address already in use".
+bool hosts_share_a_port(std::string_view a, std::string_view b) {
+  const auto wildcard = [](std::string_view host) {
+    return host == "0.0.0.0" || host == "::" || host == "[::]";
+  };
+  return a == b || wildcard(a) || wildcard(b);
+}
+
+// Checks that need more than one variable, once every variable is read.
+Status check_combinations(const Settings& s) {
+  if (s.metrics_port != 0 && s.metrics_port == s.port &&
+      hosts_share_a_port(s.host, s.metrics_host)) {
+    return config_error("METRICS_PORT: " + std::to_string(s.metrics_port) +
+                        " is PORT's too; the metrics listener needs a port of its own "
+                        "(METRICS_PORT=0 turns metrics off)");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<Settings> load_settings(const EnvMap& env, std::size_t cpus) {
   constexpr std::size_t kMaxDefaultHashThreads = 8;
   Settings settings;
@@ -530,6 +555,7 @@ Result<Settings> load_settings(const EnvMap& env, std::size_t cpus) {
        {&load_strings, &load_numbers, &load_keys, &load_origins, &load_security, &load_mail}) {
     if (Status s = step(env, settings); !s) return std::move(s).error();
   }
+  if (Status s = check_combinations(settings); !s) return std::move(s).error();
   return settings;
 }
 

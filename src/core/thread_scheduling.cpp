@@ -7,10 +7,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace gatehouse {
+
+int lowered_nice(int current, int increment) {
+  constexpr int kHighest = -20;
+  constexpr int kLowest = 19;
+  return std::clamp(current + increment, kHighest, kLowest);
+}
 
 void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view who) {
   if (scheduling.batch) {
@@ -20,10 +27,16 @@ void apply_to_this_thread(const ThreadScheduling& scheduling, std::string_view w
       spdlog::warn("{}: cannot use SCHED_BATCH: {}", who, std::strerror(rc));
     }
   }
-  if (scheduling.nice != 0) {
-    // On Linux a thread id is a process id for setpriority: this sets this thread only.
+  if (scheduling.nice_increment != 0) {
+    // On Linux a thread id is a process id for get/setpriority: this reads and sets this thread
+    // only. getpriority may return -1 as a value, so only errno tells a failure.
     const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-    if (::setpriority(PRIO_PROCESS, tid, scheduling.nice) != 0) {
+    errno = 0;
+    const int current = ::getpriority(PRIO_PROCESS, tid);
+    if (errno != 0) {
+      spdlog::warn("{}: cannot read thread priority: {}", who, std::strerror(errno));
+    } else if (::setpriority(PRIO_PROCESS, tid, lowered_nice(current, scheduling.nice_increment)) !=
+               0) {
       spdlog::warn("{}: cannot lower thread priority: {}", who, std::strerror(errno));
     }
   }

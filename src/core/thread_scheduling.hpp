@@ -16,12 +16,15 @@ namespace gatehouse {
 // idle (the woken thread goes there); under saturation a hand-off can wait for a running thread
 // to block, which is why long jobs (password hashing) yield the CPU at short intervals.
 //
-// `nice` lowers the thread's priority (0 keeps it). Only threads no answer waits for are lowered:
-// a lowered thread gets a small and uneven share of a CPU whenever anything else on the machine
-// runs (see kHashingThreads in server_app.cpp).
+// `nice_increment` lowers the thread's priority by that many nice steps from the value it starts
+// with (0 keeps it). It adds, as nice(1) does, rather than sets: a thread starts with its
+// creator's nice value, so a server started with `nice -n 15` keeps its background threads below
+// its request threads (15 + 10, clamped to 19) instead of raising them to an absolute 10. Only
+// threads no answer waits for are lowered: a lowered thread gets a small and uneven share of a
+// CPU whenever anything else on the machine runs (see kHashingThreads in server_app.cpp).
 struct ThreadScheduling {
   bool batch = false;
-  int nice = 0;
+  int nice_increment = 0;
 };
 
 // Work that no request waits for (the session sweep, the mail outbox, the key poller: see
@@ -30,7 +33,11 @@ struct ThreadScheduling {
 // latency this keeps what an answer reveals the same: composing and sending the mail of a known
 // address (a token write, an SMTP exchange) must not delay the 202 that an unknown address gets at
 // once, or the delay would tell the two apart.
-inline constexpr ThreadScheduling kBackgroundThreads{.batch = true, .nice = 10};
+inline constexpr ThreadScheduling kBackgroundThreads{.batch = true, .nice_increment = 10};
+
+// The nice value a thread at `current` gets when lowered by `increment`: their sum, within
+// Linux's range [-20, 19].
+int lowered_nice(int current, int increment);
 
 // Applies `scheduling` to the calling thread; a refusal by the kernel is logged as a warning
 // naming `who`, and the thread goes on with what it has.

@@ -29,11 +29,6 @@ struct ThreadState {
   std::thread::id id;
 };
 
-// A nicer value than the caller's (an unprivileged thread may only raise its nice value).
-int nicer_by(int steps) {
-  return std::min(19, this_thread_nice() + steps);
-}
-
 ThreadState this_thread_state() {
   ThreadState out;
   out.policy = ::sched_getscheduler(0);
@@ -53,8 +48,9 @@ auto run_on(BlockingPool& pool, F fn) {
 
 TEST(BlockingPoolTest, RunsJobsOnItsThreadsWithItsScheduling) {
   const int caller_policy = ::sched_getscheduler(0);
-  const int nice = nicer_by(5);
-  BlockingPool pool("test pool", "test-pool", 2, 8, ThreadScheduling{.batch = true, .nice = nice});
+  const int nice = lowered_nice(this_thread_nice(), 5);
+  BlockingPool pool("test pool", "test-pool", 2, 8,
+                    ThreadScheduling{.batch = true, .nice_increment = 5});
   const auto state = run_on(pool, [] { return this_thread_state(); });
   ASSERT_TRUE(state.has_value());
   EXPECT_NE(state->id, std::this_thread::get_id());
@@ -82,16 +78,43 @@ TEST(BlockingPoolTest, ExceptionsReachTheAwaitingCoroutine) {
 
 TEST(BlockingPoolTest, ApplyToThisThreadSetsOnlyTheCallingThread) {
   const int caller_policy = ::sched_getscheduler(0);
-  const int nice = nicer_by(2);
+  const int nice = lowered_nice(this_thread_nice(), 2);
   ThreadState inside;
   std::thread t([&] {
-    apply_to_this_thread(ThreadScheduling{.batch = true, .nice = nice}, "test thread");
+    apply_to_this_thread(ThreadScheduling{.batch = true, .nice_increment = 2}, "test thread");
     inside = this_thread_state();
   });
   t.join();
   EXPECT_EQ(inside.policy, SCHED_BATCH);
   EXPECT_EQ(inside.nice, nice);
   EXPECT_EQ(::sched_getscheduler(0), caller_policy);
+}
+
+TEST(BlockingPoolTest, LoweringAddsToTheNiceValueTheThreadStartsWith) {
+  // A server started with `nice -n 12` must keep its background threads below its request
+  // threads: 12 + 10 (clamped to 19), not an absolute 10 that would raise them above the rest.
+  int before = -100;
+  int after = -100;
+  std::thread t([&] {
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    // Raising one's own nice value needs no privilege.
+    ASSERT_EQ(::setpriority(PRIO_PROCESS, tid, std::max(12, this_thread_nice())), 0);
+    before = this_thread_nice();
+    apply_to_this_thread(ThreadScheduling{.nice_increment = 3}, "test thread");
+    after = this_thread_nice();
+  });
+  t.join();
+  ASSERT_GE(before, 12);
+  EXPECT_EQ(after, std::min(19, before + 3));
+}
+
+TEST(ThreadSchedulingTest, LoweredNiceAddsWithinLinuxRange) {
+  EXPECT_EQ(lowered_nice(0, 10), 10);
+  EXPECT_EQ(lowered_nice(5, 10), 15);
+  EXPECT_EQ(lowered_nice(12, 10), 19) << "clamped to the lowest priority";
+  EXPECT_EQ(lowered_nice(-5, 10), 5);
+  EXPECT_EQ(lowered_nice(7, 0), 7) << "0 keeps the thread's value";
+  EXPECT_EQ(lowered_nice(-15, -10), -20) << "clamped to the highest priority";
 }
 
 }  // namespace

@@ -185,6 +185,25 @@ TEST(SettingsTest, PortErrorMessage) {
   EXPECT_EQ(load_error({{"PORT", "abc"}}), "PORT: 'abc' is not a number between 1 and 65535");
 }
 
+TEST(SettingsTest, MetricsListenerNeedsAPortOfItsOwn) {
+  const std::string error = load_error({{"PORT", "8000"}, {"METRICS_PORT", "8000"}});
+  EXPECT_EQ(error.rfind("METRICS_PORT: 8000 is PORT's too", 0), 0u) << error;
+  EXPECT_NE(error.find("METRICS_PORT=0 turns metrics off"), std::string::npos) << error;
+  // The default METRICS_PORT is taken by a PORT that names it.
+  EXPECT_NE(load_error({{"PORT", "9464"}}).find("METRICS_PORT"), std::string::npos);
+  // A wildcard on either side takes the port on every address.
+  EXPECT_FALSE(load_settings({{"HOST", "0.0.0.0"}, {"PORT", "8000"}, {"METRICS_PORT", "8000"}}));
+  EXPECT_FALSE(load_settings({{"METRICS_HOST", "::"}, {"PORT", "8000"}, {"METRICS_PORT", "8000"}}));
+
+  // Accepted: metrics off, other ports, or one port on two distinct addresses.
+  EXPECT_TRUE(load_settings({{"PORT", "8000"}, {"METRICS_PORT", "0"}}));
+  EXPECT_TRUE(load_settings({{"PORT", "8000"}, {"METRICS_PORT", "8001"}}));
+  EXPECT_TRUE(load_settings({{"HOST", "10.0.0.5"},
+                             {"METRICS_HOST", "127.0.0.1"},
+                             {"PORT", "8000"},
+                             {"METRICS_PORT", "8000"}}));
+}
+
 TEST(SettingsTest, BadNumbersNameTheirVariable) {
   struct Case {
     std::string name;
